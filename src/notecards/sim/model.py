@@ -1,0 +1,120 @@
+"""The model graph: what the sim language and the LaTeX reader produce, what sampling,
+figures and inference consume.
+
+Kept as plain dataclasses with no behaviour beyond small queries, so each consumer (sampler,
+figures, inference) reads the same graph and none depends on another's internals.
+Expression evaluation lives in `notecards.sim.expr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A node of an expression tree, built by our own parser (never `eval`).
+
+    op: "num" (value=float), "name" (value=str), "vec" (args=elements), "index" (args=(base, idx)),
+    "call" (value=function name, args), "neg", "+", "-", "*", "/", "^", "cmp" (value=operator, args).
+    """
+
+    op: str
+    args: tuple["Expr", ...] = ()
+    value: float | str | None = None
+
+
+NodeKind = Literal["const", "data", "stochastic", "deterministic"]
+
+
+@dataclass
+class Node:
+    """One statement of the model: a constant, observed data, a draw or a deterministic function.
+
+    `dist` is the canonical distribution name of the DESIGN table ("Normal", "InverseGamma", …) and
+    `args` its arguments under canonical names in the notes' parameterisation ("mean", "var" for
+    Normal; "shape", "rate" for Gamma; "shape", "scale" for InverseGamma …).
+    `plate` names the size symbol of an index (`theta[1..J]` -> plate "J", index "j").
+    A stochastic node whose name also has a value (`y = [...]` then `y[j] ~ …`) is observed: `kind`
+    stays "stochastic" and `observed` holds the data.
+    """
+
+    name: str
+    kind: NodeKind
+    line: int                                  # 1-based line in the note file
+    source: str = ""                           # the statement as the user wrote it
+    dist: str | None = None
+    args: dict[str, Expr] = field(default_factory=dict)
+    expr: Expr | None = None                   # deterministic nodes, and const given by an expression
+    value: np.ndarray | float | None = None    # const / data values
+    observed: np.ndarray | None = None
+    plate: str | None = None
+    index: str | None = None
+    parents: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Check:
+    """A `check:` line: a statistic of the draws against an expression."""
+
+    line: int
+    text: str                                  # as written, e.g. "var(X) ≈ lambda + sigma^2"
+    lhs: Expr
+    rhs: Expr
+    relation: str = "≈"                        # "≈", "<", ">", "<=", ">="
+
+
+@dataclass
+class ModelSpec:
+    """A whole model from one card: nodes in sampling order, checks, options."""
+
+    path: str
+    line: int                                  # where the sim block / first statement is
+    origin: Literal["sim", "latex"] = "sim"
+    nodes: dict[str, Node] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    n: int = 10000
+    seed: int | None = None
+    show: list[str] | None = None
+    defaults: dict[str, float] = field(default_factory=dict)   # symbols the user never set
+    alternatives: list[list[Node]] = field(default_factory=list)  # second definitions of a variable
+    source_text: str = ""                      # canonical text of the model, for hashing
+
+    def stochastic(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.kind == "stochastic"]
+
+    def observed(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.observed is not None]
+
+
+@dataclass
+class CheckResult:
+    line: int
+    text: str
+    simulated: float
+    expected: float
+    z: float
+    passed: bool
+
+
+@dataclass
+class Comparison:
+    """Two definitions of one variable simulated side by side (a card's claim of equivalence)."""
+
+    name: str
+    line: int                                  # the second definition's line
+    first: dict[str, float]                    # mean, var, … of the first definition
+    second: dict[str, float]
+    p_value: float                             # two-sample test
+    agree: bool
+
+
+@dataclass
+class SimResult:
+    spec: ModelSpec
+    draws: dict[str, np.ndarray]               # name -> (n,) or (n, plate size)
+    checks: list[CheckResult] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
