@@ -1,0 +1,257 @@
+"""Write Anki note ids back into note files, and nothing else.
+
+The user's notes are the source of truth, so a write here must never lose a byte:
+- the edit is applied to the raw text as it is on disk (line endings, a BOM, trailing spaces and
+  mixed `\\r\\n` / `\\n` lines all survive; only the ID text is added, changed or removed);
+- the new bytes go to a temporary file in the same folder, are flushed and fsynced, get the old
+  file's permissions, and replace the note with one `os.replace`, so a crash at any moment leaves
+  either the old or the new file, never a mix;
+- right before the replace, the file is re-read and compared with what was parsed; a file that
+  changed in between (the user saved it in Obsidian) is re-read and the edits are planned again
+  once, and if it changes again it is skipped with a warning.
+A note reached through a symlink is written at the link's target, so the link stays a link.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+from notecards.types import Diagnostic, SourceFile
+from notecards.vault import decode_source
+
+TEMP_SUFFIX = ".notecards-tmp"
+
+
+@dataclass(frozen=True)
+class IdEdit:
+    """One change to an ID line, in the coordinates of `SourceFile.text` (1-based line, 0-based col).
+
+    `insert`: put `text` at (line, col); `replace`: swap the ID digits on `line` for `anki_id`;
+    `remove`: drop the ID line at `line` (after a `DELETE` was carried out).
+    """
+
+    action: Literal["insert", "replace", "remove"]
+    line: int
+    col: int = 0
+    anki_id: int = 0
+    kind: Literal["block", "inline", "regex"] = "block"
+
+
+def id_text(anki_id: int, comments: bool) -> str:
+    """Obsidian_to_Anki's ID format: `<!--ID: n-->`, or `ID: n` when ID comments are off."""
+    return f"<!--ID: {anki_id}-->" if comments else f"ID: {anki_id}"
+
+
+def apply_edits(raw_text: str, edits: list[IdEdit], comments: bool, newline: str) -> str:
+    """Apply ID edits to the raw (un-normalised) text of a file; every other character is kept."""
+    starts, ends = _raw_lines(raw_text)
+    pieces: list[tuple[int, int, str]] = []          # (start, end, replacement) in raw offsets
+    for edit in edits:
+        if not 1 <= edit.line <= len(starts):
+            raise ValueError(f"line {edit.line} is outside the file")
+        start, end = starts[edit.line - 1], ends[edit.line - 1]
+        if edit.action == "insert":
+            pos = start + edit.col
+            ident = id_text(edit.anki_id, comments)
+            above = edit.line - 2 if edit.col == 0 else edit.line - 1
+            eol = _line_ending(raw_text, above, starts, ends) or newline
+            if edit.kind == "inline":
+                text = ident + " "
+            elif edit.col == 0:
+                text = ident + eol
+            else:
+                text = eol + ident
+            pieces.append((pos, pos, text))
+        elif edit.action == "replace":
+            pieces.append(_replace_digits(raw_text, start, end, edit.anki_id))
+        else:
+            next_start = starts[edit.line] if edit.line < len(starts) else len(raw_text)
+            pieces.append((start, next_start, ""))
+    out = []
+    cursor = 0
+    for start, end, text in sorted(pieces, key=lambda p: (p[0], p[1])):
+        if start < cursor:
+            raise ValueError("overlapping ID edits")
+        out.append(raw_text[cursor:start])
+        out.append(text)
+        cursor = end
+    out.append(raw_text[cursor:])
+    return "".join(out)
+
+
+def _raw_lines(raw: str) -> tuple[list[int], list[int]]:
+    """Start and end (before the terminator) of each line, with `\\r\\n`, `\\r` and `\\n` as
+    terminators: the same lines `vault.decode_source` numbers."""
+    starts, ends = [0], []
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == "\n" or ch == "\r":
+            ends.append(i)
+            i += 2 if raw.startswith("\r\n", i) else 1
+            starts.append(i)
+        else:
+            i += 1
+    ends.append(n)
+    return starts, ends
+
+
+def _line_ending(raw: str, index: int, starts: list[int], ends: list[int]) -> str:
+    """The terminator of line `index` (0-based), so an inserted line matches its neighbours."""
+    if index < 0 or index >= len(ends) - 1:
+        index = 0
+    if len(ends) < 2:
+        return ""
+    return raw[ends[index]:starts[index + 1]]
+
+
+def _replace_digits(raw: str, start: int, end: int, anki_id: int) -> tuple[int, int, str]:
+    line = raw[start:end]
+    key = line.find("ID:")
+    if key == -1:
+        raise ValueError("no ID on that line")
+    d0 = key + 3
+    while d0 < len(line) and line[d0] == " ":
+        d0 += 1
+    d1 = d0
+    while d1 < len(line) and line[d1].isdigit():
+        d1 += 1
+    if d1 == d0:
+        raise ValueError("no ID number on that line")
+    return start + d0, start + d1, str(anki_id)
+
+
+@dataclass
+class WriteResult:
+    path: str
+    written: bool
+    source: SourceFile | None = None          # what the file holds now (re-read on a retry)
+    diagnostic: Diagnostic | None = None
+
+
+def write_ids(source: SourceFile, edits_for: Callable[[SourceFile], list[IdEdit]],
+              comments: bool) -> WriteResult:
+    """Write the ID edits `edits_for(source)` into the file, atomically and only if it is unchanged.
+
+    `edits_for` is called again on a fresh read when the file changed since `source` was read, so
+    the edits always fit the text they are applied to.
+    """
+    current = source
+    for attempt in range(2):
+        edits = edits_for(current)
+        if not edits:
+            return WriteResult(source.path, False, current)
+        try:
+            raw = _read_if_unchanged(current)
+            if raw is not None:
+                new_text = apply_edits(_decode(raw, current.encoding), edits, comments, current.newline)
+                if _replace_atomically(current.abspath, raw, new_text.encode(current.encoding)):
+                    return WriteResult(source.path, True, current)
+        except (OSError, ValueError) as exc:
+            return WriteResult(source.path, False, current, Diagnostic(
+                source.path, edits[0].line, "warning",
+                f"could not write the ID line ({exc}); the next sync tries again"))
+        if attempt == 0:
+            fresh = _reread(current)
+            if fresh is None:
+                break
+            current = fresh
+    return WriteResult(source.path, False, current, Diagnostic(
+        source.path, 1, "warning",
+        "file changed on disk while syncing; its ID lines were not written (the next sync writes them)"))
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    return raw.decode(encoding)
+
+
+def _read_if_unchanged(source: SourceFile) -> bytes | None:
+    """The file's bytes when they still decode to the parsed text, else None."""
+    raw = Path(source.abspath).read_bytes()
+    if len(raw) != source.size and source.size:
+        return None
+    text = raw.decode(source.encoding, errors="strict")
+    if text.replace("\r\n", "\n").replace("\r", "\n") != source.text:
+        return None
+    return raw
+
+
+def _reread(source: SourceFile) -> SourceFile | None:
+    path = Path(source.abspath)
+    try:
+        st = path.stat()
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return decode_source(source.path, path, raw, st.st_mtime_ns, [])
+
+
+def _replace_atomically(path: Path, expected: bytes, data: bytes) -> bool:
+    """Write `data` over `path` via a temp file + rename, unless `path` no longer holds `expected`.
+
+    Returns False (and leaves the file alone) when the file changed under us.
+    """
+    target = Path(os.path.realpath(path))
+    before = target.stat()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(before.st_mode))
+        _copy_owner(tmp, before)
+        now = target.stat()
+        if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size) \
+                or target.read_bytes() != expected:
+            os.unlink(tmp)
+            return False
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+    return True
+
+
+def _copy_owner(tmp: str, st: os.stat_result) -> None:
+    if hasattr(os, "chown"):
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (where the OS lets us open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(root: Path) -> int:
+    """Delete temp files a killed sync left behind (they hold only a copy, never the only one)."""
+    removed = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".obsidian", "node_modules")]
+        for name in filenames:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                try:
+                    os.unlink(os.path.join(dirpath, name))
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
