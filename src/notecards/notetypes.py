@@ -1,0 +1,104 @@
+"""notecards' own Anki note types for exported decks.
+
+They carry fixed ids and names prefixed "notecards", so importing a deck never touches the user's
+stock `Basic`/`Cloze` types, and re-importing always finds the same type (Anki updates a note in
+place only when its note type id matches). Their field names are those of the stock types, so a
+card reads the same in either. Changing a type's fields means a new id: a migration, on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+import genanki
+
+from notecards.config import STOCK_FIELDS
+
+SIM_FIELD = "Simulation"
+_SIM = "{{#Simulation}}<div class=nc-sim>{{Simulation}}</div>{{/Simulation}}"
+_FRONT = "{{Front}}"
+_BACK = "{{FrontSide}}<hr id=answer>{{Back}}" + _SIM
+
+# Fixed ids: never change them, Anki matches notes to their type by id.
+STOCK_IDS = {
+    "Basic": 1731000000001,
+    "Basic (and reversed card)": 1731000000002,
+    "Basic (optional reversed card)": 1731000000003,
+    "Basic (type in the answer)": 1731000000004,
+    "Cloze": 1731000000005,
+}
+
+_TEMPLATES: dict[str, list[dict[str, str]]] = {
+    "Basic": [{"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK}],
+    "Basic (and reversed card)": [
+        {"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK},
+        {"name": "Card 2", "qfmt": "{{Back}}", "afmt": "{{FrontSide}}<hr id=answer>{{Front}}" + _SIM},
+    ],
+    "Basic (optional reversed card)": [
+        {"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK},
+        {"name": "Card 2", "qfmt": "{{#Add Reverse}}{{Back}}{{/Add Reverse}}",
+         "afmt": "{{FrontSide}}<hr id=answer>{{Front}}" + _SIM},
+    ],
+    "Basic (type in the answer)": [
+        {"name": "Card 1", "qfmt": "{{Front}}\n\n{{type:Back}}",
+         "afmt": "{{Front}}<hr id=answer>{{type:Back}}" + _SIM},
+    ],
+    "Cloze": [{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>\n{{Back Extra}}" + _SIM}],
+}
+
+
+@cache
+def card_css() -> str:
+    return resources.files("notecards").joinpath("card.css").read_text(encoding="utf-8")
+
+
+def is_cloze_type(note_type: str) -> bool:
+    """Obsidian_to_Anki treats a type as cloze when its name says so; so do we."""
+    return "cloze" in note_type.lower()
+
+
+@cache
+def _model(note_type: str, fields: tuple[str, ...]) -> genanki.Model:
+    if STOCK_FIELDS.get(note_type) == list(fields):
+        model_id, templates = STOCK_IDS[note_type], _TEMPLATES[note_type]
+    else:
+        model_id, templates = _custom_id(note_type, fields), _custom_templates(note_type, fields)
+    cloze = is_cloze_type(note_type)
+    return genanki.Model(
+        model_id, f"notecards {note_type}",
+        fields=[{"name": f} for f in export_fields(list(fields))],
+        templates=templates,
+        css=card_css(),
+        model_type=genanki.Model.CLOZE if cloze else genanki.Model.FRONT_BACK,
+    )
+
+
+def model_for(note_type: str, fields: list[str]) -> genanki.Model:
+    """The genanki model for a user's note type name and its field list.
+
+    Every notecards type ends with a `Simulation` field shown only on answer sides, so figures
+    never give away the answer on a reversed card.
+    """
+    return _model(note_type, tuple(fields))
+
+
+def export_fields(fields: list[str]) -> list[str]:
+    return [*fields, SIM_FIELD]
+
+
+def _custom_id(note_type: str, fields: tuple[str, ...]) -> int:
+    """A custom type's id is a hash of its name and fields: stable, and new when fields change."""
+    digest = hashlib.sha256(("\x1f".join((note_type,) + fields)).encode()).digest()
+    return 1 << 40 | int.from_bytes(digest[:5], "big")
+
+
+def _custom_templates(note_type: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """A custom type shows its first field on the front and the others on the back."""
+    if is_cloze_type(note_type):
+        rest = "".join(f"<br>\n{{{{{f}}}}}" for f in fields[1:])
+        return [{"name": "Cloze", "qfmt": f"{{{{cloze:{fields[0]}}}}}",
+                 "afmt": f"{{{{cloze:{fields[0]}}}}}{rest}{_SIM}"}]
+    back = "<br>\n".join(f"{{{{{f}}}}}" for f in fields[1:])
+    return [{"name": "Card 1", "qfmt": f"{{{{{fields[0]}}}}}", "afmt": f"{{{{FrontSide}}}}<hr id=answer>{back}{_SIM}"}]
