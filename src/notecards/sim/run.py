@@ -1,0 +1,345 @@
+"""Running a vault's simulations: seeds, a content-hash cache, and a pool of warm workers.
+
+- A card's seed derives from its identity (its guid) through `numpy.random.SeedSequence`, unless
+  the model sets `seed`; so a card draws the same numbers on every run and every machine.
+- The cache key hashes everything that shapes a card's output: the model (its canonical text
+  and a dump of its nodes, checks and options without line numbers), the seed, n, the figure
+  options, the notecards, numpy, scipy and matplotlib versions (read from package metadata,
+  never by importing them) and the source of the `notecards.sim` modules themselves, so a
+  change in drawing code never serves a stale figure. The figure's file name is that hash.
+- The cache lives in the vault's `.notecards/sims/`: `<key>.json` (caption HTML, diagnostics,
+  check counts, figure names) next to the figure files. Diagnostics are stored relative to the
+  block's line, so a card that moves in its note keeps its cache and its diagnostics still point
+  at the right line. A run whose every job hits the cache neither imports matplotlib nor
+  simulates; deleting the folder loses nothing but time.
+- Jobs that need rendering go to a pool of worker processes (spawned, so nothing of the parent —
+  threads, an open Anki collection — is inherited) that import numpy, scipy and matplotlib once;
+  a single job renders in this process instead, since starting a pool would cost more than it.
+- A job that raises becomes an error diagnostic on that card; the other jobs go on. Such a
+  failure is not cached, so the next run tries again.
+- ```python sim blocks run only when code is allowed, in the sandbox; their PNG/SVG files become
+  figures named by the hash of their bytes. Without permission the card gets a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import sys
+from dataclasses import dataclass, field, fields, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import notecards
+from notecards.sim.model import ModelSpec
+from notecards.types import Diagnostic
+
+CACHE_FORMAT = 1
+PYTHON_TIMEOUT_S = 60.0
+PYTHON_MEMORY_MB = 1024
+ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
+
+
+@dataclass
+class SimJob:
+    key: str                 # the card's stable identity (its guid); the seed derives from it
+    path: str
+    line: int
+    spec: ModelSpec | None
+    code: str | None = None  # a ```python sim block (runs only when allow_code)
+
+
+@dataclass
+class Figure:
+    name: str                # content-hash file name, e.g. "nc-sim-<sha256[:20]>.png"
+    data: bytes
+
+
+@dataclass
+class SimOutcome:
+    key: str
+    html: str
+    figures: list[Figure]
+    diagnostics: list[Diagnostic]
+    rendered: bool           # False when everything came from the cache
+    checks_passed: int = 0
+    checks_failed: int = 0
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """Everything about the look that is not in the model; part of the cache key."""
+
+    width_in: float = 6.4
+    dpi: int = 110
+    panel_height_in: float = 2.75
+    max_variables: int = 5
+    scatter_points: int = 1500
+    bins: int = 50
+    png_compress_level: int = 6
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+FIGURE_OPTIONS = FigureOptions()
+
+
+@dataclass
+class _Rendered:
+    """What a worker sends back: the parts of an outcome that the cache stores."""
+
+    html: str
+    figures: list[Figure] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: int = 0
+
+
+# ---------------------------------------------------------------- seeds and cache keys
+
+def seed_entropy(job: SimJob) -> int:
+    """The entropy of the card's SeedSequence: the model's own `seed`, else a hash of the card's identity."""
+    if job.spec is not None and job.spec.seed is not None:
+        return int(job.spec.seed)
+    return int.from_bytes(hashlib.sha256(f"notecards-sim:{job.key}".encode()).digest()[:16], "big")
+
+
+def _environment() -> dict[str, str]:
+    """Versions and our own source: what shapes the output besides the card."""
+    env = {"notecards": notecards.__version__}
+    for dist in ("numpy", "scipy", "matplotlib"):
+        try:
+            env[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            env[dist] = "absent"
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    env["sim-source"] = h.hexdigest()
+    return env
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-able, order-stable dump of model objects, leaving out line numbers and paths
+    (they move when the note is edited above the card, and do not change the draws)."""
+    if is_dataclass(value):
+        return {f.name: canonical(getattr(value, f.name)) for f in fields(value)
+                if f.name not in ("line", "path")}
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def cache_key(job: SimJob, environment: dict[str, str], allow_code: bool) -> str:
+    payload = {
+        "format": CACHE_FORMAT,
+        "env": environment,
+        "figure": FIGURE_OPTIONS.to_dict(),
+        "seed": str(seed_entropy(job)),
+        "spec": canonical(job.spec) if job.spec is not None else None,
+        "code": job.code if allow_code else None,
+    }
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def figure_name(key: str, suffix: str = ".png") -> str:
+    return f"nc-sim-{key[:20]}{suffix}"
+
+
+# ---------------------------------------------------------------- the cache on disk
+
+def _load_cached(job: SimJob, key: str, cache_dir: Path) -> SimOutcome | None:
+    entry = cache_dir / f"{key}.json"
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if data.get("format") != CACHE_FORMAT:
+            return None
+        figures = [Figure(name, (cache_dir / name).read_bytes()) for name in data["figures"]]
+        diagnostics = [Diagnostic(job.path, job.line + d["offset"], d["severity"], d["message"], d.get("col", 0))
+                       for d in data["diagnostics"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return SimOutcome(job.key, data["html"], figures, diagnostics, rendered=False,
+                      checks_passed=int(data["checks_passed"]), checks_failed=int(data["checks_failed"]))
+
+
+def _store(job: SimJob, key: str, cache_dir: Path, rendered: _Rendered) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for fig in rendered.figures:
+        _write_atomic(cache_dir / fig.name, fig.data)
+    entry = {
+        "format": CACHE_FORMAT,
+        "html": rendered.html,
+        "figures": [f.name for f in rendered.figures],
+        "diagnostics": [{"offset": d.line - job.line, "col": d.col, "severity": d.severity, "message": d.message}
+                        for d in rendered.diagnostics],
+        "checks_passed": rendered.checks_passed,
+        "checks_failed": rendered.checks_failed,
+    }
+    _write_atomic(cache_dir / f"{key}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- rendering one job
+
+def _warm_worker() -> None:
+    """Pool initializer: pay for the heavy imports once per worker, not once per card."""
+    import scipy.stats  # noqa: F401
+
+    import notecards.sim.figures  # noqa: F401
+    import notecards.sim.sample  # noqa: F401
+
+
+def render_job(job: SimJob, key: str, allow_code: bool) -> _Rendered:
+    """Simulate and draw one card (in a worker, or here for a single job)."""
+    parts: list[_Rendered] = []
+    if job.spec is not None:
+        parts.append(_render_spec(job, key))
+    if job.code is not None:
+        parts.append(_run_code(job) if allow_code else
+                     _Rendered("", diagnostics=[Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)]))
+    out = _Rendered("\n".join(p.html for p in parts if p.html))
+    for part in parts:
+        out.figures += part.figures
+        out.diagnostics += part.diagnostics
+        out.checks_passed += part.checks_passed
+        out.checks_failed += part.checks_failed
+    return out
+
+
+def _render_spec(job: SimJob, key: str) -> _Rendered:
+    import numpy as np
+
+    from notecards.sim import figures
+    from notecards.sim.closed_form import closed_form
+    from notecards.sim.sample import simulate
+
+    spec = job.spec
+    assert spec is not None
+    result, diagnostics = simulate(spec, np.random.SeedSequence(seed_entropy(job)))
+    out = _Rendered("", diagnostics=list(diagnostics))
+    if result is None:
+        return out
+    cf = closed_form(spec)
+    name = figure_name(key)
+    out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
+    out.html = figures.caption_html(result, cf, name, FIGURE_OPTIONS)
+    out.checks_passed = sum(1 for c in result.checks if c.passed)
+    out.checks_failed = sum(1 for c in result.checks if not c.passed)
+    return out
+
+
+def _run_code(job: SimJob) -> _Rendered:
+    """A ```python sim block in the sandbox; only its PNG and SVG files come back."""
+    from notecards.sim.sandbox import run_python_sim
+
+    assert job.code is not None
+    result = run_python_sim(job.code, timeout=PYTHON_TIMEOUT_S, memory_mb=PYTHON_MEMORY_MB)
+    out = _Rendered("")
+    if result.error:
+        tail = f" ({result.stderr_tail.strip().splitlines()[-1]})" if result.stderr_tail.strip() else ""
+        out.diagnostics.append(Diagnostic(job.path, job.line, "error", f"python sim block failed: {result.error}{tail}"))
+    for filename in sorted(result.files):
+        suffix = Path(filename).suffix.lower()
+        if suffix in (".png", ".svg"):
+            data = result.files[filename]
+            out.figures.append(Figure(figure_name(hashlib.sha256(data).hexdigest(), suffix), data))
+    if not out.figures and not result.error:
+        out.diagnostics.append(Diagnostic(job.path, job.line, "warning",
+                                          "python sim block wrote no PNG or SVG file"))
+    out.html = "\n".join(
+        f'<figure class="nc-sim nc-sim-python"><img src="{html.escape(f.name)}" alt="output of the python sim block">'
+        f"</figure>" for f in out.figures)
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, progress: bool = False,
+                    allow_code: bool = False) -> list[SimOutcome]:
+    """Outcomes for every job, in job order: from the cache where possible, rendered otherwise."""
+    environment = _environment()
+    outcomes: dict[int, SimOutcome] = {}
+    pending: list[tuple[int, SimJob, str]] = []
+    for i, job in enumerate(jobs):
+        if job.code is not None and job.spec is None and not allow_code:
+            outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)],
+                                     rendered=False)
+            continue
+        key = cache_key(job, environment, allow_code)
+        cached = _load_cached(job, key, cache_dir)
+        if cached is not None:
+            outcomes[i] = cached
+        else:
+            pending.append((i, job, key))
+    for i, job, key, rendered in _render_all(pending, workers, progress, allow_code):
+        if isinstance(rendered, BaseException):
+            outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(
+                job.path, job.line, "error", f"simulation failed: {type(rendered).__name__}: {rendered}")],
+                rendered=True)
+            continue
+        _store(job, key, cache_dir, rendered)
+        outcomes[i] = SimOutcome(job.key, rendered.html, rendered.figures, rendered.diagnostics, rendered=True,
+                                 checks_passed=rendered.checks_passed, checks_failed=rendered.checks_failed)
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: bool, allow_code: bool):
+    """Yield (index, job, key, _Rendered or the exception it raised) as jobs finish."""
+    if not pending:
+        return
+    bar = _progress_bar(len(pending)) if progress else None
+    n_workers = min(workers, len(pending), os.cpu_count() or 1)
+    try:
+        if n_workers <= 1:
+            for i, job, key in pending:
+                try:
+                    rendered: Any = render_job(job, key, allow_code)
+                except Exception as exc:  # a broken card must not stop the others
+                    rendered = exc
+                if bar is not None:
+                    bar.update(1)
+                yield i, job, key, rendered
+            return
+        yield from _render_in_pool(pending, n_workers, allow_code, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _render_in_pool(pending, n_workers: int, allow_code: bool, bar):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_warm_worker) as pool:
+        futures = {pool.submit(render_job, job, key, allow_code): (i, job, key) for i, job, key in pending}
+        for future in as_completed(futures):
+            i, job, key = futures[future]
+            exc = future.exception()
+            if bar is not None:
+                bar.update(1)
+            yield i, job, key, exc if exc is not None else future.result()
+
+
+def _progress_bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="simulations", unit="card", file=sys.stderr, leave=False)

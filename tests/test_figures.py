@@ -1,0 +1,207 @@
+"""Figures and closed forms of simulated models: exact overlays, the graph, the caption, and
+PNG bytes that do not change between runs."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from notecards.sim.closed_form import closed_form
+from notecards.sim.figures import binned_means, caption_html, graph_layout, plate_of, render_figure
+from notecards.sim.model import CheckResult, Comparison, Expr, ModelSpec, Node, SimResult
+from notecards.sim.run import FIGURE_OPTIONS
+
+
+def num(v: float) -> Expr:
+    return Expr("num", value=float(v))
+
+
+def name(v: str) -> Expr:
+    return Expr("name", value=v)
+
+
+def op(o: str, a: Expr, b: Expr) -> Expr:
+    return Expr(o, (a, b))
+
+
+def const(n: str, value, line: int = 1) -> Node:
+    return Node(n, "const", line, f"{n} = {value}", value=value)
+
+
+def normal(n: str, mean: Expr, var: Expr, parents: list[str], line: int = 1, **kw) -> Node:
+    return Node(n, "stochastic", line, dist="Normal", args={"mean": mean, "var": var}, parents=parents, **kw)
+
+
+def hierarchical_spec(lam: float = 4.0, sigma: float = 1.0, defaults: bool = False) -> ModelSpec:
+    """theta ~ N(0, lambda), X ~ N(theta, sigma^2): the vault's canonical card."""
+    nodes = {} if defaults else {"lambda": const("lambda", lam, 2), "sigma": const("sigma", sigma, 3)}
+    nodes["theta"] = normal("theta", num(0), name("lambda"), ["lambda"], 4)
+    nodes["X"] = normal("X", name("theta"), op("^", name("sigma"), num(2)), ["theta", "sigma"], 5)
+    return ModelSpec("note.md", 1, nodes=nodes, n=20000,
+                     defaults={"lambda": lam, "sigma": sigma} if defaults else {})
+
+
+def hierarchical_result(spec: ModelSpec, seed: int = 7) -> SimResult:
+    rng = np.random.default_rng(seed)
+    lam = spec.defaults.get("lambda") or spec.nodes["lambda"].value
+    sigma = spec.defaults.get("sigma") or spec.nodes["sigma"].value
+    theta = rng.normal(0, np.sqrt(lam), spec.n)
+    return SimResult(spec, {"theta": theta, "X": rng.normal(theta, sigma)})
+
+
+def test_hierarchical_marginals_and_shrinkage_line_are_exact():
+    cf = closed_form(hierarchical_spec(lam=4.0, sigma=1.5))
+    assert cf.marginals["theta"].frozen.var() == pytest.approx(4.0)
+    assert cf.marginals["X"].frozen.mean() == pytest.approx(0.0)
+    assert cf.marginals["X"].frozen.var() == pytest.approx(4.0 + 1.5**2)
+    line = cf.conditional_mean("theta", "X")
+    assert line.slope == pytest.approx(4.0 / (4.0 + 1.5**2))
+    assert line.intercept == pytest.approx(0.0)
+
+
+def test_affine_chain_marginal_matches_the_formula_and_the_draws():
+    """X ~ N(a·theta + b, s²) with theta ~ N(m, v) gives X ~ N(a·m + b, a²v + s²)."""
+    a, b, s2, m, v = 2.0, -1.0, 0.5, 3.0, 2.0
+    spec = ModelSpec("n.md", 1, nodes={
+        "theta": normal("theta", num(m), num(v), []),
+        "X": normal("X", op("+", op("*", num(a), name("theta")), num(b)), num(s2), ["theta"]),
+    })
+    marginal = closed_form(spec).marginals["X"].frozen
+    assert marginal.mean() == pytest.approx(a * m + b)
+    assert marginal.var() == pytest.approx(a * a * v + s2)
+    rng = np.random.default_rng(3)
+    x = a * rng.normal(m, np.sqrt(v), 40000) + b + rng.normal(0, np.sqrt(s2), 40000)
+    assert abs(x.mean() - marginal.mean()) < 4 * marginal.std() / np.sqrt(x.size)
+
+
+def test_structural_equation_is_a_gaussian_sum():
+    """X = theta + epsilon with independent normal parts: var(X) = lambda + sigma²."""
+    spec = ModelSpec("n.md", 1, nodes={
+        "lambda": const("lambda", 4.0), "sigma": const("sigma", 1.0),
+        "theta": normal("theta", num(0), name("lambda"), ["lambda"]),
+        "epsilon": normal("epsilon", num(0), op("^", name("sigma"), num(2)), ["sigma"]),
+        "X": Node("X", "deterministic", 5, expr=op("+", name("theta"), name("epsilon")), parents=["theta", "epsilon"]),
+    })
+    cf = closed_form(spec)
+    assert cf.marginals["X"].frozen.var() == pytest.approx(5.0)
+    assert cf.conditional_mean("theta", "X").slope == pytest.approx(0.8)
+
+
+def test_nonlinear_models_get_no_overlay_rather_than_a_wrong_one():
+    spec = ModelSpec("n.md", 1, nodes={
+        "theta": normal("theta", num(0), num(1), []),
+        "X": normal("X", op("^", name("theta"), num(2)), num(1), ["theta"]),
+        "tau": Node("tau", "stochastic", 3, dist="HalfCauchy", args={"scale": num(1)}),
+        "Y": normal("Y", num(0), name("tau"), ["tau"]),
+    })
+    cf = closed_form(spec)
+    assert "theta" in cf.marginals
+    assert "X" not in cf.marginals and "Y" not in cf.marginals
+    assert cf.conditional_mean("theta", "X") is None
+
+
+def test_roots_and_plates_with_constant_arguments_use_their_own_law():
+    s = np.array([15.0, 10.0, 16.0])
+    spec = ModelSpec("n.md", 1, nodes={
+        "J": const("J", 3.0), "s": Node("s", "data", 2, value=s),
+        "sigma2": Node("sigma2", "stochastic", 3, dist="InverseGamma", args={"shape": num(3), "scale": num(2)}),
+        "k": Node("k", "stochastic", 4, dist="Poisson", args={"rate": num(3)}),
+        "theta": normal("theta", num(0), num(25), ["J"], plate="J", index="j"),
+        "y": normal("y", Expr("index", (name("theta"), name("j"))),
+                    op("^", Expr("index", (name("s"), name("j"))), num(2)), ["theta", "s", "J"], plate="J", index="j"),
+    })
+    cf = closed_form(spec)
+    assert cf.marginals["sigma2"].frozen.mean() == pytest.approx(1.0)      # b / (a - 1)
+    assert cf.marginals["k"].discrete
+    assert cf.marginals["theta"].frozen.var() == pytest.approx(25.0)
+    assert "y" not in cf.marginals                                          # a mixture over j
+    assert plate_of(spec, "s") == "J" and plate_of(spec, "sigma2") is None
+
+
+def test_simulated_conditional_mean_follows_the_exact_line():
+    spec = hierarchical_spec(lam=4.0, sigma=1.0)
+    result = hierarchical_result(spec)
+    line = closed_form(spec).conditional_mean("theta", "X")
+    centres, means = binned_means(result.draws["X"], result.draws["theta"], -4.0, 4.0, bins=8)
+    sd_given_x = np.sqrt(4.0 * 1.0 / 5.0)
+    for c, m in zip(centres, means):
+        in_bin = np.abs(result.draws["X"] - c) <= 0.5
+        # the line is evaluated at the bin centre; the bin's own spread of x adds a little bias
+        tolerance = 4 * sd_given_x / np.sqrt(in_bin.sum()) + line.slope * 0.05
+        assert abs(m - (line.intercept + line.slope * c)) < tolerance
+
+
+def test_graph_puts_parents_above_children_and_constants_beside():
+    pos, consts = graph_layout(hierarchical_spec())
+    assert consts == {"lambda", "sigma"}
+    assert pos["lambda"][1] > pos["theta"][1] > pos["X"][1]
+    assert pos["sigma"][1] == pos["theta"][1]
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_figure_is_a_phone_sized_png_without_software_or_date_stamp():
+    spec = hierarchical_spec()
+    result = hierarchical_result(spec)
+    png = render_figure(result, closed_form(spec), FIGURE_OPTIONS)
+    width, height = _png_size(png)
+    assert width == round(FIGURE_OPTIONS.width_in * FIGURE_OPTIONS.dpi)
+    assert 400 < height < 1400
+    assert b"Software" not in png and b"matplotlib" not in png.lower()
+
+
+RENDER_IN_CHILD = textwrap.dedent("""
+    import hashlib, sys
+    sys.path.insert(0, {tests!r})
+    from test_figures import hierarchical_spec, hierarchical_result
+    from notecards.sim.closed_form import closed_form
+    from notecards.sim.figures import render_figure
+    from notecards.sim.run import FIGURE_OPTIONS
+    spec = hierarchical_spec()
+    png = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
+    print(hashlib.sha256(png).hexdigest())
+""")
+
+
+def test_two_renders_in_separate_processes_give_identical_bytes():
+    from pathlib import Path
+
+    script = RENDER_IN_CHILD.format(tests=str(Path(__file__).parent))
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "pdf"}).stdout.strip()
+               for _ in range(2)}
+    spec = hierarchical_spec()
+    here = hashlib.sha256(render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)).hexdigest()
+    assert digests == {here}
+
+
+def test_caption_states_model_values_defaults_and_how_to_set_them():
+    spec = hierarchical_spec(defaults=True)
+    result = hierarchical_result(spec)
+    html = caption_html(result, closed_form(spec), "nc-sim-abc.png", FIGURE_OPTIONS)
+    assert '<img src="nc-sim-abc.png"' in html
+    assert "theta ~ Normal(mean = 0, var = lambda)" in html
+    assert "X ~ Normal(mean = theta, var = sigma^2)" in html
+    assert "lambda = 4 <i>(default)</i>" in html and "sigma = 1 <i>(default)</i>" in html
+    assert "```sim" in html and "n = 20000 draws" in html
+
+
+def test_caption_shows_checks_and_marks_a_disagreement_with_both_summaries():
+    spec = hierarchical_spec()
+    result = hierarchical_result(spec)
+    result.checks = [CheckResult(6, "var(X) ≈ lambda + sigma^2", 4.97, 5.0, -0.61, True),
+                     CheckResult(7, "mean(X) ≈ 1", 0.01, 1.0, -44.0, False)]
+    result.comparisons = [Comparison("X", 9, {"mean": 0.0, "var": 5.0}, {"mean": 0.0, "var": 8.0}, 1e-9, False)]
+    html = caption_html(result, closed_form(spec), "f.png", FIGURE_OPTIONS)
+    assert "✓ passed" in html and "✗ FAILED" in html and "-44.00" in html
+    assert "DISAGREE" in html and "var 5" in html and "var 8" in html and "line 9" in html
+    assert "lambda = 4;" in html and "<i>(default)</i>" not in html
