@@ -1,0 +1,322 @@
+"""`notecards sync`: keep an Anki collection in step with the vault, and write note ids back.
+
+One sync, in order (each step is its own module):
+1. read state (`state.py`) and find the files that changed since the last sync (size or mtime),
+   plus files whose notes vanished from Anki, plus files that failed last time;
+2. build cards for those files only (`notecards.pipeline.build`);
+3. plan (`plan.py`) against the target: a collection file (`collection.py`) or a running Anki
+   through AnkiConnect (`ankiconnect.py`); `--dry-run` stops here and shows the plan;
+4. apply the plan; record the new note ids and GUIDs in state *before* touching any note file, so
+   a sync killed after this point finds its notes again;
+5. write the ID lines (`writeback.py`), then record each file that was completely written.
+Choices: more than `DELETE_THRESHOLD` notes to delete because their blocks vanished stops the sync
+(nothing applied) until `--yes`; `DELETE` lines always apply, the user asked for each of them.
+A file with errors never has its notes deleted (a broken block is not a removed block).
+After a `DELETE` is carried out its ID line is removed, as Obsidian_to_Anki does; the `DELETE` line
+itself is the user's text and stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notecards.config import Settings, load_settings
+from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
+from notecards.sync.state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
+                                  target_key)
+from notecards.sync.writeback import IdEdit, remove_stale_temps, write_ids
+from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile
+from notecards.vault import VaultIndex, note_files
+
+DELETE_THRESHOLD = 10
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, with --dry-run, would do), for the CLI to print."""
+
+    target: str
+    plan: SyncPlan | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    files_read: int = 0
+    ids_written: int = 0
+    dry_run: bool = False
+    applied: bool = False
+    problem: str | None = None          # a reason the whole sync could not run
+
+    def exit_code(self, strict: bool = False) -> int:
+        if self.problem or any(d.severity == "error" for d in self.diagnostics):
+            return 1
+        if strict and any(d.severity == "warning" for d in self.diagnostics):
+            return 1
+        return 0
+
+    def summary(self) -> str:
+        lines = [d.format() for d in self.diagnostics]
+        if self.problem:
+            lines.append(f"error: {self.problem}")
+        if self.plan is not None and self.dry_run:
+            lines.append("plan (dry run, nothing changed):")
+            lines.extend("  " + line for line in self.plan.describe())
+        counts = self.plan.counts() if self.plan else {}
+        verb = "would" if self.dry_run else "did"
+        warnings = sum(d.severity == "warning" for d in self.diagnostics)
+        errors = sum(d.severity == "error" for d in self.diagnostics) + bool(self.problem)
+        lines.append(
+            f"sync {self.target}: {self.files} files ({self.files_read} read); {verb} add "
+            f"{counts.get('add', 0)}, update {counts.get('update', 0)} (moves {counts.get('move', 0)}), "
+            f"delete {counts.get('delete', 0)}, leave {counts.get('unchanged', 0)} unchanged; "
+            f"ID lines {'to write ' + str(counts.get('id lines', 0)) if self.dry_run else 'written ' + str(self.ids_written)}; "
+            f"{warnings} warnings, {errors} errors")
+        return "\n".join(lines)
+
+
+def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
+               dry_run: bool = False, yes: bool = False, full: bool = False,
+               progress: bool = False) -> SyncReport:
+    """Sync the vault into a collection file or through AnkiConnect; never raises for user problems."""
+    vault = Path(vault)
+    target = target_key(collection, ankiconnect)
+    report = SyncReport(target=str(collection) if collection is not None else str(ankiconnect),
+                        dry_run=dry_run)
+    settings = load_settings(vault, report.diagnostics)
+    try:
+        backend = _open_backend(collection, ankiconnect)
+    except Exception as exc:          # locked, missing, unreachable: said plainly, nothing changed
+        report.problem = str(exc)
+        return report
+    try:
+        _run(vault, settings, backend, target, report, dry_run=dry_run, yes=yes, full=full,
+             progress=progress)
+    finally:
+        backend.close()
+    return report
+
+
+def _open_backend(collection: Path | None, ankiconnect: str | None):
+    if collection is not None:
+        from notecards.sync.collection import CollectionBackend
+        return CollectionBackend(Path(collection))
+    from notecards.sync.ankiconnect import AnkiConnectBackend
+    return AnkiConnectBackend(ankiconnect or "http://127.0.0.1:8765")
+
+
+def _settings_hash(settings: Settings) -> str:
+    return hashlib.sha256(json.dumps(repr(settings)).encode()).hexdigest()[:16]
+
+
+def _run(vault: Path, settings: Settings, backend, target: str, report: SyncReport, *,
+         dry_run: bool, yes: bool, full: bool, progress: bool) -> None:
+    state = load_sync_state(vault, target)
+    if state.settings_hash != _settings_hash(settings):
+        full = True
+    if not dry_run:
+        remove_stale_temps(vault)
+    index = VaultIndex.scan(vault)
+    files = note_files(index, settings)
+    report.files = len(files)
+    stats = _stats(vault, files)
+    removed = [p for p in state.files if p not in stats]
+    todo = [p for p in files if full or _changed(state.files.get(p), stats[p])]
+    unchanged = [p for p in files if p not in set(todo)]
+    kept = {n for p in unchanged for n in state.files[p].nids}
+    alive = backend.existing(kept) if kept else set()
+    lost = {state.notes[n].path for n in kept - alive if n in state.notes}
+    todo += [p for p in unchanged if p in lost]
+    unchanged = [p for p in unchanged if p not in lost]
+    if not todo and not removed:
+        report.plan = SyncPlan()
+        report.applied = not dry_run
+        return
+    build = _build(vault, settings, todo, progress)
+    report.files_read = len(build.parsed)
+    report.diagnostics.extend(build.diagnostics)
+    cards = [fold_simulation(c) for c in build.cards]
+    broken = {d.path for d in build.diagnostics if d.severity == "error"} | \
+        (set(todo) - {p.source.path for p in build.parsed})
+    referenced = {c.block.anki_id for c in cards if c.block.anki_id} | \
+        {n for p in unchanged for n in state.files[p].nids}
+    rebuilt = set(todo) | set(removed)
+    gone = {nid: (r.path, r.line) for nid, r in state.notes.items()
+            if r.path in rebuilt and r.path not in broken and nid not in referenced}
+    plan = make_plan(cards, build.deletions, backend, state.digests(), state.guids(), gone)
+    report.plan = plan
+    report.diagnostics.extend(plan.diagnostics)
+    removals = [d for d in plan.deletes if d.reason == "block removed"]
+    if len(removals) > DELETE_THRESHOLD and not yes and not dry_run:
+        report.problem = (f"this sync would delete {len(removals)} notes whose blocks are gone "
+                          f"(more than {DELETE_THRESHOLD}); check with --dry-run, then run again with --yes")
+        return
+    if dry_run:
+        return
+    new_ids, diags = backend.apply(plan)
+    report.diagnostics.extend(diags)
+    report.applied = True
+    final_ids = _record_notes(state, plan, new_ids)
+    for path in removed:
+        state.forget_file(path)
+    save_sync_state(vault, state)
+    _write_back(vault, settings, build.parsed, plan, final_ids, broken, state, report)
+    save_sync_state(vault, state)
+
+
+def _stats(vault: Path, files: list[str]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for rel in files:
+        try:
+            st = (vault / rel).stat()
+        except OSError:
+            continue
+        out[rel] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _changed(record: FileRecord | None, stat: tuple[int, int]) -> bool:
+    return record is None or (record.size, record.mtime_ns) != stat
+
+
+def _build(vault: Path, settings: Settings, files: list[str], progress: bool):
+    from notecards.pipeline import BuildOptions, build
+    from notecards.state import ExportState
+
+    present = [f for f in files if (vault / f).is_file()]
+    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress))
+
+
+def fold_simulation(card: Card) -> Card:
+    """Stock note types have no Simulation field: its figures go at the end of the last field."""
+    from notecards.notetypes import SIM_FIELD
+
+    if SIM_FIELD not in card.fields:
+        return card
+    fields = dict(card.fields)
+    sim = fields.pop(SIM_FIELD)
+    if sim and fields:
+        last = list(fields)[-1]
+        fields[last] = (fields[last] + "<br>" if fields[last] else "") + sim
+    card.fields = fields
+    return card
+
+
+def _record_notes(state: SyncState, plan: SyncPlan, new_ids: dict[int, int]) -> dict[int, int]:
+    """Remember every note this sync touched; returns id(card) -> the note id its block now names."""
+    final: dict[int, int] = {}
+    for d in plan.deletes:
+        state.notes.pop(d.nid, None)
+    for i, add in enumerate(plan.adds):
+        if i in new_ids:
+            final[id(add.card)] = new_ids[i]
+    for j, upd in enumerate(plan.updates):
+        if "note type" in upd.changes:
+            state.notes.pop(upd.nid, None)
+            if -1 - j in new_ids:
+                final[id(upd.card)] = new_ids[-1 - j]
+        else:
+            final[id(upd.card)] = upd.nid
+    for nid, card in plan.unchanged:
+        final[id(card)] = nid
+    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates] + [c for _, c in plan.unchanged]:
+        nid = final.get(id(card))
+        if nid is not None:
+            state.notes[nid] = NoteRecord(card.block.path, card.block.line, card.guid, card_digest(card))
+    return final
+
+
+def _write_back(vault: Path, settings: Settings, parsed: list[ParsedFile], plan: SyncPlan,
+                final_ids: dict[int, int], broken: set[str], state: SyncState, report: SyncReport) -> None:
+    wanted = _id_changes(plan, final_ids)
+    by_path: dict[str, list[tuple[CardBlock, int]]] = {}
+    for card_id_pair in wanted:
+        by_path.setdefault(card_id_pair[0].path, []).append(card_id_pair)
+    removals = {}
+    for d in plan.deletes:
+        if d.reason == "DELETE line":
+            removals.setdefault(d.path, []).append((d.line, d.nid))
+    nids_of = _nids_by_path(plan, final_ids)
+    for pf in parsed:
+        path = pf.source.path
+        blocks = by_path.get(path, [])
+        drops = removals.get(path, [])
+        written_ok = True
+        if blocks or drops:
+            result = write_ids(pf.source, _planner(pf.source, blocks, drops, settings), settings.id_comments)
+            if result.diagnostic is not None:
+                report.diagnostics.append(result.diagnostic)
+                written_ok = False
+            elif result.written:
+                report.ids_written += len(blocks)
+        if written_ok and path not in broken:
+            try:
+                st = pf.source.abspath.stat()
+            except OSError:
+                continue
+            state.files[path] = FileRecord(st.st_size, st.st_mtime_ns, sorted(nids_of.get(path, [])))
+        else:
+            state.files.pop(path, None)
+
+
+def _id_changes(plan: SyncPlan, final_ids: dict[int, int]) -> list[tuple[CardBlock, int]]:
+    """Blocks whose ID line must be written or rewritten, with the id it must name."""
+    out = []
+    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates]:
+        nid = final_ids.get(id(card))
+        if nid is not None and card.block.anki_id != nid:
+            out.append((card.block, nid))
+    return out
+
+
+def _nids_by_path(plan: SyncPlan, final_ids: dict[int, int]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates] + [c for _, c in plan.unchanged]:
+        nid = final_ids.get(id(card))
+        if nid is not None:
+            out.setdefault(card.block.path, []).append(nid)
+    return out
+
+
+def _planner(original: SourceFile, blocks: list[tuple[CardBlock, int]], drops: list[tuple[int, int]],
+             settings: Settings):
+    """The edits for a file; on a re-read file, the same blocks found again by their text."""
+    def edits_for(source: SourceFile) -> list[IdEdit]:
+        if source is original:
+            pairs, lines = blocks, source.lines()
+        else:
+            from notecards.parse import parse_file
+            fresh = parse_file(source, settings).blocks
+            by_key = {block_key(b): b for b in fresh}
+            pairs = [(by_key[block_key(b)], nid) for b, nid in blocks if block_key(b) in by_key]
+            lines = source.lines()
+        edits = [_edit_for(b, nid) for b, nid in pairs]
+        edits += [IdEdit("remove", ln) for ln in _delete_id_lines(lines, drops)]
+        return [e for e in edits if e is not None]
+    return edits_for
+
+
+def _edit_for(block: CardBlock, nid: int) -> IdEdit | None:
+    if block.anki_id is not None and block.id_line is not None:
+        return IdEdit("replace", block.id_line, anki_id=nid)
+    if block.id_insert is None:
+        return None
+    line, col = block.id_insert
+    return IdEdit("insert", line, col, nid, block.kind)
+
+
+def _delete_id_lines(lines: list[str], drops: list[tuple[int, int]]) -> list[int]:
+    """The ID line of each carried-out `DELETE` (on the DELETE line's heels)."""
+    out = []
+    for line, nid in drops:
+        for ln in range(line, min(line + 2, len(lines)) + 1):
+            text = lines[ln - 1]
+            if f"ID: {nid}" in text and text.strip().rstrip(">").rstrip("-").strip().endswith(str(nid)):
+                out.append(ln)
+                break
+    return out
+
+
+def watch_vault(vault: Path, **kwargs) -> int:
+    from notecards.sync.watch import watch_vault as _watch
+    return _watch(vault, **kwargs)

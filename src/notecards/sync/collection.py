@@ -1,0 +1,207 @@
+"""Apply a sync plan to an Anki collection file with the official `anki` package, Anki closed.
+
+Cards go into the collection's own note types by name (`Basic`, `Cloze`, …), as Obsidian_to_Anki
+does; a stock type the collection lacks is created from Anki's stock definition, and a custom one
+as a plain front/back type with the card's fields. Adds go in one backend call and keep the card's
+GUID, so a sync killed before its ID lines were written finds its notes again instead of adding
+duplicates. Updates change the note in place (its cards, and so their review history, stay);
+a changed note type is carried out as delete + add, because a note's cards belong to its type.
+Anki holds its collection exclusively while it runs: opening it then fails, and we say so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from notecards.sync.plan import RemoteNote, SyncPlan, Update
+from notecards.types import Card, Diagnostic
+
+ANKI_RUNNING = ("Anki has this collection open ({path}). Close Anki and sync again, "
+                "or keep it open and use --ankiconnect.")
+
+
+class CollectionLocked(Exception):
+    """Another program (normally Anki itself) has the collection open."""
+
+
+class CollectionBackend:
+    """An open collection file, for one sync."""
+
+    def __init__(self, path: Path):
+        from anki.collection import Collection
+        from anki.errors import DBError
+
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no Anki collection at {path}")
+        try:
+            self.col = Collection(str(path))
+        except DBError as exc:
+            raise CollectionLocked(ANKI_RUNNING.format(path=path)) from exc
+        self.path = Path(path)
+        self._deck_names: dict[int, str] = {}
+
+    def close(self) -> None:
+        self.col.close()
+
+    def __enter__(self) -> "CollectionBackend":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def existing(self, nids: Iterable[int]) -> set[int]:
+        ids = [int(n) for n in nids]
+        out: set[int] = set()
+        for chunk in _chunks(ids, 500):
+            out.update(self.col.db.list(f"select id from notes where id in ({_ids(chunk)})"))
+        return out
+
+    def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
+        ids = sorted({int(n) for n in nids})
+        out: dict[int, RemoteNote] = {}
+        names = {m.id: m.name for m in self.col.models.all_names_and_ids()}
+        field_names: dict[int, list[str]] = {}
+        for chunk in _chunks(ids, 500):
+            rows = self.col.db.all(f"select id, guid, mid, tags, flds from notes where id in ({_ids(chunk)})")
+            for nid, guid, mid, tags, flds in rows:
+                if mid not in field_names:
+                    field_names[mid] = self.col.models.field_names(self.col.models.get(mid))
+                values = flds.split("\x1f")
+                out[nid] = RemoteNote(nid, names.get(mid, ""), dict(zip(field_names[mid], values)),
+                                      tags.split(), set(), guid)
+            for nid, did, odid in self.col.db.all(
+                    f"select nid, did, odid from cards where nid in ({_ids(chunk)})"):
+                out[nid].decks.add(self._deck_name(odid or did))
+        return out
+
+    def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(guids))
+        out: dict[str, int] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            for nid, guid in self.col.db.all(f"select id, guid from notes where guid in ({marks})", *chunk):
+                out[guid] = nid
+        return out
+
+    def _deck_name(self, did: int) -> str:
+        if did not in self._deck_names:
+            self._deck_names[did] = self.col.decks.name(did)
+        return self._deck_names[did]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
+        """Carry out the plan; returns (index in plan.adds -> new note id, diagnostics)."""
+        from anki.collection import AddNoteRequest
+
+        diags: list[Diagnostic] = []
+        retype = [u for u in plan.updates if "note type" in u.changes]
+        self.col.remove_notes([d.nid for d in plan.deletes] + [u.nid for u in retype])
+        requests, index = [], []
+        for i, add in enumerate(plan.adds):
+            note = self._new_note(add.card, diags)
+            if note is not None:
+                requests.append(AddNoteRequest(note, self._deck_id(add.card.deck)))
+                index.append(i)
+        for u in retype:
+            note = self._new_note(u.card, diags, keep_guid=False)
+            if note is not None:
+                requests.append(AddNoteRequest(note, self._deck_id(u.card.deck)))
+                index.append(-1 - plan.updates.index(u))
+        if requests:
+            self.col.add_notes(requests)
+        new_ids = {i: int(r.note.id) for i, r in zip(index, requests)}
+        self._update(plan.updates, diags)
+        self._store_media([a.card for a in plan.adds] + [u.card for u in plan.updates])
+        return new_ids, diags
+
+    def _update(self, updates: list[Update], diags: list[Diagnostic]) -> None:
+        changed = []
+        moves: dict[int, list[int]] = defaultdict(list)
+        for u in updates:
+            if "note type" in u.changes:
+                continue
+            if "fields" in u.changes or "tags" in u.changes:
+                note = self.col.get_note(u.nid)
+                if self._fill(note, u.card, diags):
+                    changed.append(note)
+            if "deck" in u.changes:
+                moves[self._deck_id(u.card.deck)].extend(self.col.card_ids_of_note(u.nid))
+        if changed:
+            self.col.update_notes(changed)
+        for did, cids in moves.items():
+            self.col.set_deck(cids, did)
+
+    def _new_note(self, card: Card, diags: list[Diagnostic], keep_guid: bool = True):
+        model = self._note_type(card)
+        note = self.col.new_note(model)
+        if keep_guid and card.guid:
+            note.guid = card.guid
+        return note if self._fill(note, card, diags) else None
+
+    def _fill(self, note, card: Card, diags: list[Diagnostic]) -> bool:
+        keys = note.keys()
+        missing = [k for k in card.fields if k not in keys]
+        if missing:
+            diags.append(Diagnostic(card.block.path, card.block.line, "error",
+                                    f"note type {card.note_type!r} in this collection has no field "
+                                    f"{', '.join(map(repr, missing))} (its fields: {', '.join(keys)}); "
+                                    "card not synced"))
+            return False
+        for k, v in card.fields.items():
+            note[k] = v
+        note.tags = list(card.tags)
+        return True
+
+    def _note_type(self, card: Card):
+        model = self.col.models.by_name(card.note_type)
+        if model is None:
+            model = self._create_note_type(card.note_type, list(card.fields))
+        return model
+
+    def _create_note_type(self, name: str, field_names: list[str]):
+        from anki.stdmodels import get_stock_notetypes
+
+        stock = dict(get_stock_notetypes(self.col))
+        if name in stock:
+            model = stock[name](self.col)
+            model["id"] = 0
+        else:
+            mm = self.col.models
+            model = mm.new(name)
+            for f in field_names or ["Front", "Back"]:
+                mm.add_field(model, mm.new_field(f))
+            t = mm.new_template("Card 1")
+            first, rest = (field_names or ["Front"])[0], (field_names or ["Front"])[1:]
+            t["qfmt"] = "{{" + first + "}}"
+            t["afmt"] = "{{FrontSide}}<hr id=answer>" + "<br>".join("{{" + f + "}}" for f in rest)
+            mm.add_template(model, t)
+        self.col.models.add_dict(model)
+        return self.col.models.by_name(name)
+
+    def _deck_id(self, name: str) -> int:
+        return int(self.col.decks.id(name, create=True))
+
+    def _store_media(self, cards: list[Card]) -> None:
+        seen: set[str] = set()
+        for card in cards:
+            for media in card.media:
+                if media.name in seen:
+                    continue
+                seen.add(media.name)
+                if not self.col.media.have(media.name):
+                    self.col.media.write_data(media.name, media.read())
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _ids(chunk: list[int]) -> str:
+    return ",".join(str(int(n)) for n in chunk)
+

@@ -1,0 +1,196 @@
+"""Decide what a sync does: compare the vault's cards with the notes Anki holds, before touching either.
+
+The plan is plain data, so `--dry-run` can print it and both backends (a collection file, AnkiConnect)
+carry out the same decisions. The rules, in the order they are checked for each card:
+- a block whose ID names a note that exists is that note: it is updated in place (fields, tags,
+  deck, note type) so its cards keep their review history;
+- an ID seen twice (a block copied with its ID line) belongs to the first block; the copy becomes
+  a new note and its ID line is rewritten;
+- an ID whose note is gone (deleted in Anki) is re-created and the ID line rewritten;
+- a block without an ID whose GUID Anki already has (a sync that was killed before its ID line was
+  written) adopts that note instead of adding a duplicate;
+- otherwise the card is added and its ID line written.
+A note is updated only when the vault changed it since the last sync (its digest differs from the
+one recorded in state), so an edit made in Anki survives until the block itself is edited. With no
+record (first sync, or `.notecards/` deleted) the vault, being the source of truth, wins.
+Deletions: notes named by `DELETE` lines, and notes this vault made (recorded in state) whose block
+is gone. Notes the vault never made are never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Literal, Protocol
+
+from notecards.types import Card, CardBlock, Deletion, Diagnostic
+
+
+@dataclass
+class RemoteNote:
+    """What Anki holds for one note, as far as a sync cares."""
+
+    nid: int
+    note_type: str
+    fields: dict[str, str]
+    tags: list[str]
+    decks: set[str]                   # home decks of its cards
+    guid: str = ""
+
+
+class Backend(Protocol):
+    """Where notes live: an open collection file or a running Anki (AnkiConnect)."""
+
+    def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]: ...
+
+    def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]: ...
+
+
+@dataclass
+class Add:
+    card: Card
+    replaces: int | None = None       # a stale or duplicated ID in the block, rewritten after the add
+
+
+@dataclass
+class Update:
+    nid: int
+    card: Card
+    changes: list[str]                # any of "fields", "tags", "deck", "note type"
+    adopt: bool = False               # the block has no ID line yet: write it
+
+
+@dataclass
+class Delete:
+    nid: int
+    path: str
+    line: int
+    reason: Literal["DELETE line", "block removed"]
+
+
+@dataclass
+class SyncPlan:
+    adds: list[Add] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    unchanged: list[tuple[int, Card]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def moves(self) -> list[Update]:
+        return [u for u in self.updates if "deck" in u.changes]
+
+    def id_lines(self) -> int:
+        return len(self.adds) + sum(1 for u in self.updates if u.adopt) + \
+            sum(1 for d in self.deletes if d.reason == "DELETE line")
+
+    def is_empty(self) -> bool:
+        return not (self.adds or self.updates or self.deletes)
+
+    def describe(self) -> list[str]:
+        """One line per change, for `--dry-run`: what would happen and to which block."""
+        lines = []
+        for a in self.adds:
+            b = a.card.block
+            what = f"re-create (note {a.replaces} is gone or taken)" if a.replaces else "add"
+            lines.append(f"{b.path}:{b.line}: {what} {a.card.note_type} note in deck {a.card.deck}")
+        for u in self.updates:
+            b = u.card.block
+            lines.append(f"{b.path}:{b.line}: update note {u.nid} ({', '.join(u.changes)})"
+                         + (f" -> deck {u.card.deck}" if "deck" in u.changes else "")
+                         + ("; write its ID line" if u.adopt else ""))
+        for d in self.deletes:
+            lines.append(f"{d.path}:{d.line}: delete note {d.nid} ({d.reason})")
+        return lines
+
+    def counts(self) -> dict[str, int]:
+        return {"add": len(self.adds), "update": len(self.updates), "move": len(self.moves),
+                "delete": len(self.deletes), "unchanged": len(self.unchanged),
+                "id lines": self.id_lines()}
+
+
+def card_digest(card: Card) -> str:
+    """A hash of everything a sync puts into Anki for this card; equal digests mean no change."""
+    payload = json.dumps([card.note_type, card.fields, sorted(card.tags), card.deck,
+                          sorted(m.name for m in card.media)], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def make_plan(cards: list[Card], deletions: list[Deletion], backend: Backend,
+              recorded: dict[int, str], guid_hint: dict[str, int], managed_gone: dict[int, tuple[str, int]]
+              ) -> SyncPlan:
+    """The plan for these cards.
+
+    `recorded`: note id -> digest at the last sync (from state). `guid_hint`: guid -> note id the
+    state remembers. `managed_gone`: notes this vault made whose block is no longer in the vault,
+    with the (path, line) they came from.
+    """
+    plan = SyncPlan()
+    wanted_ids = {c.block.anki_id for c in cards if c.block.anki_id}
+    explicit = {d.anki_id for d in deletions}
+    remote = backend.notes(wanted_ids | explicit | set(managed_gone) | set(guid_hint.values()))
+    unresolved = [c.guid for c in cards if not c.block.anki_id and c.guid not in guid_hint]
+    by_guid = {g: n for g, n in guid_hint.items() if n in remote}
+    if unresolved:
+        found = backend.nids_for_guids(unresolved)
+        by_guid.update(found)
+        remote.update(backend.notes(n for n in found.values() if n not in remote))
+    claimed: set[int] = set()
+    for card in cards:
+        _plan_card(card, plan, remote, recorded, by_guid, claimed)
+    for d in deletions:
+        if d.anki_id in remote and d.anki_id not in claimed:
+            plan.deletes.append(Delete(d.anki_id, d.path, d.line, "DELETE line"))
+    for nid, (path, line) in sorted(managed_gone.items()):
+        if nid in remote and nid not in claimed and nid not in explicit:
+            plan.deletes.append(Delete(nid, path, line, "block removed"))
+    return plan
+
+
+def _plan_card(card: Card, plan: SyncPlan, remote: dict[int, RemoteNote], recorded: dict[int, str],
+               by_guid: dict[str, int], claimed: set[int]) -> None:
+    block = card.block
+    nid = block.anki_id
+    adopt = False
+    if nid is None:
+        found = by_guid.get(card.guid)
+        if found is None or found in claimed or found not in remote:
+            plan.adds.append(Add(card))
+            return
+        nid, adopt = found, True
+    elif nid not in remote or nid in claimed:
+        if nid in claimed:
+            plan.diagnostics.append(Diagnostic(block.path, block.id_line or block.line, "warning",
+                                               f"ID {nid} is also used by an earlier block; this block "
+                                               "becomes a new note and its ID line is rewritten"))
+        plan.adds.append(Add(card, replaces=nid))
+        return
+    claimed.add(nid)
+    note = remote[nid]
+    if not adopt and recorded.get(nid) == card_digest(card):
+        plan.unchanged.append((nid, card))
+        return
+    changes = _differences(card, note)
+    if changes or adopt:
+        plan.updates.append(Update(nid, card, changes, adopt))
+    else:
+        plan.unchanged.append((nid, card))
+
+
+def _differences(card: Card, note: RemoteNote) -> list[str]:
+    changes = []
+    if card.note_type != note.note_type:
+        return ["note type"]
+    if any(note.fields.get(k) != v for k, v in card.fields.items()):
+        changes.append("fields")
+    if {t.lower() for t in card.tags} != {t.lower() for t in note.tags}:
+        changes.append("tags")
+    if note.decks != {card.deck}:
+        changes.append("deck")
+    return changes
+
+
+def block_key(block: CardBlock) -> tuple:
+    """What identifies a block's text when its file is re-read: same type, same fields, same ID."""
+    return (block.kind, block.note_type, tuple(block.fields.items()), block.anki_id)
