@@ -130,7 +130,7 @@ def _build(args: argparse.Namespace, target: Target, state):
     early: list[Diagnostic] = []
     settings = _settings(target, args, early)
     options = BuildOptions(files=target.files, simulate=not args.no_sim, allow_code=settings.allow_code,
-                           progress=_interactive() and not args.quiet, workers=args.jobs)
+                           progress=_interactive() and not args.quiet, workers=args.jobs, cache=True)
     result = build(target.vault, settings, state, options)
     result.diagnostics[:0] = early
     return result
@@ -239,7 +239,7 @@ def _summary(result) -> str:
     media = {m.name for c in result.cards for m in c.media}
     s = result.sims
     lines = [
-        f"{len(result.parsed)} files, {len(result.cards)} cards in {len(decks)} decks, {len(media)} media, "
+        f"{result.files} files, {len(result.cards)} cards in {len(decks)} decks, {len(media)} media, "
         f"{result.count('warning')} warnings, {result.count('error')} errors",
     ]
     lines += [f"  {name}: {n} cards" for name, n in decks.items()]

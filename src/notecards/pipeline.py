@@ -1,17 +1,20 @@
 """The export pipeline: vault -> parse -> render (+ model -> simulate) -> cards.
 
 `build` runs the stages and gathers their diagnostics; it never prints and never writes into the
-user's notes. Export and sync both start from its `Build`.
+user's notes. Export and sync both start from its `Build`. With a cache (export, check), a file
+whose inputs did not change since the last run contributes its stored cards without being read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
 from notecards.config import Settings, load_settings
 from notecards.identity import KnownCard, assign_guids, field_hashes
 from notecards.notetypes import SIM_FIELD
@@ -20,6 +23,9 @@ from notecards.render import RenderContext, render_block
 from notecards.state import STATE_DIR, ExportState
 from notecards.types import Card, Deletion, Diagnostic, MediaFile, ParsedFile
 from notecards.vault import VaultIndex, note_files, read_source
+
+_EMBED = re.compile(r"!\[\[([^\]|#^]+)")
+_MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
 
 
 @dataclass
@@ -30,13 +36,18 @@ class SimStats:
     checks_passed: int = 0
     checks_failed: int = 0
 
+    def add(self, other: dict) -> None:
+        for key, value in other.items():
+            setattr(self, key, getattr(self, key) + value)
+
 
 @dataclass
 class Build:
     vault: Path
     settings: Settings
     index: VaultIndex
-    parsed: list[ParsedFile] = field(default_factory=list)
+    parsed: list[ParsedFile] = field(default_factory=list)   # files read this run
+    files: int = 0                                           # files that contributed, read or cached
     cards: list[Card] = field(default_factory=list)
     deletions: list[Deletion] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -59,6 +70,17 @@ class BuildOptions:
     allow_code: bool = False
     progress: bool = False
     workers: int = 0                      # 0 = one per core
+    cache: bool = False                   # reuse unchanged files' cards from .notecards/
+
+
+@dataclass
+class _FileWork:
+    """One file on its way through the stages this run."""
+
+    parsed: ParsedFile
+    cards: list[Card] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sim: list[dict] = field(default_factory=list)
 
 
 def build(vault: Path, settings: Settings | None = None, state: ExportState | None = None,
@@ -72,40 +94,106 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     index = VaultIndex.scan(vault)
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
     rels = options.files if options.files is not None else note_files(index, settings)
+    cache = RenderCache(vault, _context(settings, index, options)) if options.cache else None
+    taken: set[str] = set()
+    fresh: list[_FileWork] = []
+    cached: dict[str, FileEntry] = {}
     for rel in rels:
-        source = read_source(vault, rel, diagnostics)
-        if source is None:
+        entry = cache.get(rel) if cache else None
+        if entry is not None and not taken.intersection(c.guid for c in entry.cards):
+            cached[rel] = entry
+            taken.update(c.guid for c in entry.cards)
             continue
-        index.remember(source)
-        parsed = parse_file(source, settings)
-        result.parsed.append(parsed)
-        diagnostics.extend(parsed.diagnostics)
-        result.deletions.extend(parsed.deletions)
-    _make_cards(result, state)
+        source = read_source(vault, rel, diagnostics)
+        if source is not None:
+            index.remember(source)
+            parsed = parse_file(source, settings)
+            result.parsed.append(parsed)
+            fresh.append(_FileWork(parsed, diagnostics=list(parsed.diagnostics)))
+    present = set(rels)
+    for work in fresh:
+        _make_cards(work, result, state, present, taken)
     if options.simulate:
-        _attach_simulations(result, options)
-    for card in result.cards:
-        card.content_hash = _content_hash(card)
+        _attach_simulations([c for w in fresh for c in w.cards], {c.guid: w for w in fresh for c in w.cards},
+                            result, options)
+    for work in fresh:
+        for card in work.cards:
+            card.content_hash = _content_hash(card)
+        if cache:
+            cache.put(work.parsed.source.path, FileEntry(
+                cards=work.cards, deletions=work.parsed.deletions, diagnostics=work.diagnostics,
+                deps=_dependencies(work, result), sim=work.sim))
+    _collect(result, rels, cached, {w.parsed.source.path: w for w in fresh})
+    if cache:
+        cache.forget_missing(present)
+        cache.close()
     diagnostics.sort(key=lambda d: (d.path, d.line, d.col))
     return result
 
 
-def _make_cards(result: Build, state: ExportState) -> None:
-    present = {p.source.path for p in result.parsed}
-    taken: set[str] = set()
-    for parsed in result.parsed:
-        src = parsed.source
-        guids = assign_guids(parsed.blocks, result.settings.vault_name, src.stem,
-                             state.previous_cards(src.path, src.stem, present), taken)
-        taken.update(guids)
-        ctx = RenderContext(index=result.index, settings=result.settings, source=src)
-        for block, guid in zip(parsed.blocks, guids):
-            rendered = render_block(block, ctx)
-            result.diagnostics.extend(rendered.diagnostics)
-            tags = _merge_tags(block.tags, rendered.tags if result.settings.add_obsidian_tags else [])
-            result.cards.append(Card(block=block, note_type=block.note_type, fields=rendered.fields,
-                                     tags=tags, deck=block.deck, guid=guid, media=rendered.media))
-        state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(parsed.blocks, guids)]
+def _context(settings: Settings, index: VaultIndex, options: BuildOptions) -> str:
+    shaping = (repr(settings), options.simulate, options.allow_code)
+    return context_key(repr(shaping), index.files)
+
+
+def _collect(result: Build, rels: list[str], cached: dict[str, FileEntry], fresh: dict[str, _FileWork]) -> None:
+    """Gather every file's contribution in vault order, whether read now or taken from the cache."""
+    for rel in rels:
+        if rel in cached:
+            entry = cached[rel]
+            cards, deletions, diags, sims = entry.cards, entry.deletions, entry.diagnostics, entry.sim
+            sims = [_as_reused(s) for s in sims]
+        elif rel in fresh:
+            work = fresh[rel]
+            cards, deletions, diags, sims = work.cards, work.parsed.deletions, work.diagnostics, work.sim
+        else:
+            continue
+        result.files += 1
+        result.cards.extend(cards)
+        result.deletions.extend(deletions)
+        result.diagnostics.extend(diags)
+        for s in sims:
+            result.sims.add(s)
+
+
+def _as_reused(stats: dict) -> dict:
+    out = dict(stats)
+    out["figures_reused"] = out.get("figures_reused", 0) + out.pop("figures_rendered", 0)
+    return out
+
+
+def _make_cards(work: _FileWork, result: Build, state: ExportState, present: set[str], taken: set[str]) -> None:
+    src = work.parsed.source
+    blocks = work.parsed.blocks
+    guids = assign_guids(blocks, result.settings.vault_name, src.stem,
+                         state.previous_cards(src.path, src.stem, present), taken)
+    taken.update(guids)
+    ctx = RenderContext(index=result.index, settings=result.settings, source=src)
+    for block, guid in zip(blocks, guids):
+        rendered = render_block(block, ctx)
+        work.diagnostics.extend(rendered.diagnostics)
+        tags = _merge_tags(block.tags, rendered.tags if result.settings.add_obsidian_tags else [])
+        work.cards.append(Card(block=block, note_type=block.note_type, fields=rendered.fields,
+                               tags=tags, deck=block.deck, guid=guid, media=rendered.media))
+    state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(blocks, guids)]
+
+
+def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
+    """The other files this file's cards read: media, and notes they embed (one level is enough
+    to notice an edit of the embedded section; deeper chains are caught by the vault file list)."""
+    deps: dict[str, list[int]] = {}
+    root = result.vault
+    for card in work.cards:
+        for m in card.media:
+            if m.path is not None and m.path.is_relative_to(root):
+                rel = m.path.relative_to(root).as_posix()
+                deps[rel] = stamp_of(m.path) or [0, 0]
+        for text in card.block.fields.values():
+            for target in _EMBED.findall(text):
+                rel = result.index.resolve_note(target)
+                if rel:
+                    deps[rel] = stamp_of(root / rel) or [0, 0]
+    return deps
 
 
 def _merge_tags(*groups: list[str]) -> list[str]:
@@ -120,16 +208,19 @@ def _merge_tags(*groups: list[str]) -> list[str]:
     return out
 
 
-def _attach_simulations(result: Build, options: BuildOptions) -> None:
+def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: Build,
+                        options: BuildOptions) -> None:
     """Find each card's model and put its figures and caption in the card's Simulation field."""
+    if not any(_MAYBE_MODEL.search(t) for c in cards for t in c.block.fields.values()):
+        return
     from notecards.sim.find import find_model
     from notecards.sim.run import SimJob, run_simulations
 
     jobs = []
     by_key: dict[str, Card] = {}
-    for card in result.cards:
+    for card in cards:
         source, diagnostics = find_model(card.block)
-        result.diagnostics.extend(diagnostics)
+        owner[card.guid].diagnostics.extend(diagnostics)
         if source is None:
             continue
         jobs.append(SimJob(key=card.guid, path=card.block.path, line=source.line,
@@ -137,23 +228,21 @@ def _attach_simulations(result: Build, options: BuildOptions) -> None:
         by_key[card.guid] = card
     if not jobs:
         return
-    outcomes = run_simulations(jobs, result.vault / STATE_DIR / "sims",
-                               workers=options.workers or _cores(), progress=options.progress,
+    sims_dir = result.vault / STATE_DIR / "sims"
+    outcomes = run_simulations(jobs, sims_dir, workers=options.workers or _cores(), progress=options.progress,
                                allow_code=options.allow_code or result.settings.allow_code)
-    stats = result.sims
     for outcome in outcomes:
         card = by_key[outcome.key]
-        result.diagnostics.extend(outcome.diagnostics)
-        stats.model_cards += 1
-        stats.checks_passed += outcome.checks_passed
-        stats.checks_failed += outcome.checks_failed
-        if outcome.rendered:
-            stats.figures_rendered += len(outcome.figures)
-        else:
-            stats.figures_reused += len(outcome.figures)
+        work = owner[outcome.key]
+        work.diagnostics.extend(outcome.diagnostics)
+        figures = len(outcome.figures)
+        work.sim.append({"model_cards": 1, "checks_passed": outcome.checks_passed,
+                         "checks_failed": outcome.checks_failed,
+                         "figures_rendered": figures if outcome.rendered else 0,
+                         "figures_reused": 0 if outcome.rendered else figures})
         if outcome.html:
             card.fields[SIM_FIELD] = outcome.html
-        card.media.extend(MediaFile(name=f.name, data=f.data) for f in outcome.figures)
+        card.media.extend(MediaFile(name=f.name, data=f.data, path=sims_dir / f.name) for f in outcome.figures)
 
 
 def _cores() -> int:
@@ -172,4 +261,3 @@ def _content_hash(card: Card) -> str:
 
 def now_seconds() -> int:
     return int(time.time())
-

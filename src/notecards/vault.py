@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from notecards.config import Settings
 from notecards.types import Diagnostic, SourceFile
 
-SKIP_DIRS = {".obsidian", ".notecards", ".trash", ".git", "node_modules", "output"}
+SKIP_DIRS = {".obsidian", ".notecards", ".trash", ".git", "node_modules"}
 MAX_NOTE_BYTES = 50 * 1024 * 1024
 
 

@@ -1,0 +1,127 @@
+"""The command line as a user meets it: the shipped vault, the seeds, bad input, exit codes."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SEEDS, import_apkg, run_cli, write
+
+
+def test_shipped_vault_exports_with_a_summary(tmp_path, collection):
+    vault = tmp_path / "notes"
+    shutil.copytree(REPO / "notes", vault)
+    out = tmp_path / "notes.apkg"
+    proc = run_cli("export", vault, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "files" in proc.stdout and "cards in" in proc.stdout and "wrote" in proc.stdout
+    assert "error" not in proc.stderr
+    log = import_apkg(collection, out)
+    assert len(log.new) >= 10
+    decks = set(collection.decks.all_names_and_ids())
+    names = {d.name for d in decks}
+    assert {"Statistics::Hierarchical models", "Statistics::Conjugacy"} <= names
+    media = zipfile.ZipFile(out).read("media").decode()
+    assert ".png" in media
+
+
+def test_default_output_is_output_slash_vault_name(tmp_path):
+    vault = tmp_path / "myvault"
+    write(vault, "a.md", "START\nBasic\nQ\nBack: A\nEND\n")
+    proc = run_cli("export", vault, "--no-sim", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "output" / "myvault.apkg").is_file()
+
+
+def test_check_writes_no_package_and_leaves_notes_alone(tmp_path):
+    vault = tmp_path / "v"
+    note = write(vault, "a.md", "START\nBasic\nQ\nBack: A\nEND\n")
+    before = note.read_bytes(), note.stat().st_mtime_ns
+    proc = run_cli("check", vault, "--no-sim", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert sorted(p.name for p in vault.iterdir() if p.name != ".notecards") == ["a.md"]
+    assert (note.read_bytes(), note.stat().st_mtime_ns) == before
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.fixture
+def seeds_vault(tmp_path):
+    if not SEEDS.is_dir():
+        pytest.skip("shared seeds not present")
+    vault = tmp_path / "seeds"
+    shutil.copytree(SEEDS, vault)
+    return vault
+
+
+def test_seed_000_as_a_vault_gives_its_card_with_warnings_at_the_right_lines(seeds_vault, tmp_path, collection):
+    out = tmp_path / "seeds.apkg"
+    proc = run_cli("export", seeds_vault, "--ext", ".txt", "-o", out, "--no-sim")
+    assert proc.returncode == 0, proc.stderr
+    # the embed of a note missing from the vault, and seed 004's missing image
+    assert "000_2a68b4ef0f7bcf07.txt:37: warning:" in proc.stderr
+    assert "004_ffe18ab55ae4ec47.txt:49: warning:" in proc.stderr
+    assert ": error:" not in proc.stderr
+    log = import_apkg(collection, out)
+    assert len(log.new) == 1
+    note = collection.get_note(collection.find_notes("")[0])
+    assert sorted(note.tags) == sorted(["mathematics", "statistics", "SS25"])
+    assert "hierarchical model" in note["Front"] and "<li>definition</li>" in note["Front"]
+    back = note["Back"]
+    assert back.count("\\begin{split}") == 3
+    assert "\\theta &amp;\\sim \\mathcal{N}(0, \\lambda) \\\\" in back
+    assert "X = \\theta + \\epsilon, \\epsilon &amp;\\sim \\mathcal{N}(\\theta, \\sigma^2)" in back
+    assert "(X, \\theta) \\sim \\mathcal{M}(\\lambda)" in back
+
+
+def test_seed_named_on_the_command_line_is_read_as_markdown(seeds_vault, tmp_path):
+    out = tmp_path / "one.apkg"
+    proc = run_cli("export", seeds_vault / "000_2a68b4ef0f7bcf07.txt", "-o", out, "--no-sim")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 files, 1 cards" in proc.stdout
+
+
+def test_bad_files_are_diagnosed_and_the_rest_exports(tmp_path):
+    vault = tmp_path / "v"
+    write(vault, "good.md", "START\nBasic\nQ\nBack: A\nEND\n")
+    (vault / "latin1.md").write_bytes("START\nBasic\ncaf\xe9\nBack: x\nEND\n".encode("latin-1"))
+    (vault / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR" + bytes(range(256)))
+    big = "".join(f"line {i} with some words and $x_{i}$\n" for i in range(140_000))
+    write(vault, "big.md", big + "START\nBasic\nbig Q\nBack: big A\nEND\n")
+    assert (vault / "big.md").stat().st_size > 5_000_000
+    proc = run_cli("export", vault, "-o", tmp_path / "o.apkg", "--no-sim")
+    assert proc.returncode == 1
+    assert "latin1.md:3: error: file is not valid UTF-8" in proc.stderr
+    assert "binary.md:1: error:" in proc.stderr and "binary" in proc.stderr
+    assert "2 cards" in proc.stdout      # good.md and the 5 MB note
+
+
+def test_empty_vault_is_not_an_error(tmp_path):
+    vault = tmp_path / "empty"
+    vault.mkdir()
+    proc = run_cli("export", vault, "-o", tmp_path / "e.apkg", "--no-sim")
+    assert proc.returncode == 0, proc.stderr
+    assert "0 files, 0 cards" in proc.stdout
+
+
+def test_bad_usage_exits_2(tmp_path):
+    assert run_cli("export", tmp_path / "nope").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+
+
+def test_strict_turns_warnings_into_failure(tmp_path):
+    vault = tmp_path / "v"
+    write(vault, "a.md", "START\nBasic\nQ ![[missing.png]]\nBack: A\nEND\n")
+    assert run_cli("check", vault, "--no-sim").returncode == 0
+    assert run_cli("check", vault, "--no-sim", "--strict").returncode == 1
+
+
+def test_python_module_and_console_script_agree(tmp_path):
+    exe = shutil.which("notecards")
+    if exe is None:
+        pytest.skip("console script not on PATH")
+    import subprocess
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "export" in out.stdout

@@ -1,0 +1,192 @@
+"""Export -> import into a real Anki collection: cards, decks, tags, and identity across edits."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from conftest import import_apkg, review, revlog_ids, run_cli, write
+
+NOTE_A = """---
+tags: [fm-tag]
+---
+TARGET DECK: Stats::Models
+
+START
+Basic
+What is $\\lambda$?
+Back: The prior variance, as in $\\theta \\sim N(0, \\lambda)$.
+Tags: alpha beta/gamma
+END
+
+START
+Cloze
+The marginal variance is {{c1::$\\lambda + \\sigma^2$}}.
+END
+
+STARTI [Basic] Inline question? Back: Inline answer. ENDI
+"""
+
+NOTE_B = """START
+Basic (and reversed card)
+Shrinkage factor
+Back: $\\frac{\\lambda}{\\lambda + \\sigma^2}$
+END
+"""
+
+
+def make_vault(root: Path) -> Path:
+    write(root, "a.md", NOTE_A)
+    write(root, "sub/b.md", NOTE_B)
+    return root
+
+
+def export(vault: Path, out: Path) -> None:
+    run_cli("export", vault, "-o", out, "--no-sim", check=True)
+
+
+def notes_by_front(col) -> dict[str, object]:
+    out = {}
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        out[note.fields[0]] = note
+    return out
+
+
+def test_first_import_adds_every_card_in_its_deck_with_its_tags(tmp_path, collection):
+    vault = make_vault(tmp_path / "vault")
+    out = tmp_path / "deck.apkg"
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert len(log.new) == 4
+    notes = notes_by_front(collection)
+    basic = next(n for f, n in notes.items() if "What is" in f)
+    assert "\\(\\lambda\\)" in basic.fields[0]
+    assert "The prior variance" in basic["Back"]
+    assert set(basic.tags) >= {"fm-tag", "alpha", "beta::gamma"}
+    assert basic.note_type()["name"] == "notecards Basic"
+    deck_names = {collection.decks.name(c.did) for c in basic.cards()}
+    assert deck_names == {"Stats::Models"}
+    reversed_note = next(n for f, n in notes.items() if "Shrinkage" in f)
+    assert len(reversed_note.cards()) == 2
+    assert collection.decks.name(reversed_note.cards()[0].did) == "Default"
+    cloze = next(n for f, n in notes.items() if "{{c1::" in f)
+    assert cloze.note_type()["name"] == "notecards Cloze"
+
+
+def test_reexporting_an_unchanged_vault_changes_nothing(tmp_path, collection):
+    vault = make_vault(tmp_path / "vault")
+    out = tmp_path / "deck.apkg"
+    export(vault, out)
+    import_apkg(collection, out)
+    out.unlink()
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert len(log.duplicate) == 4
+
+
+def _edit_then_reimport(tmp_path, collection, edit):
+    vault = make_vault(tmp_path / "vault")
+    out = tmp_path / "deck.apkg"
+    export(vault, out)
+    import_apkg(collection, out)
+    before = notes_by_front(collection)
+    target = next(n for f, n in before.items() if "What is" in f)
+    card_id = target.cards()[0].id
+    review(collection, card_id)
+    history = revlog_ids(collection, card_id)
+    interval = collection.get_card(card_id).ivl
+    assert history
+    edit(vault)
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert len(log.new) == 0
+    assert len(log.updated) == 1
+    assert len(collection.find_notes("")) == 4
+    after = collection.get_note(target.id)
+    assert revlog_ids(collection, card_id) == history
+    assert collection.get_card(card_id).ivl == interval
+    return after
+
+
+def test_editing_the_back_updates_the_note_in_place_and_keeps_its_reviews(tmp_path, collection):
+    def edit(vault):
+        p = vault / "a.md"
+        p.write_text(p.read_text().replace("The prior variance", "The variance of the prior"))
+    note = _edit_then_reimport(tmp_path, collection, edit)
+    assert "The variance of the prior" in note["Back"]
+
+
+def test_editing_the_front_updates_the_note_in_place(tmp_path, collection):
+    def edit(vault):
+        p = vault / "a.md"
+        p.write_text(p.read_text().replace("What is $\\lambda$?", "What does $\\lambda$ stand for?"))
+    note = _edit_then_reimport(tmp_path, collection, edit)
+    assert "stand for" in note["Front"]
+
+
+def test_moving_the_file_to_another_folder_keeps_identity(tmp_path, collection):
+    def edit(vault):
+        (vault / "moved").mkdir()
+        shutil.move(vault / "a.md", vault / "moved" / "a.md")
+        p = vault / "moved" / "a.md"
+        p.write_text(p.read_text().replace("The prior variance", "Prior variance (moved)"))
+    note = _edit_then_reimport(tmp_path, collection, edit)
+    assert "moved" in note["Back"]
+
+
+def test_moving_without_state_still_keeps_identity(tmp_path, collection):
+    """Identity must not depend on `.notecards/`: delete it between the runs."""
+    def edit(vault):
+        # Without state the new note's time is "now"; Anki wants it strictly newer than the
+        # imported one, which has a one-second resolution.
+        time.sleep(1.05)
+        shutil.rmtree(vault / ".notecards")
+        (vault / "deeper" / "still").mkdir(parents=True)
+        shutil.move(vault / "a.md", vault / "deeper" / "still" / "a.md")
+        p = vault / "deeper" / "still" / "a.md"
+        p.write_text(p.read_text().replace("The prior variance", "Prior variance, no state"))
+    note = _edit_then_reimport(tmp_path, collection, edit)
+    assert "no state" in note["Back"]
+
+
+def test_inserting_a_card_above_keeps_each_cards_identity(tmp_path, collection):
+    vault = make_vault(tmp_path / "vault")
+    out = tmp_path / "deck.apkg"
+    export(vault, out)
+    import_apkg(collection, out)
+    before = {n.id: n["Front"] for n in notes_by_front(collection).values() if "Front" in n.keys()}
+    p = vault / "a.md"
+    p.write_text(p.read_text().replace("TARGET DECK: Stats::Models\n",
+                                       "TARGET DECK: Stats::Models\n\nSTART\nBasic\nA new first card\nBack: new\nEND\n"))
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert (len(log.new), len(log.updated)) == (1, 0)
+    for nid, front in before.items():
+        assert collection.get_note(nid)["Front"] == front
+
+
+def test_two_vaults_with_identical_cards_never_collide(tmp_path, collection):
+    for name in ("vault-one", "vault-two"):
+        vault = tmp_path / name
+        write(vault, "same.md", NOTE_B)
+        out = tmp_path / f"{name}.apkg"
+        export(vault, out)
+        log = import_apkg(collection, out)
+        assert len(log.new) == 1
+    assert len(collection.find_notes("")) == 2
+
+
+def test_an_id_line_gives_the_identity(tmp_path, collection):
+    vault = tmp_path / "vault"
+    write(vault, "x.md", "START\nBasic\nQ\nBack: A\n<!--ID: 1752652160588-->\nEND\n")
+    out = tmp_path / "x.apkg"
+    export(vault, out)
+    import_apkg(collection, out)
+    (vault / "x.md").rename(vault / "renamed.md")
+    (vault / "renamed.md").write_text("intro\n\nSTART\nBasic\nQ2\nBack: A2\n<!--ID: 1752652160588-->\nEND\n")
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert (len(log.new), len(log.updated)) == (0, 1)
