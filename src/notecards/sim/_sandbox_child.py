@@ -1,0 +1,232 @@
+"""Entry point of the sandbox: sets up isolation, then runs the user's code as a fresh interpreter.
+
+Run by `notecards.sim.sandbox` as ``python -I _sandbox_child.py CONFIG_JSON`` with the report pipe
+as an inherited file descriptor. It is a plain script (standard library only, never imports
+notecards) because it is started as a file path by an isolated interpreter.
+
+Three processes, so that every piece of isolation works with normal process semantics:
+
+* **A** (this script, started by the parent in its own session) unshares the PID, network and
+  mount namespaces where it may; a new PID namespace only applies to A's children, so A forks.
+* **B** is PID 1 of the new namespace. It builds the private filesystem view (everything
+  read-only except the working folder, a fresh /proc, the interpreter reachable even when it lives
+  under a private home), then forks C and reaps. When B exits, the kernel kills everything left
+  in the namespace: a fork bomb or a daemonised child cannot outlive the run.
+* **C** sets the resource limits, drops to the unprivileged sandbox user and execs the user's
+  code. C is not a namespace init, so signals such as SIGXCPU behave normally for it.
+
+Progress goes to the report pipe as JSON lines: ``{"isolation": [...]}`` once the setup is done,
+``{"setup_error": "..."}`` if it failed, and ``{"exit": n}`` or ``{"signal": n}`` for C's end.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+SYS_MOUNT_SETATTR = 442  # the same number on every Linux architecture (new-style syscall)
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def check(result: int, what: str) -> None:
+    """Turn a libc failure into an OSError that names the step."""
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    check(LIBC.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731 - tiny local adapter
+    check(LIBC.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def mount_setattr(path: str, flags: int, attr_set: int = 0, attr_clr: int = 0) -> None:
+    attr = MountAttr(attr_set, attr_clr, 0, 0)
+    result = LIBC.syscall(
+        ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), os.fsencode(path),
+        ctypes.c_uint(flags), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+    )
+    check(result, f"mount_setattr {path}")
+
+
+def report(fd: int, **message) -> None:
+    os.write(fd, (json.dumps(message) + "\n").encode())
+
+
+def enter_namespaces(as_root: bool) -> list[str]:
+    """Unshare PID, network and mount namespaces; unprivileged users go through a user namespace."""
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
+    if as_root:
+        unshare(flags)
+        return ["pid namespace", "network namespace", "mount namespace"]
+    uid, gid = os.getuid(), os.getgid()
+    unshare(flags | CLONE_NEWUSER)
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+    return ["user namespace", "pid namespace", "network namespace", "mount namespace"]
+
+
+def blocked_ancestor(path: str) -> str | None:
+    """The outermost ancestor of `path` that other users may not enter (e.g. a 0700 home)."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:i])
+        if not os.stat(ancestor).st_mode & 0o001:
+            return ancestor
+    return None
+
+
+def outermost(paths: list[str]) -> list[str]:
+    """Drop paths that lie inside another path of the list."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def expose_hidden_paths(paths: list[str]) -> None:
+    """Make `paths` reachable for the sandbox user when an ancestor is private to root.
+
+    The private ancestor is covered by an empty tmpfs and only the needed folders are bound into
+    it, so the sandbox sees e.g. /root/.pyenv/versions/3.11.7 but nothing else of /root.
+    """
+    by_ancestor: dict[str, list[str]] = {}
+    for path in outermost(paths):
+        ancestor = blocked_ancestor(path)
+        if ancestor is not None:
+            by_ancestor.setdefault(ancestor, []).append(path)
+    for ancestor, inner in by_ancestor.items():
+        handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in inner}
+        mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+        for path, fd in handles.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            os.close(fd)
+
+
+def build_filesystem(workdir: str, readable: list[str]) -> list[str]:
+    """Private mounts: read-only everywhere but the working folder; a /proc of this namespace only."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if readable:
+        expose_hidden_paths(readable + [workdir])
+    mount(workdir, workdir, None, MS_BIND)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    try:
+        mount_setattr("/", AT_RECURSIVE, attr_set=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID)
+        mount_setattr(workdir, 0, attr_clr=MOUNT_ATTR_RDONLY)
+    except OSError as exc:
+        return [f"filesystem writable by permissions only ({exc.strerror})"]
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
+    return ["filesystem read-only outside the working folder"]
+
+
+def set_limits(limits: dict[str, int]) -> None:
+    mib = 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] * mib,) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
+    # one byte over the output budget: a file cut short by the limit is then too big to be taken
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_output_bytes"] + 1,) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"],) * 2)
+
+
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def run_user_code(config: dict, report_fd: int) -> None:
+    """In C: limits, privilege drop, exec. Never returns."""
+    try:
+        os.close(report_fd)
+        os.chdir(config["workdir"])  # the inherited cwd still points below the new bind mount
+        set_limits(config["limits"])
+        if config["uid"] is not None:
+            drop_privileges(config["uid"])
+        os.execve(config["argv"][0], config["argv"], config["env"])
+    except OSError as exc:
+        print(f"sandbox: cannot start the code: {exc}", file=sys.stderr)
+    os._exit(126)
+
+
+def supervise(config: dict, report_fd: int, isolation: list[str]) -> None:
+    """In B: set up the filesystem, start C, reap until C ends, report how it ended."""
+    try:
+        if "mount namespace" in isolation:
+            isolation += build_filesystem(config["workdir"], config["readable"])
+        else:
+            isolation.append("filesystem writable by permissions only (no mount namespace)")
+    except OSError as exc:
+        report(report_fd, setup_error=str(exc))
+        os._exit(125)
+    if config["uid"] is not None:
+        isolation.append(f"unprivileged uid {config['uid']}")
+    report(report_fd, isolation=isolation)
+    child = os.fork()
+    if child == 0:
+        run_user_code(config, report_fd)
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            break
+    if os.WIFSIGNALED(status):
+        report(report_fd, signal=os.WTERMSIG(status))
+    else:
+        report(report_fd, exit=os.WEXITSTATUS(status))
+    os._exit(0)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    report_fd = config["report_fd"]
+    os.set_inheritable(report_fd, False)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        isolation = enter_namespaces(as_root=os.geteuid() == 0)
+    except OSError as exc:
+        isolation = [f"no namespaces ({exc.strerror})"]
+    supervisor = os.fork()
+    if supervisor == 0:
+        supervise(config, report_fd, isolation)
+    _, status = os.waitpid(supervisor, 0)
+    sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 124)
+
+
+if __name__ == "__main__":
+    main()

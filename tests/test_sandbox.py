@@ -1,0 +1,221 @@
+"""The python-sim sandbox: real child interpreters, real limits, real namespaces where allowed.
+
+Every test checks afterwards that nothing of the run is still alive: no process of the run's
+dedicated uid and no launcher whose command line names it.
+"""
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import notecards
+from notecards.sim.sandbox import CHILD_SCRIPT, SandboxResult, processes_of_uid, run_python_sim
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+
+FS_READ_ONLY = "filesystem read-only outside the working folder"
+
+
+def leftovers(result: SandboxResult) -> list[int]:
+    """Processes of this run still alive: the sandbox uid's, or a launcher naming it."""
+    alive = processes_of_uid(result.sandbox_uid) if result.sandbox_uid is not None else []
+    marker = f'"uid": {json.dumps(result.sandbox_uid)}'
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(CHILD_SCRIPT) in cmdline and (result.sandbox_uid is None or marker in cmdline):
+            alive.append(int(entry.name))
+    return alive
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture
+def vault():
+    """A vault folder like a user's: owned by the runner, mode 0755, outside pytest's private tmp."""
+    path = Path(tempfile.mkdtemp(prefix="notecards-test-vault-"))
+    path.chmod(0o755)
+    note = path / "note.md"
+    note.write_text("Q: a?\nA: b\n")
+    note.chmod(0o644)
+    yield path
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()
+
+
+def test_matplotlib_block_returns_its_png_and_nothing_else():
+    code = (
+        "import numpy as np, matplotlib.pyplot as plt\n"
+        "rng = np.random.default_rng(1)\n"
+        "fig, ax = plt.subplots(figsize=(4, 3), dpi=50)\n"
+        "ax.hist(rng.normal(size=1000), bins=30)\n"
+        "fig.savefig('hist.png')\n"
+        "import os; os.makedirs('sub'); fig.savefig('sub/curve.svg')\n"
+        "open('data.csv', 'w').write('1,2\\n')\n"
+    )
+    result = run_python_sim(code, timeout=60)
+    assert result.error is None, result.stderr_tail
+    assert sorted(result.files) == ["hist.png", "sub/curve.svg"]
+    assert png_size(result.files["hist.png"]) == (200, 150)
+    assert b"<svg" in result.files["sub/curve.svg"]
+    assert leftovers(result) == []
+
+
+def test_infinite_loop_times_out_and_its_process_group_is_gone():
+    result = run_python_sim("while True:\n    pass\n", timeout=3)
+    assert result.error == "timed out after 3 s"
+    assert result.files == {}
+    assert leftovers(result) == []
+
+
+def test_cpu_limit_ends_a_busy_loop_before_the_wall_clock():
+    result = run_python_sim("while True:\n    pass\n", timeout=30, cpu_seconds=1)
+    assert result.error == "used more than 1 s of CPU time"
+    assert leftovers(result) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["x = bytearray(100 * 2**30)\n", "import numpy\nx = numpy.zeros(100 * 2**30 // 8)\n"],
+    ids=["bytearray", "numpy"],
+)
+def test_huge_allocation_is_out_of_memory(code):
+    result = run_python_sim(code, timeout=30, memory_mb=1024)
+    assert result.error == "ran out of memory (limit 1024 MiB)"
+    assert "MemoryError" in result.stderr_tail
+    assert leftovers(result) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nwhile True:\n    os.fork()\n",
+        # children leave the process group and ignore fork failures: only the pid namespace / uid kill ends them
+        "import os\nwhile True:\n    try:\n        if os.fork() == 0:\n            os.setsid()\n    except OSError:\n        pass\n",
+    ],
+    ids=["plain", "setsid-and-retry"],
+)
+def test_fork_bomb_is_contained_and_fully_killed(code):
+    result = run_python_sim(code, timeout=3, max_processes=32)
+    assert result.error is not None
+    assert result.error == "timed out after 3 s" or "BlockingIOError" in result.error
+    assert leftovers(result) == []
+
+
+def test_exception_reports_the_last_traceback_line():
+    result = run_python_sim("def f():\n    return x\n\nf()\n", timeout=30)
+    assert result.error == "exited with status 1: NameError: name 'x' is not defined"
+    assert "Traceback" in result.stderr_tail
+    assert leftovers(result) == []
+
+
+def test_environment_is_clean(monkeypatch, tmp_path):
+    monkeypatch.setenv("NOTECARDS_TEST_SECRET", "s3cr3t-value")
+    (tmp_path / "planted.py").write_text("print('planted module imported')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    code = (
+        "import json, os, sys\n"
+        "try:\n    import planted\nexcept ImportError:\n    pass\n"
+        "print(json.dumps(dict(os.environ)))\n"
+    )
+    result = run_python_sim(code, timeout=30)
+    assert result.error is None, result.stderr_tail
+    env = json.loads(result.stderr_tail.splitlines()[-1])
+    assert "s3cr3t-value" not in result.stderr_tail
+    assert "planted module imported" not in result.stderr_tail
+    assert "PYTHONPATH" not in env
+    assert env["MPLBACKEND"] == "Agg"
+    assert env["HOME"] == env["MPLCONFIGDIR"].rsplit("/", 1)[0]
+    assert set(env) <= {"PATH", "HOME", "MPLBACKEND", "MPLCONFIGDIR", "TMPDIR", "LC_CTYPE",
+                        "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+
+
+def test_writes_outside_the_working_folder_fail_and_leave_the_vault_unchanged(vault):
+    source_tree = Path(notecards.__file__).parent
+    targets = {
+        "vault_note": vault / "note.md",
+        "vault_new": vault / "new.png",
+        "source": source_tree / "sandbox_escape.png",
+    }
+    before = (vault / "note.md").read_bytes()
+    for name, target in targets.items():
+        code = f"open({str(target)!r}, 'w').write('overwritten by the sandbox')\n"
+        result = run_python_sim(code, timeout=30)
+        assert result.error is not None and result.error.startswith("exited with status 1:"), name
+        assert ("Read-only file system" in result.error) or ("Permission denied" in result.error), name
+        assert result.files == {}
+        assert leftovers(result) == []
+    assert (vault / "note.md").read_bytes() == before
+    assert sorted(p.name for p in vault.iterdir()) == ["note.md"]
+    assert not (source_tree / "sandbox_escape.png").exists()
+
+
+def test_world_writable_tmp_is_read_only_where_the_mount_namespace_is_available():
+    outside = Path(tempfile.gettempdir()) / f"notecards-escape-{os.getpid()}.png"
+    result = run_python_sim(f"open({str(outside)!r}, 'wb').write(b'x')\n", timeout=30)
+    try:
+        if FS_READ_ONLY not in result.isolation:
+            pytest.skip(f"no read-only mount namespace here: {result.isolation}")
+        assert result.error is not None and "Read-only file system" in result.error
+        assert not outside.exists()
+    finally:
+        outside.unlink(missing_ok=True)
+
+
+def test_symlinked_and_fake_outputs_are_not_taken():
+    code = (
+        "import os\n"
+        "os.symlink('/etc/passwd', 'leak.png')\n"
+        "open('fake.png', 'w').write('not an image')\n"
+        "open('real.svg', 'w').write('<svg xmlns=\"http://www.w3.org/2000/svg\"/>')\n"
+    )
+    result = run_python_sim(code, timeout=30)
+    assert sorted(result.files) == ["real.svg"]
+    assert result.error is not None
+    assert "leak.png is not a regular file" in result.error
+    assert "fake.png is not a valid PNG file" in result.error
+
+
+def test_output_over_the_byte_limit_is_refused():
+    code = "open('big.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(5000))\n"
+    result = run_python_sim(code, timeout=30, max_output_bytes=1000)
+    assert result.files == {}
+    assert result.error is not None and "1000-byte" in result.error
+
+
+def test_output_budget_is_shared_by_all_figures():
+    code = "for name in 'abc':\n    open(name + '.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(392))\n"
+    result = run_python_sim(code, timeout=30, max_output_bytes=1000)
+    assert sorted(result.files) == ["a.png", "b.png"]
+    assert result.error == "figures exceed the 1000-byte output limit (c.png not taken)"
+
+
+def test_no_network_where_a_network_namespace_is_available():
+    code = "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)\n"
+    result = run_python_sim(code, timeout=30)
+    if "network namespace" not in result.isolation:
+        pytest.skip(f"no network namespace here: {result.isolation}")
+    assert result.error is not None and "Network is unreachable" in result.error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid drop only happens when running as root")
+def test_as_root_the_code_runs_as_an_unprivileged_uid_and_the_folder_is_removed():
+    code = "import os\nprint(os.getuid(), os.getgid(), os.getgroups(), os.getcwd())\n"
+    result = run_python_sim(code, timeout=30)
+    assert result.error is None, result.stderr_tail
+    uid, gid, groups, cwd = result.stderr_tail.split(" ", 3)
+    assert int(uid) == int(gid) == result.sandbox_uid != 0
+    assert groups == "[]"
+    assert not Path(cwd).exists()
