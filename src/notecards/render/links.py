@@ -1,0 +1,41 @@
+"""Obsidian link targets: splitting `note#heading|alias` and building `obsidian://` URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+# JavaScript's encodeURIComponent leaves these unescaped; Obsidian_to_Anki builds its URLs with it
+_URI_COMPONENT_SAFE = "-_.!~*'()"
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """The parts of what is written between `[[` and `]]`."""
+
+    note: str          # "" for a link into the same note (`[[#heading]]`)
+    heading: str       # "" when the link names no heading (a block ref keeps its `^`)
+    alias: str         # "" when the link has no `|alias`
+
+    @classmethod
+    def parse(cls, inner: str) -> LinkTarget:
+        target, _, alias = inner.partition("|")
+        note, _, heading = target.partition("#")
+        return cls(note.strip(), heading.strip(), alias.strip())
+
+    def text(self) -> str:
+        """What Obsidian shows for the link: the alias, else `note > heading`."""
+        if self.alias:
+            return self.alias
+        if self.note and self.heading:
+            return f"{self.note} > {self.heading}"
+        return self.note or self.heading
+
+
+def encode_uri_component(text: str) -> str:
+    return quote(text, safe=_URI_COMPONENT_SAFE)
+
+
+def obsidian_url(vault: str, file: str) -> str:
+    """The URL Obsidian_to_Anki writes: `obsidian://open?vault=…&file=…`."""
+    return f"obsidian://open?vault={encode_uri_component(vault)}&file={encode_uri_component(file)}"
