@@ -1,0 +1,100 @@
+"""`fit`: the model's posterior from its data, with summaries and convergence warnings.
+
+Warnings follow the usual thresholds for four chains (Vehtari et al. 2021): R-hat above 1.01 or
+a bulk or tail ESS below 400 is a warning on the node's line; R-hat above 1.1 also says the fit
+did not converge within its budget of draws. A model the samplers cannot handle is a warning on
+the line that makes it so, and an empty result: the rest of the export goes on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from notecards.sim.model import ModelSpec
+from notecards.types import Diagnostic
+
+from .chains import build_schedule, run_chains
+from .diagnostics import ess_bulk, ess_tail, rhat
+from .graph import ModelGraph, UnsupportedModel
+from .result import FitResult, ParamSummary
+
+RHAT_WARN = 1.01
+RHAT_FAIL = 1.1
+ESS_WARN = 400
+
+
+def fit(spec: ModelSpec, seed: int | np.random.SeedSequence, *, chains: int = 4,
+        draws: int = 2000, warmup: int = 1000, empirical_bayes: bool = False) -> FitResult:
+    """Fit `spec`'s unknowns to its observed data; deterministic for a given seed."""
+    rng = np.random.default_rng(seed)
+    try:
+        graph = ModelGraph(spec)
+        if empirical_bayes:
+            from .eb import fit_empirical_bayes
+            return fit_empirical_bayes(graph, rng, chains=chains, draws=draws)
+        schedule = build_schedule(graph)
+        kept = run_chains(graph, schedule, rng, chains, draws, warmup)
+    except UnsupportedModel as problem:
+        return FitResult(diagnostics=[Diagnostic(spec.path, problem.line, "warning",
+                                                 f"cannot fit this model: {problem}")])
+    result = FitResult(samplers=schedule.labels, chains=chains, iterations=draws, warmup=warmup)
+    result.draws = {name: _shaped(graph, name, value) for name, value in kept.items()}
+    result.params = summarise(graph, kept)
+    result.diagnostics = convergence_warnings(graph, result)
+    return result
+
+
+def _shaped(graph: ModelGraph, name: str, value: np.ndarray) -> np.ndarray:
+    latent = graph.latent[name]
+    return value[:, :, 0] if latent.size == 1 and not latent.plated else value
+
+
+def parameter_names(graph: ModelGraph, name: str) -> list[str]:
+    latent = graph.latent[name]
+    if latent.size == 1 and not latent.plated:
+        return [name]
+    return [f"{name}[{k + 1}]" for k in range(latent.size)]
+
+
+def summarise(graph: ModelGraph, kept: dict[str, np.ndarray]) -> dict[str, ParamSummary]:
+    params = {}
+    for name, value in kept.items():
+        for k, label in enumerate(parameter_names(graph, name)):
+            params[label] = summary_of(value[:, :, k])
+    return params
+
+
+def summary_of(draws: np.ndarray) -> ParamSummary:
+    """Posterior summary of one scalar's (chains, iterations) draws."""
+    flat = draws.ravel()
+    q5, q50, q95 = np.quantile(flat, [0.05, 0.5, 0.95])
+    return ParamSummary(mean=float(flat.mean()), sd=float(flat.std(ddof=1)), q5=float(q5),
+                        q50=float(q50), q95=float(q95), rhat=rhat(draws), ess=ess_bulk(draws),
+                        ess_tail=ess_tail(draws))
+
+
+def convergence_warnings(graph: ModelGraph, result: FitResult) -> list[Diagnostic]:
+    path = graph.spec.path
+    found = []
+    unconverged = False
+    for name in graph.latent:
+        line = graph.latent[name].node.line
+        for label in parameter_names(graph, name):
+            p = result.params[label]
+            if not np.isfinite(p.mean):
+                found.append(Diagnostic(path, line, "warning", f"{label}: the draws are not finite"))
+                unconverged = True
+                continue
+            if np.isfinite(p.rhat) and p.rhat > RHAT_WARN:
+                found.append(Diagnostic(path, line, "warning",
+                                        f"{label}: R-hat {p.rhat:.3f} > {RHAT_WARN}: the chains disagree"))
+                unconverged |= p.rhat > RHAT_FAIL
+            low = min(v for v in (p.ess, p.ess_tail) if np.isfinite(v)) if np.isfinite(p.ess) else np.nan
+            if np.isfinite(low) and low < ESS_WARN:
+                found.append(Diagnostic(path, line, "warning",
+                                        f"{label}: effective sample size {low:.0f} < {ESS_WARN}"))
+    if unconverged:
+        found.append(Diagnostic(path, graph.spec.line, "warning",
+                                f"the fit did not converge within {result.iterations} draws per chain "
+                                f"({result.chains} chains): treat its posterior as unreliable"))
+    return found
