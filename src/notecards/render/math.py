@@ -5,7 +5,8 @@ inside math (`a_1 * b_2`, `\\{`, `\\\\`); only `&`, `<`, `>` are HTML-escaped, a
 needs. Rules, following Obsidian where it is clear and being forgiving where notes disagree:
 
 - inline `$`: the opening `$` is not followed by whitespace, the closing `$` is not followed by a
-  digit (so "costs $5 and $10" stays text); a space before the closing `$` is accepted, as the
+  digit (so "costs $5 and $10" stays text) and math never holds a backtick (so a `$` in a
+  code span later on the line does not close it); a space before the closing `$` is accepted, as the
   notes in the wild write `$y_j $`. `\\$` is a literal dollar.
 - `$$…$$` inside a paragraph is display math, as in Obsidian; on its own lines it is a block and
   may span lines (blank lines included) and interrupt a paragraph.
@@ -81,7 +82,7 @@ def _inline_dollar(state: StateInline, silent: bool) -> bool:
     close = find_unescaped(src, "$", start + 1, end)
     while close != -1 and close + 1 < end and src[close + 1].isdigit():
         close = find_unescaped(src, "$", close + 1, end)
-    if close == -1:
+    if close == -1 or "`" in src[start + 1:close]:
         return False
     if not silent:
         token = state.push("math_inline", "", 0)
