@@ -1,0 +1,98 @@
+"""Words and numbers for a model and its draws: captions, CLI text and JSON.
+
+`describe_node` states a node in its resolved parameterisation, with argument names spelled
+out so nobody has to guess whether the second argument of a Normal is a variance:
+`theta ~ Normal(mean 0, var 4)`. Given the spec, constants are substituted and constant
+sub-expressions folded (`tau^2` with tau = 2 reads 4); without it, the expressions show as
+written. `summarise` gives per-variable moments and quantiles as plain floats (JSON-ready).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from notecards.sim import distributions
+from notecards.sim.expr import EvalError, Evaluator, format_expr, names_in
+from notecards.sim.lang import indices_of, plates_of, value_of
+from notecards.sim.model import Expr, ModelSpec, Node, SimResult
+
+MAX_ELEMENT_SUMMARIES = 50
+MAX_SHOWN_VALUES = 8
+
+
+def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
+    lhs = node.name + (f"[{', '.join(indices_of(node))}]" if node.index else "")
+    fold = _folder(spec)
+    if node.kind == "stochastic":
+        dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+        args = ", ".join(f"{p.name} {format_expr(fold(node.args[p.name]))}" for p in dist.params)
+        text = f"{lhs} ~ {dist.name}({args})"
+        if node.observed is not None:
+            text += f" (observed: {np.size(node.observed)} values)"
+    elif node.value is not None:
+        text = f"{lhs} = {_format_value(node.value)}"
+    else:
+        text = f"{lhs} = {format_expr(fold(node.expr))}"  # type: ignore[arg-type]
+    ranges = [f"{i} = 1..{p}" for i, p in zip(indices_of(node), plates_of(node))]
+    return text + (f" for {', '.join(ranges)}" if ranges else "")
+
+
+def describe_model(spec: ModelSpec) -> list[str]:
+    """One line per node, then the symbols that took a default value."""
+    lines = [describe_node(node, spec) for node in spec.nodes.values()]
+    if spec.defaults:
+        lines.append("defaults: " + ", ".join(f"{k} = {v:g}" for k, v in spec.defaults.items()))
+    return lines
+
+
+def summarise(result: SimResult) -> dict[str, dict]:
+    """Per variable: mean, sd, 5/50/95 % quantiles (pooled over plates), its shape, and for a
+    plated variable with few elements the same per element."""
+    out: dict[str, dict] = {}
+    for name, draws in result.draws.items():
+        entry = _moments(draws.reshape(-1))
+        entry["shape"] = list(draws.shape[1:])
+        elements = int(np.prod(draws.shape[1:], dtype=np.int64))
+        if draws.ndim > 1 and elements <= MAX_ELEMENT_SUMMARIES:
+            flat = draws.reshape(draws.shape[0], -1)
+            entry["elements"] = [_moments(flat[:, k]) for k in range(elements)]
+        out[name] = entry
+    return out
+
+
+def _moments(x: np.ndarray) -> dict:
+    q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
+    return {"mean": float(x.mean()), "sd": float(x.std()),
+            "q05": float(q05), "q50": float(q50), "q95": float(q95)}
+
+
+def _format_value(value: float | np.ndarray) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{float(arr):g}"
+    flat = [f"{v:g}" for v in arr.reshape(-1)[:MAX_SHOWN_VALUES]]
+    more = ", …" if arr.size > MAX_SHOWN_VALUES else ""
+    return "[" + ", ".join(flat) + more + "]"
+
+
+def _folder(spec: ModelSpec | None):
+    """A function replacing constant sub-expressions by their values (identity without spec)."""
+    if spec is None:
+        return lambda expr: expr
+    constants = {n.name: value_of(n) for n in spec.nodes.values()
+                 if n.kind == "const" and n.value is not None}
+    evaluator = Evaluator(constants)
+
+    def fold(expr: Expr) -> Expr:
+        if expr.op not in ("num", "vec") and all(s in constants for s in names_in(expr)) \
+                and expr.op != "index":
+            try:
+                val = evaluator.eval(expr)
+            except EvalError:
+                return expr
+            if val.array.size == 1:
+                return Expr("num", value=float(val.array.reshape(-1)[0]))
+        if expr.args:
+            return Expr(expr.op, tuple(fold(a) for a in expr.args), expr.value)
+        return expr
+    return fold

@@ -1,0 +1,309 @@
+"""The distributions a note may name, in the notes' own parameterisations (DESIGN §5).
+
+Each `Distribution` knows its canonical argument names (Normal takes mean and **variance**,
+Gamma shape and **rate** …), the keyword alternatives a note may use instead (`sd=`, `prec=`,
+`scale=`), which values each argument may take, how to draw from it with a numpy Generator
+(vectorised: arguments broadcast against the requested size), and the equivalent frozen
+scipy.stats distribution, which the tests and the closed-form figure overlays use.
+
+Keyword alternatives are rewritten into the canonical argument as an expression at parse time
+(`sd=s` becomes `var = s^2`), so every consumer of a `Node` sees one parameterisation.
+
+Choices: Categorical draws are categories 1..K (the notes index from 1); Bernoulli, Binomial,
+Poisson and Categorical draws are stored as floats so they mix freely with other values;
+StudentT's loc/scale default to 0/1, Cauchy's to 0/1, HalfCauchy's scale to 1, Uniform's
+bounds to 0/1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats
+
+from notecards.sim.model import Expr
+
+Args = dict[str, np.ndarray]
+
+
+def _square(e: Expr) -> Expr:
+    return Expr("^", (e, Expr("num", value=2.0)))
+
+
+def _reciprocal(e: Expr) -> Expr:
+    return Expr("/", (Expr("num", value=1.0), e))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One canonical argument: its name, what it means, and which values it may take."""
+
+    name: str
+    label: str
+    support: str                 # "real", "positive", "unit", "open_unit", "count", "simplex",
+    #                              "positive_vector"
+    default: float | None = None
+
+    @property
+    def vector(self) -> bool:
+        return self.support in ("simplex", "positive_vector")
+
+
+_SUPPORT_TEXT = {
+    "real": "a finite number", "positive": "> 0", "unit": "between 0 and 1",
+    "count": "a whole number >= 0", "simplex": "probabilities >= 0 that sum to 1",
+    "positive_vector": "a vector of values > 0",
+}
+
+
+def support_violation(param: Param, value: np.ndarray) -> str | None:
+    """Why `value` is not allowed for `param`, or None when every element is fine."""
+    v = np.asarray(value, dtype=float)
+    if param.support == "real":
+        bad = ~np.isfinite(v)
+    elif param.support == "positive":
+        bad = ~(v > 0) | ~np.isfinite(v)
+    elif param.support == "unit":
+        bad = ~((v >= 0) & (v <= 1))
+    elif param.support == "count":
+        bad = ~((v >= 0) & (v == np.round(v)) & np.isfinite(v))
+    elif param.support == "positive_vector":
+        bad = ~(v > 0) | ~np.isfinite(v)
+    else:  # simplex: last axis is the categories
+        sums = v.sum(axis=-1, keepdims=True)
+        bad = ~(v >= 0) | ~(np.abs(sums - 1) < 1e-6)
+    if not np.any(bad):
+        return None
+    example = v[bad].flat[0] if param.support != "simplex" else v.reshape(-1, v.shape[-1])[0]
+    shown = np.array2string(np.asarray(example), precision=4) if np.ndim(example) else f"{example:.6g}"
+    return f"{param.label} must be {_SUPPORT_TEXT[param.support]} (got {shown})"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    params: tuple[Param, ...]
+    sampler: Callable[[np.random.Generator, Args, tuple[int, ...]], np.ndarray]
+    frozen: Callable[[dict[str, Any]], Any]
+    aliases: tuple[str, ...] = ()
+    keywords: dict[str, tuple[str, Callable[[Expr], Expr]]] = field(default_factory=dict)
+    discrete: bool = False
+    support: str = "real"        # of the draws: "real", "positive", "unit", "count", "category",
+    #                              "simplex", "counts"
+
+    @property
+    def event_vector(self) -> bool:
+        """True when one draw is a vector (Dirichlet, Multinomial)."""
+        return self.support in ("simplex", "counts")
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def check(self, args: Args) -> list[str]:
+        """Messages for every argument outside its allowed values (empty when all is well)."""
+        problems = []
+        for p in self.params:
+            why = support_violation(p, args[p.name])
+            if why:
+                problems.append(f"{self.name} {why}")
+        return problems
+
+    def sample(self, rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
+        """Draws of shape `size` (plus the category axis for vector draws), as floats."""
+        return np.asarray(self.sampler(rng, args, size), dtype=float)
+
+    def scipy_frozen(self, args: dict[str, Any]) -> Any:
+        """The same distribution as scipy.stats sees it (scalar arguments)."""
+        return self.frozen(args)
+
+    def mean(self, args: dict[str, Any]) -> Any:
+        return self.frozen(args).mean()
+
+    def var(self, args: dict[str, Any]) -> Any:
+        return self.frozen(args).var()
+
+
+def _vector_args(args: Args, size: tuple[int, ...], name: str) -> np.ndarray:
+    vec = np.asarray(args[name], dtype=float)
+    return np.broadcast_to(vec, (*size, vec.shape[-1]))
+
+
+def _categorical(rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
+    p = _vector_args(args, size, "p")
+    cumulative = np.cumsum(p, axis=-1)
+    u = rng.random(size)[..., None] * cumulative[..., -1:]
+    return (u >= cumulative).sum(axis=-1) + 1
+
+
+def _dirichlet(rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
+    alpha = _vector_args(args, size, "alpha")
+    g = rng.standard_gamma(alpha)
+    return g / g.sum(axis=-1, keepdims=True)
+
+
+def _multinomial(rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
+    p = _vector_args(args, size, "p")
+    trials = np.broadcast_to(np.asarray(args["n"]), size).astype(np.int64)
+    return rng.multinomial(trials, p / p.sum(axis=-1, keepdims=True))
+
+
+def _categorical_frozen(args: dict[str, Any]) -> Any:
+    p = np.asarray(args["p"], dtype=float)
+    return stats.rv_discrete(values=(np.arange(1, p.size + 1), p / p.sum()))
+
+
+def _sqrt(x: Any) -> Any:
+    return np.sqrt(np.asarray(x, dtype=float))
+
+
+_DISTRIBUTIONS = [
+    Distribution(
+        "Normal", (Param("mean", "mean", "real"), Param("var", "variance", "positive")),
+        lambda rng, a, s: rng.normal(a["mean"], np.sqrt(a["var"]), s),
+        lambda a: stats.norm(loc=a["mean"], scale=_sqrt(a["var"])),
+        aliases=("N", "Gaussian", "Norm"),
+        keywords={"sd": ("var", _square), "prec": ("var", _reciprocal),
+                  "sigma": ("var", _square), "variance": ("var", lambda e: e)}),
+    Distribution(
+        "HalfNormal", (Param("var", "variance", "positive"),),
+        lambda rng, a, s: np.abs(rng.normal(0.0, np.sqrt(a["var"]), s)),
+        lambda a: stats.halfnorm(scale=_sqrt(a["var"])),
+        aliases=("Half-Normal", "HalfGaussian", "HN"),
+        keywords={"sd": ("var", _square), "sigma": ("var", _square)}, support="positive"),
+    Distribution(
+        "LogNormal", (Param("mean", "mean of the log", "real"),
+                      Param("var", "variance of the log", "positive")),
+        lambda rng, a, s: rng.lognormal(a["mean"], np.sqrt(a["var"]), s),
+        lambda a: stats.lognorm(s=_sqrt(a["var"]), scale=np.exp(a["mean"])),
+        aliases=("Log-Normal", "LogN", "LN"),
+        keywords={"sd": ("var", _square), "sigma": ("var", _square)}, support="positive"),
+    Distribution(
+        "StudentT", (Param("df", "degrees of freedom", "positive"),
+                     Param("loc", "location", "real", 0.0),
+                     Param("scale", "scale", "positive", 1.0)),
+        lambda rng, a, s: a["loc"] + a["scale"] * rng.standard_t(np.broadcast_to(a["df"], s)),
+        lambda a: stats.t(df=a["df"], loc=a["loc"], scale=a["scale"]),
+        aliases=("T", "Student", "Student-T", "StudentsT", "Student_t"),
+        keywords={"nu": ("df", lambda e: e)}),
+    Distribution(
+        "Cauchy", (Param("loc", "location", "real", 0.0), Param("scale", "scale", "positive", 1.0)),
+        lambda rng, a, s: a["loc"] + a["scale"] * rng.standard_cauchy(s),
+        lambda a: stats.cauchy(loc=a["loc"], scale=a["scale"])),
+    Distribution(
+        "HalfCauchy", (Param("scale", "scale", "positive", 1.0),),
+        lambda rng, a, s: np.abs(a["scale"] * rng.standard_cauchy(s)),
+        lambda a: stats.halfcauchy(scale=a["scale"]),
+        aliases=("Half-Cauchy", "HC"), support="positive"),
+    Distribution(
+        "Exponential", (Param("rate", "rate", "positive"),),
+        lambda rng, a, s: rng.exponential(1.0 / np.asarray(a["rate"]), s),
+        lambda a: stats.expon(scale=1.0 / np.asarray(a["rate"], dtype=float)),
+        aliases=("Exp", "Expon"), keywords={"scale": ("rate", _reciprocal)},
+        support="positive"),
+    Distribution(
+        "Gamma", (Param("shape", "shape", "positive"), Param("rate", "rate", "positive")),
+        lambda rng, a, s: rng.gamma(a["shape"], 1.0 / np.asarray(a["rate"]), s),
+        lambda a: stats.gamma(a=a["shape"], scale=1.0 / np.asarray(a["rate"], dtype=float)),
+        aliases=("Ga",), keywords={"scale": ("rate", _reciprocal)}, support="positive"),
+    Distribution(
+        "InverseGamma", (Param("shape", "shape", "positive"), Param("scale", "scale", "positive")),
+        lambda rng, a, s: np.asarray(a["scale"]) / rng.standard_gamma(np.broadcast_to(a["shape"], s)),
+        lambda a: stats.invgamma(a=a["shape"], scale=a["scale"]),
+        aliases=("InvGamma", "IG", "Inv-Gamma", "Inverse-Gamma", "InvGa"),
+        support="positive"),
+    Distribution(
+        "ScaledInvChiSquare", (Param("nu", "degrees of freedom", "positive"),
+                               Param("s2", "scale s²", "positive")),
+        lambda rng, a, s: (np.asarray(a["nu"]) * np.asarray(a["s2"])
+                           / rng.chisquare(np.broadcast_to(a["nu"], s))),
+        lambda a: stats.invgamma(a=np.asarray(a["nu"]) / 2,
+                                 scale=np.asarray(a["nu"]) * np.asarray(a["s2"]) / 2),
+        aliases=("Scaled-Inv-Chi-Square", "ScaledInvChi2", "ScaledInvChiSq", "Scaled-Inv-Chi2",
+                 "ScaledInverseChiSquare", "Inv-Chi2-Scaled"),
+        keywords={"df": ("nu", lambda e: e)}, support="positive"),
+    Distribution(
+        "Beta", (Param("a", "a", "positive"), Param("b", "b", "positive")),
+        lambda rng, a, s: rng.beta(a["a"], a["b"], s),
+        lambda a: stats.beta(a["a"], a["b"]),
+        keywords={"alpha": ("a", lambda e: e), "beta": ("b", lambda e: e)}, support="unit"),
+    Distribution(
+        "Uniform", (Param("low", "lower bound", "real", 0.0), Param("high", "upper bound", "real", 1.0)),
+        lambda rng, a, s: rng.uniform(a["low"], a["high"], s),
+        lambda a: stats.uniform(loc=a["low"], scale=np.asarray(a["high"]) - np.asarray(a["low"])),
+        aliases=("U", "Unif")),
+    Distribution(
+        "Bernoulli", (Param("p", "probability", "unit"),),
+        lambda rng, a, s: rng.random(s) < a["p"],
+        lambda a: stats.bernoulli(a["p"]),
+        aliases=("Bern",), discrete=True, support="count"),
+    Distribution(
+        "Binomial", (Param("n", "number of trials", "count"), Param("p", "probability", "unit")),
+        lambda rng, a, s: rng.binomial(np.asarray(a["n"]).astype(np.int64), a["p"], s),
+        lambda a: stats.binom(int(a["n"]), a["p"]),
+        aliases=("Binom", "Bin"), discrete=True, support="count"),
+    Distribution(
+        "Poisson", (Param("rate", "rate", "positive"),),
+        lambda rng, a, s: rng.poisson(a["rate"], s),
+        lambda a: stats.poisson(a["rate"]),
+        aliases=("Pois", "Poi"), keywords={"lambda": ("rate", lambda e: e)},
+        discrete=True, support="count"),
+    Distribution(
+        "Categorical", (Param("p", "probabilities", "simplex"),),
+        _categorical, _categorical_frozen,
+        aliases=("Cat", "Discrete"), discrete=True, support="category"),
+    Distribution(
+        "Dirichlet", (Param("alpha", "concentrations", "positive_vector"),),
+        _dirichlet, lambda a: stats.dirichlet(np.asarray(a["alpha"], dtype=float)),
+        aliases=("Dir",), support="simplex"),
+    Distribution(
+        "Multinomial", (Param("n", "number of trials", "count"), Param("p", "probabilities", "simplex")),
+        _multinomial, lambda a: stats.multinomial(int(a["n"]), np.asarray(a["p"], dtype=float)),
+        aliases=("Mult", "Multi"), discrete=True, support="counts"),
+]
+
+
+def _key(name: str) -> str:
+    """Lookup key: case, hyphens, underscores and spaces do not matter (Inv-Gamma = invgamma)."""
+    return "".join(ch for ch in name.lower() if ch not in "-_ ")
+
+
+REGISTRY: dict[str, Distribution] = {d.name: d for d in _DISTRIBUTIONS}
+_BY_KEY: dict[str, Distribution] = {
+    _key(alias): d for d in _DISTRIBUTIONS for alias in (d.name, *d.aliases)
+}
+
+
+def lookup(name: str) -> Distribution | None:
+    """The distribution a note calls `name` (any alias, any case), or None."""
+    return _BY_KEY.get(_key(name))
+
+
+def resolve_args(dist: Distribution, positional: list[Expr],
+                 keywords: list[tuple[str, Expr]]) -> dict[str, Expr]:
+    """Canonical argument expressions from what the note wrote; ValueError says what is wrong."""
+    names = [p.name for p in dist.params]
+    signature = f"{dist.name}({', '.join(names)})"
+    if len(positional) > len(names):
+        raise ValueError(f"{signature} takes at most {len(names)} argument(s), "
+                         f"got {len(positional)}")
+    resolved: dict[str, Expr] = dict(zip(names, positional))
+    for keyword, expr in keywords:
+        if keyword in names:
+            canonical, value = keyword, expr
+        elif keyword in dist.keywords:
+            canonical, transform = dist.keywords[keyword]
+            value = transform(expr)
+        else:
+            allowed = ", ".join(names + sorted(dist.keywords))
+            raise ValueError(f"{dist.name} has no argument '{keyword}' (expected one of {allowed})")
+        if canonical in resolved:
+            raise ValueError(f"{dist.name}: {canonical} is given twice")
+        resolved[canonical] = value
+    for p in dist.params:
+        if p.name not in resolved:
+            if p.default is None:
+                raise ValueError(f"{signature}: missing {p.label} ({p.name})")
+            resolved[p.name] = Expr("num", value=p.default)
+    return {name: resolved[name] for name in names}
