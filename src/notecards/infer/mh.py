@@ -126,7 +126,7 @@ def transform_for(graph: ModelGraph, latent: Latent) -> Transform:
     if dist == "Uniform":
         args = graph.args_of(latent.node, graph.constants) if _constant_args(graph, latent) else None
         if args is not None:
-            low, high = float(arg(args, "low", "a", "lower")), float(arg(args, "high", "b", "upper"))
+            low, high = float(args["low"].item()), float(args["high"].item())
             return Transform("logit", low, high)
     return Transform()
 
