@@ -1,0 +1,84 @@
+"""Everything parse derives from Settings, built once per Settings and reused for every file.
+
+The cache is keyed by the Settings object and checked against a fingerprint of the settings parse
+reads, so a Settings changed after a first parse is compiled again rather than silently stale.
+Problems in the settings themselves (a custom regex that does not compile) are reported once, in
+the first file parsed with those settings, against the settings file.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass, field
+
+from notecards.config import Settings
+from notecards.parse.fields import FieldSpec
+from notecards.parse.keywords import Keywords
+from notecards.parse.regex_notes import RegexRule, compile_rules
+from notecards.parse.tags import split_tags
+from notecards.types import Diagnostic
+
+
+@dataclass
+class Compiled:
+    keywords: Keywords
+    first_chars: frozenset[str]
+    inline_note: re.Pattern
+    specs: dict[str, FieldSpec]
+    rules: list[RegexRule]
+    folder_decks: list[tuple[str, str]]               # (folder, deck), longest folder first
+    folder_tags: list[tuple[str, list[str]]]
+    default_tags: list[str]
+    unreported: list[Diagnostic] = field(default_factory=list)
+
+    def known_types(self) -> str:
+        return ", ".join(self.specs)
+
+
+_CACHE: dict[int, tuple[str, Compiled]] = {}
+
+
+def compiled_for(settings: Settings) -> Compiled:
+    key = id(settings)
+    fingerprint = _fingerprint(settings)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    if hit is None:
+        weakref.finalize(settings, _CACHE.pop, key, None)
+    compiled = _compile(settings)
+    _CACHE[key] = (fingerprint, compiled)
+    return compiled
+
+
+def _fingerprint(settings: Settings) -> str:
+    return repr((vars(settings.syntax), settings.fields_dict, settings.custom_regexps, settings.folder_decks,
+                 settings.folder_tags, settings.default_tags, settings.from_o2a))
+
+
+def _compile(settings: Settings) -> Compiled:
+    keywords = Keywords.from_syntax(settings.syntax)
+    specs = {name: FieldSpec(name, names) for name, names in settings.fields_dict.items() if names}
+    rules, problems = compile_rules(settings, specs)
+    return Compiled(
+        keywords=keywords, first_chars=keywords.first_chars(), inline_note=keywords.inline_pattern(),
+        specs=specs, rules=rules,
+        folder_decks=_by_folder({k: v.strip() for k, v in settings.folder_decks.items() if v.strip()}),
+        folder_tags=_by_folder({k: split_tags(v) for k, v in settings.folder_tags.items() if split_tags(v)}),
+        default_tags=[t for tag in settings.default_tags for t in split_tags(tag)],
+        unreported=problems)
+
+
+def _by_folder(table: dict) -> list:
+    """Folder keys as vault-relative POSIX paths, longest first so the nearest folder wins."""
+    cleaned = {key.replace("\\", "/").strip().strip("/"): value for key, value in table.items()}
+    return sorted(cleaned.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+
+def for_folder(table: list, path: str):
+    """The value of the longest folder of `table` holding `path`, or None."""
+    for folder, value in table:
+        if not folder or path.startswith(folder + "/"):
+            return value
+    return None
