@@ -329,26 +329,30 @@ def _has_relation(toks: list[_Tok]) -> bool:
 
 
 def _split_statements(toks: list[_Tok]) -> list[list[_Tok]]:
-    """Split a row at top-level separators, then glue back parts that state nothing."""
+    """Split a row at top-level separators, then glue back parts that state nothing
+    (with their separator, so `j = 1, \\ldots, J` stays a range)."""
     parts: list[list[_Tok]] = [[]]
     depth = 0
     for k, tok in enumerate(toks):
         depth = _depth_step(tok, depth)
         if depth == 0 and _is_separator(toks, k):
-            parts.append([])
+            parts.append([tok])
         else:
             parts[-1].append(tok)
-    parts = [p for p in parts if p]
     merged: list[list[_Tok]] = []
     pending: list[_Tok] = []
     for part in parts:
-        if _has_relation(part):
-            merged.append(pending + part)
-            pending = []
-        elif merged and not pending:
+        if merged and not pending and not _has_relation(part):
             merged[-1] = merged[-1] + part
-        else:
-            pending = pending + part
+            continue
+        body = part[1:] if part and _is_separator(part, 0) else part
+        pending = pending + (part if pending else body)
+        if _has_relation(pending):
+            merged.append(pending)
+            pending = []
+    for part in merged:
+        while part and part[-1].text in (",", ";", "."):
+            part.pop()
     return merged
 
 
@@ -701,7 +705,7 @@ def _law_args(law: str, args: tuple, sub: object) -> tuple[str, tuple]:
 
 
 def _one_df(sub: object, args: tuple) -> tuple:
-    if (sub is None) == (len(args) == 1) or len(args) > 1:
+    if not ((sub is not None and not args) or (sub is None and len(args) == 1)):
         raise _Skip("a χ² law needs its degrees of freedom once, as χ²_ν or χ²(ν)")
     return (sub,) if sub is not None else args
 
@@ -723,14 +727,14 @@ def _split_at(toks: list[_Tok], positions: list[int]) -> list[list[_Tok]]:
 
 
 def _lhs_tokens(toks: list[_Tok]) -> list[_Tok]:
+    if not toks:
+        raise _Skip("nothing on the left side")
+    if toks[0].text == "(" and _top_level(toks[1:-1], {","}):
+        raise _Skip("the left side is a tuple, not one variable")
+    if any(t.text == "(" for t in toks[1:]):
+        raise _Skip("the left side is a function or a product, not a variable")
     bars = _top_level(toks, _BARS)
     lhs = toks[:bars[0]] if bars else toks
-    if not lhs:
-        raise _Skip("nothing on the left side")
-    if lhs[0].text == "(" and _top_level(lhs[1:-1], {","}):
-        raise _Skip("the left side is a tuple, not one variable")
-    if _top_level(lhs, {"("}):
-        raise _Skip("the left side is a function or a product, not a variable")
     return lhs
 
 
@@ -751,8 +755,6 @@ def _squared_name(piece: _Piece) -> str | None:
 def _statement(piece: _Piece, variances: set[str]) -> _Stmt:
     stmt = _Stmt(piece.line, piece.latex)
     toks = piece.toks
-    while toks and toks[-1].text in (".", ",", ";"):
-        toks = toks[:-1]
     rels = _top_level(toks, _OTHER_RELATIONS)
     try:
         if len(rels) != 1:
