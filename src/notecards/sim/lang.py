@@ -312,6 +312,7 @@ class _Builder:
         self._validate_checks(spec)
         self._bound_elements(spec)
         spec.source_text = "\n".join(self.canonical)
+        self.diagnostics.sort(key=lambda d: d.line)
         if any(d.severity == "error" for d in self.diagnostics) or not spec.nodes:
             return None, self.diagnostics
         return spec, self.diagnostics
