@@ -31,8 +31,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from notecards.sim.closed_form import ClosedForm  # noqa: E402
-from notecards.sim.expr import format_expr  # noqa: E402
 from notecards.sim.model import CheckResult, Comparison, ModelSpec, Node, SimResult  # noqa: E402
+from notecards.sim.report import describe_statement  # noqa: E402
 from notecards.sim.run import FigureOptions  # noqa: E402
 
 GREEK = {
@@ -163,8 +163,8 @@ def draw_marginal(ax, result: SimResult, cf: ClosedForm, name: str, options: Fig
             ax.plot(support, marginal.frozen.pmf(support), "o", color=EXACT_COLOR, markersize=5)
     else:
         lo, hi = _plot_range(values)
-        ax.hist(values, bins=options.bins, range=(lo, hi), density=True, color=DRAW_COLOR,
-                alpha=0.55, linewidth=0)
+        density, edges = np.histogram(values, bins=options.bins, range=(lo, hi), density=True)
+        ax.stairs(density, edges, fill=True, color=DRAW_COLOR, alpha=0.55, linewidth=0)
         if marginal is not None and not marginal.discrete:
             grid = np.linspace(lo, hi, 200)
             ax.plot(grid, marginal.frozen.pdf(grid), color=EXACT_COLOR)
@@ -366,24 +366,16 @@ def caption_html(result: SimResult, cf: ClosedForm, image_name: str, options: Fi
 
 def _model_html(spec: ModelSpec) -> str:
     origin = "the sim block" if spec.origin == "sim" else "the card's formulas"
-    items = "".join(f"<li><code>{html.escape(_describe(n))}</code></li>"
+    items = "".join(f"<li><code>{html.escape(describe_statement(n))}</code></li>"
                     for n in spec.nodes.values() if n.kind in ("stochastic", "deterministic"))
     return f'<div class="nc-sim-model"><b>Model</b> (from {origin}):<ul>{items}</ul></div>'
-
-
-def _describe(node: Node) -> str:
-    """A statement in the notes' parameterisation, argument names spelled out."""
-    if node.kind == "deterministic" and node.expr is not None:
-        return f"{node.name} = {format_expr(node.expr)}"
-    args = ", ".join(f"{k} = {format_expr(v)}" for k, v in node.args.items())
-    index = f"[{node.index}]" if node.plate and node.index else ""
-    return f"{node.name}{index} ~ {node.dist}({args})"
 
 
 def _values_html(spec: ModelSpec, cf: ClosedForm) -> str:
     values = []
     for node in spec.nodes.values():
-        if node.kind in ("const", "data") and node.observed is None and node.value is not None:
+        if (node.kind in ("const", "data") and node.observed is None and node.value is not None
+                and node.name not in spec.defaults):
             values.append(f"{html.escape(node.name)} = {html.escape(_value_text(node.value))}")
     for name, value in spec.defaults.items():
         values.append(f"{html.escape(name)} = {_value_text(value)} <i>(default)</i>")

@@ -108,7 +108,7 @@ def seed_entropy(job: SimJob) -> int:
     return int.from_bytes(hashlib.sha256(f"notecards-sim:{job.key}".encode()).digest()[:16], "big")
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
     """Versions and our own source: what shapes the output besides the card."""
     env = {"notecards": notecards.__version__}
     for dist in ("numpy", "scipy", "matplotlib"):
@@ -200,11 +200,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------- rendering one job
 
 def _warm_worker() -> None:
-    """Pool initializer: pay for the heavy imports once per worker, not once per card."""
-    import scipy.stats  # noqa: F401
+    """Pool initializer: pay for the heavy imports once per worker, not once per card.
 
-    import notecards.sim.figures  # noqa: F401
-    import notecards.sim.sample  # noqa: F401
+    A failed import is left for the jobs to meet again: each then becomes a diagnostic on its
+    card, where an exception here would only break the pool."""
+    try:
+        import scipy.stats  # noqa: F401
+
+        import notecards.sim.figures  # noqa: F401
+        import notecards.sim.sample  # noqa: F401
+    except Exception:  # noqa: BLE001 - reported per card by render_job
+        return
 
 
 def render_job(job: SimJob, key: str, allow_code: bool) -> _Rendered:
@@ -225,19 +231,29 @@ def render_job(job: SimJob, key: str, allow_code: bool) -> _Rendered:
 
 
 def _render_spec(job: SimJob, key: str) -> _Rendered:
+    result, diagnostics = simulate_job(job)
+    return draw_result(result, diagnostics, key)
+
+
+def simulate_job(job: SimJob):
+    """The card's draws, seeded from its identity: (SimResult | None, diagnostics)."""
     import numpy as np
 
-    from notecards.sim import figures
-    from notecards.sim.closed_form import closed_form
     from notecards.sim.sample import simulate
 
-    spec = job.spec
-    assert spec is not None
-    result, diagnostics = simulate(spec, np.random.SeedSequence(seed_entropy(job)))
+    assert job.spec is not None
+    return simulate(job.spec, np.random.SeedSequence(seed_entropy(job)))
+
+
+def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
+    """Figure and caption of a simulated model; a model that could not be simulated has neither."""
+    from notecards.sim import figures
+    from notecards.sim.closed_form import closed_form
+
     out = _Rendered("", diagnostics=list(diagnostics))
     if result is None:
         return out
-    cf = closed_form(spec)
+    cf = closed_form(result.spec)
     name = figure_name(key)
     out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
     out.html = figures.caption_html(result, cf, name, FIGURE_OPTIONS)
@@ -275,7 +291,7 @@ def _run_code(job: SimJob) -> _Rendered:
 def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, progress: bool = False,
                     allow_code: bool = False) -> list[SimOutcome]:
     """Outcomes for every job, in job order: from the cache where possible, rendered otherwise."""
-    environment = _environment()
+    env = environment()
     outcomes: dict[int, SimOutcome] = {}
     pending: list[tuple[int, SimJob, str]] = []
     for i, job in enumerate(jobs):
@@ -283,7 +299,7 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
             outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)],
                                      rendered=False)
             continue
-        key = cache_key(job, environment, allow_code)
+        key = cache_key(job, env, allow_code)
         cached = _load_cached(job, key, cache_dir)
         if cached is not None:
             outcomes[i] = cached
