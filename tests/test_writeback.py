@@ -38,13 +38,11 @@ def test_mixed_line_endings_keep_each_line_its_own(tmp_path):
     assert (tmp_path / "m.md").read_bytes() == b"a\r\nSTART\nBasic\nq\r\nID: 1566052191670\r\nEND\r\n"
 
 
-def test_inline_replace_and_remove_edits():
-    raw = "STARTI [Basic] q Back: a ENDI\nDELETE\n<!--ID: 5-->\nSTART\nBasic\nx\n<!--ID: 7-->\nEND\n"
-    edits = [IdEdit("insert", 1, raw.index("ENDI"), 42, "inline"),
-             IdEdit("remove", 3), IdEdit("replace", 7, anki_id=99)]
+def test_inline_insert_and_stale_id_replace():
+    raw = "STARTI [Basic] q Back: a ENDI\nSTART\nBasic\nx\n<!--ID: 7-->  \nEND\n"
+    edits = [IdEdit("insert", 1, raw.index("ENDI"), 42, "inline"), IdEdit("replace", 5, anki_id=99)]
     out = apply_edits(raw, edits, comments=True, newline="\n")
-    assert out == ("STARTI [Basic] q Back: a <!--ID: 42--> ENDI\nDELETE\nSTART\nBasic\nx\n"
-                   "<!--ID: 99-->\nEND\n")
+    assert out == "STARTI [Basic] q Back: a <!--ID: 42--> ENDI\nSTART\nBasic\nx\n<!--ID: 99-->  \nEND\n"
 
 
 def test_regex_note_id_goes_on_its_own_line_after_the_match():

@@ -12,8 +12,9 @@ One sync, in order (each step is its own module):
 Choices: more than `DELETE_THRESHOLD` notes to delete because their blocks vanished stops the sync
 (nothing applied) until `--yes`; `DELETE` lines always apply, the user asked for each of them.
 A file with errors never has its notes deleted (a broken block is not a removed block).
-After a `DELETE` is carried out its ID line is removed, as Obsidian_to_Anki does; the `DELETE` line
-itself is the user's text and stays.
+After a `DELETE` is carried out, the `DELETE` and ID lines stay in the file (Obsidian_to_Anki removes
+the ID line, and then re-creates the block's note on the next sync); kept, they record which note
+went, and later syncs leave it gone.
 """
 
 from __future__ import annotations
@@ -232,18 +233,13 @@ def _write_back(vault: Path, settings: Settings, parsed: list[ParsedFile], plan:
     by_path: dict[str, list[tuple[CardBlock, int]]] = {}
     for card_id_pair in wanted:
         by_path.setdefault(card_id_pair[0].path, []).append(card_id_pair)
-    removals = {}
-    for d in plan.deletes:
-        if d.reason == "DELETE line":
-            removals.setdefault(d.path, []).append((d.line, d.nid))
     nids_of = _nids_by_path(plan, final_ids)
     for pf in parsed:
         path = pf.source.path
         blocks = by_path.get(path, [])
-        drops = removals.get(path, [])
         written_ok = True
-        if blocks or drops:
-            result = write_ids(pf.source, _planner(pf.source, blocks, drops, settings), settings.id_comments)
+        if blocks:
+            result = write_ids(pf.source, _planner(pf.source, blocks, settings), settings.id_comments)
             if result.diagnostic is not None:
                 report.diagnostics.append(result.diagnostic)
                 written_ok = False
@@ -278,20 +274,17 @@ def _nids_by_path(plan: SyncPlan, final_ids: dict[int, int]) -> dict[str, list[i
     return out
 
 
-def _planner(original: SourceFile, blocks: list[tuple[CardBlock, int]], drops: list[tuple[int, int]],
-             settings: Settings):
+def _planner(original: SourceFile, blocks: list[tuple[CardBlock, int]], settings: Settings):
     """The edits for a file; on a re-read file, the same blocks found again by their text."""
     def edits_for(source: SourceFile) -> list[IdEdit]:
         if source is original:
-            pairs, lines = blocks, source.lines()
+            pairs = blocks
         else:
             from notecards.parse import parse_file
             fresh = parse_file(source, settings).blocks
             by_key = {block_key(b): b for b in fresh}
             pairs = [(by_key[block_key(b)], nid) for b, nid in blocks if block_key(b) in by_key]
-            lines = source.lines()
         edits = [_edit_for(b, nid) for b, nid in pairs]
-        edits += [IdEdit("remove", ln) for ln in _delete_id_lines(lines, drops)]
         return [e for e in edits if e is not None]
     return edits_for
 
@@ -303,18 +296,6 @@ def _edit_for(block: CardBlock, nid: int) -> IdEdit | None:
         return None
     line, col = block.id_insert
     return IdEdit("insert", line, col, nid, block.kind)
-
-
-def _delete_id_lines(lines: list[str], drops: list[tuple[int, int]]) -> list[int]:
-    """The ID line of each carried-out `DELETE` (on the DELETE line's heels)."""
-    out = []
-    for line, nid in drops:
-        for ln in range(line, min(line + 2, len(lines)) + 1):
-            text = lines[ln - 1]
-            if f"ID: {nid}" in text and text.strip().rstrip(">").rstrip("-").strip().endswith(str(nid)):
-                out.append(ln)
-                break
-    return out
 
 
 def watch_vault(vault: Path, **kwargs) -> int:

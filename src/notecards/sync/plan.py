@@ -82,8 +82,7 @@ class SyncPlan:
         return [u for u in self.updates if "deck" in u.changes]
 
     def id_lines(self) -> int:
-        return len(self.adds) + sum(1 for u in self.updates if u.adopt) + \
-            sum(1 for d in self.deletes if d.reason == "DELETE line")
+        return len(self.adds) + sum(1 for u in self.updates if u.adopt or "note type" in u.changes)
 
     def is_empty(self) -> bool:
         return not (self.adds or self.updates or self.deletes)

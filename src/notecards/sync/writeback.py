@@ -31,11 +31,10 @@ TEMP_SUFFIX = ".notecards-tmp"
 class IdEdit:
     """One change to an ID line, in the coordinates of `SourceFile.text` (1-based line, 0-based col).
 
-    `insert`: put `text` at (line, col); `replace`: swap the ID digits on `line` for `anki_id`;
-    `remove`: drop the ID line at `line` (after a `DELETE` was carried out).
+    `insert`: put the ID at (line, col); `replace`: swap the ID digits on `line` for `anki_id`.
     """
 
-    action: Literal["insert", "replace", "remove"]
+    action: Literal["insert", "replace"]
     line: int
     col: int = 0
     anki_id: int = 0
@@ -67,11 +66,8 @@ def apply_edits(raw_text: str, edits: list[IdEdit], comments: bool, newline: str
             else:
                 text = eol + ident
             pieces.append((pos, pos, text))
-        elif edit.action == "replace":
-            pieces.append(_replace_digits(raw_text, start, end, edit.anki_id))
         else:
-            next_start = starts[edit.line] if edit.line < len(starts) else len(raw_text)
-            pieces.append((start, next_start, ""))
+            pieces.append(_replace_digits(raw_text, start, end, edit.anki_id))
     out = []
     cursor = 0
     for start, end, text in sorted(pieces, key=lambda p: (p[0], p[1])):
