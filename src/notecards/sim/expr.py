@@ -334,7 +334,13 @@ def calls_in(expr: Expr) -> list[str]:
     return found
 
 
-_PRECEDENCE = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "neg": 4, "^": 5}
+_PRECEDENCE = {"or": 1, "and": 2, "cmp": 3, "+": 4, "-": 4, "*": 5, "/": 5, "neg": 6, "^": 7}
+
+
+def _level(expr: Expr) -> int:
+    if expr.op == "cmp" and expr.value in ("and", "or"):
+        return _PRECEDENCE[str(expr.value)]
+    return _PRECEDENCE.get(expr.op, 9)
 
 
 def format_expr(expr: Expr) -> str:
@@ -348,15 +354,15 @@ def format_expr(expr: Expr) -> str:
     if op == "vec":
         return "[" + ", ".join(format_expr(a) for a in expr.args) + "]"
     if op == "index":
-        return _wrap(expr.args[0], 6) + "[" + ", ".join(format_expr(a) for a in expr.args[1:]) + "]"
+        return _wrap(expr.args[0], 9) + "[" + ", ".join(format_expr(a) for a in expr.args[1:]) + "]"
     if op == "call":
         return f"{expr.value}(" + ", ".join(format_expr(a) for a in expr.args) + ")"
     if op == "neg":
-        return "-" + _wrap(expr.args[0], 4)
-    if op == "cmp":
-        return f"{_wrap(expr.args[0], 2)} {expr.value} {_wrap(expr.args[1], 2)}"
-    level = _PRECEDENCE[op]
+        return "-" + _wrap(expr.args[0], _PRECEDENCE["neg"])
+    level = _level(expr)
     left, right = expr.args
+    if op == "cmp":
+        return f"{_wrap(left, level + (level == 3))} {expr.value} {_wrap(right, level + 1)}"
     if op == "^":
         return f"{_wrap(left, level + 1)}^{_wrap(right, level)}"
     right_level = level + 1 if op in ("-", "/") else level
@@ -365,9 +371,7 @@ def format_expr(expr: Expr) -> str:
 
 def _wrap(expr: Expr, level: int) -> str:
     text = format_expr(expr)
-    if _PRECEDENCE.get(expr.op, 9) < level:
-        return f"({text})"
-    return text
+    return f"({text})" if _level(expr) < level else text
 
 
 # ---------------------------------------------------------------------------------------------
