@@ -115,6 +115,7 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
     state = load_sync_state(vault, target)
     if state.settings_hash != _settings_hash(settings):
         full = True
+        state.settings_hash = _settings_hash(settings)
     if not dry_run:
         remove_stale_temps(vault)
     index = VaultIndex.scan(vault)
