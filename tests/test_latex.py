@@ -301,7 +301,7 @@ def test_model_has_defaults_note_lines_and_dependency_order():
     assert (spec.nodes["y"].line, spec.nodes["theta"].line) == (7, 10)
     assert spec.nodes["y"].dist == "Normal" and spec.nodes["y"].plate == "J"
     assert spec.defaults == {"J": spec.nodes["J"].value, "sigma": 1.0, "mu": 1.0, "tau": 1.0}
-    assert spec.line == 10
+    assert spec.line == 7
 
 
 def test_values_set_in_the_card_are_not_defaults():
@@ -407,3 +407,49 @@ def test_seed_models_draw(prefix):
     for node in spec.stochastic():
         draws = result.draws[node.name]
         assert draws.shape[0] == 2000 and np.isfinite(draws).all()
+
+
+def test_prose_after_a_statement_is_not_part_of_it():
+    assert one("x \\sim N(0, 1) \\text{ iid}") == "x ~ Normal(0, 1)"
+    assert one("x \\sim N(0, 1) \\quad") == "x ~ Normal(0, 1)"
+
+
+def test_free_probability_and_concentration_vectors_default_to_equal_entries():
+    block = card({"Back": "$$\\pi \\sim \\text{Dir}(\\alpha)$$\n$$z \\sim \\text{Cat}(p)$$"},
+                 {"Back": 1})
+    spec, diagnostics = model_from_latex(block)
+    assert diagnostics == []
+    assert list(spec.nodes["alpha"].value) == [1.0] * len(spec.nodes["alpha"].value)
+    assert np.isclose(sum(spec.nodes["p"].value), 1.0)
+    assert spec.defaults["alpha"] == 1.0 and spec.nodes["pi"].dist == "Dirichlet"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("notecards.sim.sample") is None,
+                    reason="the sampler (notecards.sim.sample) is not in this tree")
+def test_seed_000_structural_equation_is_checked_against_the_tilde_model():
+    # The card's ε ~ N(θ, σ²) has mean θ, so X = θ + ε has variance 4λ + σ² = 5, not the
+    # λ + σ² = 2 of X ~ N(θ, σ²): the claimed equivalence fails and the comparison says so.
+    from notecards.sim.sample import simulate
+
+    spec, _ = model_from_latex(seed_000_card())
+    spec.n = 4000
+    result, _ = simulate(spec, seed=11)
+    (comparison,) = result.comparisons
+    assert comparison.name == "X" and comparison.line == 78
+    assert not comparison.agree
+    fixed = seed_000_card()
+    fixed.fields["Back"] = fixed.fields["Back"].replace(
+        "\\epsilon &\\sim \\mathcal{N}(\\theta, \\sigma^2)", "\\epsilon &\\sim \\mathcal{N}(0, \\sigma^2)")
+    spec, _ = model_from_latex(fixed)
+    spec.n = 4000
+    result, _ = simulate(spec, seed=11)
+    assert result.comparisons[0].agree
+
+
+def test_an_improper_prior_is_a_warning_at_its_line_not_an_error():
+    block = card({"Back": "$$\\sigma^2 \\sim IG(0, 0)$$\n$$y \\sim N(0, \\sigma^2)$$"}, {"Back": 4})
+    spec, diagnostics = model_from_latex(block)
+    assert spec is None
+    (warning,) = diagnostics
+    assert (warning.line, warning.severity) == (4, "warning")
+    assert "InverseGamma shape" in warning.message and "sim block" in warning.message

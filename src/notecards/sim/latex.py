@@ -33,11 +33,17 @@ Laws are translated only when known (the DESIGN table, plus χ² families, Stude
 ``\\mathcal{M}(\\lambda)``, ``P(\\theta)`` or a law with a conditioning bar in its arguments
 (a density, not a parameterised law) are skipped with the reason recorded, never guessed.
 
-Symbols a card uses but never defines get a default: 1, or a plate size of 3 for an index
-(``J`` for ``j``); free symbols written with an index are the same constant for every index.
+Symbols a card uses but never defines get a default: 1, or a plate size for an index (``J``
+for ``j``; the sim language's DEFAULT_PLATE, so both readers agree); free symbols written with
+an index are one constant for every index, and a free probability or concentration vector of
+Categorical/Multinomial/Dirichlet gets DEFAULT_PLATE equal entries.
 ``model_from_latex`` records them in ``ModelSpec.defaults`` so the caption can say so.
 Statements are ordered so every symbol is defined before use (cards often state the likelihood
 before the priors); a variable defined twice is kept twice, in card order, for the comparison.
+
+A model the sim language rejects (an improper prior such as ``IG(0, 0)``) is a warning at the
+statement's line, not an error: the card's math may be right, it just cannot be drawn from,
+and the export goes on.
 """
 
 from __future__ import annotations
@@ -195,6 +201,7 @@ class _Card:
     defaults: dict[str, float] = field(default_factory=dict)
     default_line: dict[str, int] = field(default_factory=dict)
     free: set[str] = field(default_factory=set)
+    vectors: dict[str, str] = field(default_factory=dict)   # free vector arguments' defaults
 
 
 # ---------------------------------------------------------------- finding display math
@@ -351,7 +358,7 @@ def _split_statements(toks: list[_Tok]) -> list[list[_Tok]]:
             merged.append(pending)
             pending = []
     for part in merged:
-        while part and part[-1].text in (",", ";", "."):
+        while part and (part[-1].text == "." or _is_separator(part, len(part) - 1)):
             part.pop()
     return merged
 
@@ -633,6 +640,7 @@ _ARITY = {"Normal": 2, "LogNormal": 2, "Cauchy": 2, "Exponential": 1, "Gamma": 2
           "InverseGamma": 2, "Beta": 2, "Uniform": 2, "Bernoulli": 1, "Binomial": 2,
           "Poisson": 1, "Categorical": 1, "Dirichlet": 1, "Multinomial": 2}
 _HALF = {"HalfNormal", "HalfCauchy"}
+_VECTOR_ARGUMENT = {"Dirichlet": 0, "Categorical": 0, "Multinomial": 1}
 _SUBSCRIPTED = {"StudentT", "ChiSquare", "InvChiSquare"}
 _WRAPPERS = re.compile(r"\\(?:text|mathrm|operatorname\*?|mathcal|mathscr|mathsf|textrm|textsf"
                        r"|mbox|mathit|textit|mathbb|mathbf)\b")
@@ -916,6 +924,20 @@ def _find_defaults(card: _Card) -> None:
                 card.defaults[sym.name] = DEFAULT_VALUE
                 card.default_line[sym.name] = stmt.line
     card.defaults = {**{k: float(v) for k, v in card.sizes.items()}, **card.defaults}
+    _vector_defaults(card)
+
+
+def _vector_defaults(card: _Card) -> None:
+    """A free concentration or probability vector gets DEFAULT_PLATE equal entries, since a
+    scalar cannot be drawn from; `defaults` records the entry."""
+    for stmt in card.order:
+        position = _VECTOR_ARGUMENT.get(stmt.law or "")
+        arg = stmt.args[position] if position is not None else None
+        if not isinstance(arg, _Sym) or arg.name not in card.free or arg.name in card.vectors:
+            continue
+        entry = "1" if stmt.law == "Dirichlet" else f"1/{DEFAULT_PLATE}"
+        card.vectors[arg.name] = "[" + ", ".join([entry] * DEFAULT_PLATE) + "]"
+        card.defaults[arg.name] = 1.0 if stmt.law == "Dirichlet" else 1.0 / DEFAULT_PLATE
 
 
 # ---------------------------------------------------------------- writing sim text
@@ -934,8 +956,6 @@ def _emit(node: object, free: set[str]) -> str:
     if isinstance(node, _Num):
         return node.text
     if isinstance(node, _Sym):
-        if node.name == "pi" and not node.indices and "pi" not in free:
-            return "pi"
         if node.indices and node.name not in free:
             return f"{node.name}[{', '.join(node.indices)}]"
         return node.name
@@ -968,8 +988,8 @@ def _statement_text(stmt: _Stmt, free: set[str]) -> str:
 
 def _sim_lines(card: _Card) -> list[tuple[str, int]]:
     """(sim text, note line) of the whole model: plate sizes, defaults, then the statements."""
-    lines = [(f"{name} = {_format_value(value)}", card.default_line[name])
-             for name, value in card.defaults.items()]
+    lines = [(f"{name} = {card.vectors.get(name) or _format_value(value)}",
+              card.default_line[name]) for name, value in card.defaults.items()]
     lines += [(_statement_text(s, card.free), s.line) for s in card.order]
     return lines
 
@@ -983,14 +1003,10 @@ def _format_value(value: float) -> str:
 def latex_statements(fields: dict[str, str], field_lines: dict[str, int]) -> list[LatexStatement]:
     """Every `\\sim` / `=` statement of a card's display math, translated or with the reason not."""
     card = _translate(fields, field_lines)
-    out = []
-    for stmt in card.statements:
-        text = _statement_text(stmt, card.free) if stmt.name and stmt.relation and (
-            stmt.translated or stmt.reason in ("circular definitions",)
-            or (stmt.reason or "").startswith("same as line")) else None
-        out.append(LatexStatement(stmt.line, stmt.latex, text, stmt.reason, stmt.name,
-                                  stmt.law))
-    return out
+    return [LatexStatement(s.line, s.latex,
+                           _statement_text(s, card.free) if s.law or s.expr is not None else None,
+                           s.reason, s.name, s.law)
+            for s in card.statements]
 
 
 def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnostic]]:
@@ -1002,12 +1018,16 @@ def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnosti
     text = "\n".join(t for t, _ in lines)
     spec, diagnostics = parse_sim(text, block.path, 1, origin="latex")
     note_line = [line for _, line in lines]
-    diagnostics = [replace(d, line=_note_line(note_line, d.line)) for d in diagnostics]
+    diagnostics = [replace(d, line=_note_line(note_line, d.line),
+                           severity="warning" if d.severity == "error" else d.severity,
+                           message=f"{d.message}; the card's math is not simulated "
+                                   "(a ```sim block can state the model)")
+                   for d in diagnostics]
     if spec is None:
         return None, diagnostics
     for node in [*spec.nodes.values(), *(n for alt in spec.alternatives for n in alt)]:
         node.line = _note_line(note_line, node.line)
-    spec.line = card.order[0].line
+    spec.line = min(s.line for s in card.order)
     spec.defaults = dict(card.defaults)
     return spec, diagnostics
 
