@@ -20,6 +20,8 @@ import numpy as np
 from scipy import special
 
 from .conjugate import truncated_normal
+from notecards.sim.expr import Val
+
 from .graph import Latent, ModelGraph, names_in
 from .logpdf import log_density, normal_variance
 from .mh import SliceSampler, transform_for
@@ -50,16 +52,13 @@ class NormalHierarchy:
         chains = state[self.tau.name].shape[0]
         env = self.graph.env(state)
         precision, ybar = self._group_data(env, state, chains)
-        has_data = precision > 0
+        has_data = None if np.all(precision > 0) else precision > 0
         mu_prior = self.graph.args_of(self.mu.node, env) if self.mu is not None else None
         tau_prior = self.graph.args_of(self.tau.node, env)
 
         def log_marginal(tau: np.ndarray) -> np.ndarray:
-            v = self._theta_variance(state, tau)
-            w = precision / (1.0 + v * precision)
-            logdet = 0.5 * np.sum(np.where(has_data, np.log(np.where(has_data, w, 1.0)), 0.0),
-                                  axis=1, keepdims=True)
-            return (log_density(self.tau.node.dist, tau, tau_prior) + logdet
+            w = precision / (1.0 + self._theta_variance(state, tau) * precision)
+            return (log_density(self.tau.node.dist, tau, tau_prior) + _half_log_sum(w, has_data)
                     + self._mu_integral(w, ybar, mu_prior, env)[0])
 
         tau = self.sampler.step(state[self.tau.name], log_marginal, rng, adapt)
@@ -90,26 +89,27 @@ class NormalHierarchy:
         return precision, ybar
 
     def _theta_variance(self, state, tau: np.ndarray) -> np.ndarray:
-        env = self.graph.env({**state, self.tau.name: tau})
+        env = self.graph.env({**state, self.tau.name: tau}) if self.graph.deterministic else \
+            {**self.graph.constants, self.tau.name: Val(tau[:, 0])}
         return normal_variance(self.graph.args_of(self.theta.node, env, skip="mean"))
 
     def _mu_integral(self, w, ybar, mu_prior, env):
         """log ∫ p(μ) Π N(ȳ_j; μ, 1/w_j) dμ (up to a constant), and μ's conditional mean and precision."""
         if self.mu is None:
             mu = self.graph.evaluate(self.theta.node.args["mean"], env, self.theta.node)
-            return -0.5 * np.sum(w * np.square(ybar - mu), axis=1, keepdims=True), None, None
-        wsum = np.sum(w, axis=1, keepdims=True)
-        wy = np.sum(w * ybar, axis=1, keepdims=True)
+            return -0.5 * (w * np.square(ybar - mu)).sum(axis=1, keepdims=True), None, None
+        wsum = w.sum(axis=1, keepdims=True)
+        wy = (w * ybar).sum(axis=1, keepdims=True)
         if self.mu.node.dist == "Normal":
             p0 = 1.0 / normal_variance(mu_prior)
             m0 = mu_prior["mean"]
             prec = p0 + wsum
             mean = (p0 * m0 + wy) / prec
-            quad = np.sum(w * np.square(ybar - mean), axis=1, keepdims=True) + p0 * np.square(m0 - mean)
+            quad = (w * np.square(ybar - mean)).sum(axis=1, keepdims=True) + p0 * np.square(m0 - mean)
             return -0.5 * np.log(prec) - 0.5 * quad, mean, prec
         prec = wsum
         mean = wy / prec
-        quad = np.sum(w * np.square(ybar - mean), axis=1, keepdims=True)
+        quad = (w * np.square(ybar - mean)).sum(axis=1, keepdims=True)
         sd = 1.0 / np.sqrt(prec)
         mass = special.ndtr((mu_prior["high"] - mean) / sd) - special.ndtr((mu_prior["low"] - mean) / sd)
         return -0.5 * np.log(prec) - 0.5 * quad + np.log(mass), mean, prec
@@ -119,6 +119,13 @@ class NormalHierarchy:
         if self.mu.node.dist == "Normal":
             return mean + sd * rng.standard_normal((chains, 1))
         return truncated_normal(mean, sd, mu_prior["low"], mu_prior["high"], rng, (chains, 1))
+
+
+def _half_log_sum(w: np.ndarray, has_data: np.ndarray | None) -> np.ndarray:
+    """½ Σ_j log w_j over the groups that have data (a group without data adds nothing)."""
+    if has_data is None:
+        return 0.5 * np.log(w).sum(axis=1, keepdims=True)
+    return 0.5 * np.where(has_data, np.log(np.where(has_data, w, 1.0)), 0.0).sum(axis=1, keepdims=True)
 
 
 def find_normal_hierarchies(graph: ModelGraph) -> list[NormalHierarchy]:

@@ -83,13 +83,16 @@ class SliceSampler:
         width = np.broadcast_to(self.width, u0.shape)
         left = u0 - width * rng.uniform(size=u0.shape)
         right = left + width
+        grow_left, grow_right = np.ones(u0.shape, dtype=bool), np.ones(u0.shape, dtype=bool)
         for _ in range(MAX_STEPS_OUT):
-            grow_left = log_target(left) > level
-            grow_right = log_target(right) > level
+            if grow_left.any():
+                grow_left &= log_target(left) > level
+                left = np.where(grow_left, left - width, left)
+            if grow_right.any():
+                grow_right &= log_target(right) > level
+                right = np.where(grow_right, right + width, right)
             if not (grow_left.any() or grow_right.any()):
                 break
-            left = np.where(grow_left, left - width, left)
-            right = np.where(grow_right, right + width, right)
         current = u0.copy()
         pending = np.ones(u0.shape, dtype=bool)
         for _ in range(MAX_SHRINKS):

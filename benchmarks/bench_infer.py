@@ -1,0 +1,74 @@
+"""Inference benchmark: eight schools (4 chains) and a 100-group x 50-observation hierarchy.
+
+Prints wall and CPU time (on a shared machine the CPU time is the steadier figure; ESS/s uses
+wall time), the sampler of each node, and bulk/tail ESS and ESS per second for every
+parameter (the 100-group model prints the minimum over groups). Run:
+    /tmp/venv/bin/python benchmarks/bench_infer.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from notecards.infer import fit
+from notecards.sim.lang import parse_sim
+
+EIGHT_SCHOOLS = """\
+y = [28, 8, -3, 7, -1, 1, 18, 12]
+s = [15, 10, 16, 11, 9, 11, 10, 18]
+J = 8
+mu ~ Normal(0, 100)
+tau ~ HalfCauchy(5)
+theta[1..J] ~ Normal(mu, tau^2)
+y[j] ~ Normal(theta[j], s[j]^2)
+"""
+
+
+def many_groups_text(groups: int = 100, per_group: int = 50, seed: int = 1) -> str:
+    rng = np.random.default_rng(seed)
+    theta = 70 + 5 * rng.standard_normal(groups)
+    school = np.repeat(np.arange(1, groups + 1), per_group)
+    y = np.round(theta[school - 1] + 10 * rng.standard_normal(school.size), 2)
+    # n (forward-simulation draws) is lowered so the prior simulation stays under its size cap.
+    return (f"n = 1000\ny = {y.tolist()}\nschool = {school.tolist()}\nI = {y.size}\nJ = {groups}\n"
+            "mu ~ Normal(0, 10000)\ntau ~ HalfCauchy(10)\nsigma2 ~ InverseGamma(0.01, 0.01)\n"
+            "theta[1..J] ~ Normal(mu, tau^2)\ny[i] ~ Normal(theta[school[i]], sigma2)\n")
+
+
+def run(title: str, text: str, seed: int) -> None:
+    spec, diagnostics = parse_sim(text, "bench.md", 1)
+    assert not [d for d in diagnostics if d.severity == "error"], diagnostics
+    start, cpu_start = time.perf_counter(), time.process_time()
+    result = fit(spec, seed=seed)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(f"\n{title}: {seconds:.2f} s wall, {cpu:.2f} s CPU for {result.chains} chains x "
+          f"({result.warmup} warmup + {result.iterations} draws)")
+    for node, label in result.samplers.items():
+        print(f"  {node:8s} {label}")
+    rows = {}
+    for name, p in result.params.items():
+        base = name.split("[")[0]
+        ess = min(p.ess, p.ess_tail)
+        if base not in rows or ess < rows[base][1]:
+            rows[base] = (name, ess, p)
+    print(f"  {'parameter':12s} {'mean':>9s} {'sd':>8s} {'R-hat':>7s} {'bulk ESS':>9s} "
+          f"{'tail ESS':>9s} {'ESS/s':>8s}")
+    names = result.params if len(result.params) <= 12 else [r[0] for r in rows.values()]
+    for name in names:
+        p = result.params[name]
+        print(f"  {name:12s} {p.mean:9.3f} {p.sd:8.3f} {p.rhat:7.4f} {p.ess:9.0f} "
+              f"{p.ess_tail:9.0f} {min(p.ess, p.ess_tail) / seconds:8.0f}")
+    worst = min(min(p.ess, p.ess_tail) for p in result.params.values())
+    print(f"  min ESS over all {len(result.params)} parameters: {worst:.0f} "
+          f"({worst / seconds:.0f}/s); warnings: {len(result.diagnostics)}")
+
+
+def main() -> None:
+    run("eight schools", EIGHT_SCHOOLS, seed=1)
+    run("100 groups x 50 observations (minimum-ESS group shown)", many_groups_text(), seed=1)
+
+
+if __name__ == "__main__":
+    main()
