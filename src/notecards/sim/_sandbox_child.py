@@ -64,9 +64,13 @@ def unshare(flags: int) -> None:
     check(LIBC.unshare(ctypes.c_int(flags)), "unshare")
 
 
+def c_path(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
+
+
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731 - tiny local adapter
-    check(LIBC.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+    result = LIBC.mount(c_path(source), c_path(target), c_path(fstype), ctypes.c_ulong(flags), c_path(data))
+    check(result, f"mount {target}")
 
 
 def mount_setattr(path: str, flags: int, attr_set: int = 0, attr_clr: int = 0) -> None:
@@ -172,16 +176,15 @@ def drop_privileges(uid: int) -> None:
 
 
 def run_user_code(config: dict, report_fd: int) -> None:
-    """In C: limits, privilege drop, exec. Never returns."""
+    """In C: limits, privilege drop, exec (which closes the report pipe). Never returns."""
     try:
-        os.close(report_fd)
         os.chdir(config["workdir"])  # the inherited cwd still points below the new bind mount
         set_limits(config["limits"])
         if config["uid"] is not None:
             drop_privileges(config["uid"])
         os.execve(config["argv"][0], config["argv"], config["env"])
     except OSError as exc:
-        print(f"sandbox: cannot start the code: {exc}", file=sys.stderr)
+        report(report_fd, setup_error=f"cannot start the code: {exc}")
     os._exit(126)
 
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -65,6 +66,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_ENTRIES_SCANNED = 10_000
 TAIL_LINES = 20
 TAIL_BYTES = 64 * 1024
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(: |$)")  # unindented, so never a traceback frame
 
 
 @dataclass
@@ -173,6 +175,9 @@ def launch_and_wait(workdir: Path, uid: int | None, limits: dict, output, timeou
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
             cwd=workdir, env=env, start_new_session=True, pass_fds=(write_end,),
         )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
         os.close(write_end)
     timed_out = False
@@ -180,11 +185,12 @@ def launch_and_wait(workdir: Path, uid: int | None, limits: dict, output, timeou
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
+    finally:  # also on KeyboardInterrupt: the run lives in its own session and would not see ^C
         kill_process_group(proc.pid)
         proc.wait()
-    kill_process_group(proc.pid)
-    if uid is not None:
-        kill_uid(uid)
+        kill_process_group(proc.pid)  # members that outlived the launcher keep the group id alive
+        if uid is not None:
+            kill_uid(uid)
     messages = read_reports(read_end)
     return outcome_from(messages, timed_out, proc.returncode)
 
@@ -284,7 +290,7 @@ def describe_failure(
         return f"sandbox ended without running the code (status {run.launcher_status})"
     if run.exit_code == 0:
         return None
-    last = last_line(tail)
+    last = exception_line(tail)
     if last.split(":", 1)[0].endswith("MemoryError"):
         return f"ran out of memory (limit {memory_mb} MiB)"
     if "[Errno 27]" in last:  # EFBIG: Python ignores SIGXFSZ, so RLIMIT_FSIZE surfaces as an OSError
@@ -304,9 +310,15 @@ def describe_signal(number: int, cpu_seconds: int, max_output_bytes: int) -> str
     return f"killed by signal {number} ({name})"
 
 
-def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+def exception_line(text: str) -> str:
+    """The traceback's exception line: the last unindented `Name: message` line, else the last line.
+
+    Preferring the exception line keeps the message right when several processes (a fork) wrote
+    their output interleaved.
+    """
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    exception_lines = [line for line in lines if EXCEPTION_LINE.match(line)]
+    return (exception_lines or lines or [""])[-1].strip()
 
 
 def collect_outputs(workdir: Path, max_output_bytes: int) -> tuple[dict[str, bytes], list[str]]:
