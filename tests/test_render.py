@@ -190,3 +190,20 @@ def test_render_markdown_for_captions_and_determinism(tmp_path):
     assert html == r"n = 10000, \(\lambda = 4\)" and diags == []
     text = "- $x$ #t\n- ==m==\n\n$$\na & b\n$$"
     assert field(text, tmp_path) == field(text, tmp_path)
+
+
+@pytest.mark.parametrize("line", [
+    r"What is $\operatorname{Var}(X)$ in the [[hierarchical model]]? #stats/bayes",
+    r"a **b** ==c== %%d%% {e} \(f\) $$g$$ `h` [i](http://j) <b>k</b> ~~l~~",
+    "x &amp; y < z",
+])
+def test_one_line_fast_path_renders_like_the_block_parser(line, tmp_path):
+    from notecards.render.markdown import MD, render_text
+    from notecards.render.state import ENV_KEY, RenderState
+
+    def state():
+        return RenderState(ctx=None, path="n.md", first_line=1, curly_cloze=True, collect_tags=True)
+
+    fast, full = state(), state()
+    assert render_text(line, fast) == MD.render(line, {ENV_KEY: full})
+    assert (fast.tags, fast.diagnostics) == (full.tags, full.diagnostics)

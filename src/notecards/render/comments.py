@@ -20,10 +20,8 @@ def comments_plugin(md: MarkdownIt) -> None:
 
 def comment_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """A comment that starts a line and whose closing `%%` ends a line: dropped with its lines."""
-    if state.is_code_block(start_line):
-        return False
     begin = state.bMarks[start_line] + state.tShift[start_line]
-    if not state.src.startswith("%%", begin):
+    if not state.src.startswith("%%", begin) or state.is_code_block(start_line):
         return False
     close = state.src.find("%%", begin + 2)
     if close == -1:

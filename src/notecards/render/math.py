@@ -124,11 +124,11 @@ def _backslash_math(state: StateInline, silent: bool) -> bool:
 
 def math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """`$$` or `\\[` at the start of a line, to the line that ends with `$$` / `\\]`."""
-    if state.is_code_block(start_line):
-        return False
     begin = state.bMarks[start_line] + state.tShift[start_line]
-    line_end = state.eMarks[start_line]
     src = state.src
+    if begin >= len(src) or src[begin] not in "$\\" or state.is_code_block(start_line):
+        return False
+    line_end = state.eMarks[start_line]
     if src.startswith("$$", begin):
         opener, closer = "$$", "$$"
     elif src.startswith("\\[", begin):
