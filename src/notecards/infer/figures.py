@@ -1,0 +1,217 @@
+"""Figures and caption for a fitted model: what the card shows under the model.
+
+Four PNGs, each returned as (kind, bytes): "posterior" (densities of the top-level scalar
+parameters, with their 90% interval), "shrinkage" (each group's raw estimate → its posterior
+mean, with the complete-pooling line), "trace" (every chain of each top-level parameter), and
+"ppc" (the data against draws from the posterior predictive). A figure that does not apply (no
+plate, no Normal/Poisson data) is left out rather than drawn empty.
+
+Bytes are deterministic as in `notecards.sim.figures`, whose style this reuses: the Agg canvas
+directly, a fixed style, no tight layout, no Software metadata; the posterior predictive draws
+come from a generator seeded by a constant, so equal fits give equal images.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib import rc_context  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from notecards.sim.figures import STYLE, pretty  # noqa: E402
+from notecards.sim.model import ModelSpec  # noqa: E402
+
+from .graph import ModelGraph, UnsupportedModel  # noqa: E402
+from .logpdf import normal_variance  # noqa: E402
+from .result import FitResult  # noqa: E402
+
+WIDTH_IN, DPI = 6.4, 110
+CHAIN_COLORS = ["#3b6ea8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085"]
+PPC_DRAWS = 40
+PPC_SEED = 20240501
+
+
+def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
+    """The fitted model's PNGs, in reading order."""
+    if not result.ok:
+        return []
+    try:
+        graph = ModelGraph(spec)
+    except UnsupportedModel:
+        return []
+    figures = [("posterior", _render(lambda fig: draw_posteriors(fig, graph, result),
+                                     _rows(len(top_level(graph, result)))))]
+    shrink = shrinkage_data(graph, result)
+    if shrink is not None:
+        figures.append(("shrinkage", _render(lambda fig: draw_shrinkage(fig, *shrink), 1)))
+    figures.append(("trace", _render(lambda fig: draw_traces(fig, graph, result),
+                                     len(top_level(graph, result)), panel_in=1.6, columns=1)))
+    ppc = predictive_draws(graph, result)
+    if ppc:
+        figures.append(("ppc", _render(lambda fig: draw_ppc(fig, ppc), _rows(len(ppc)))))
+    return figures
+
+
+def top_level(graph: ModelGraph, result: FitResult) -> list[str]:
+    """Scalar unknowns: the hyperparameters and scalar parameters a reader looks at first."""
+    return [name for name, latent in graph.latent.items() if latent.size == 1 and not latent.plated]
+
+
+def _rows(panels: int) -> int:
+    return max(1, (panels + 1) // 2)
+
+
+def _render(draw, rows: int, panel_in: float = 2.4, columns: int = 2) -> bytes:
+    top_in, bottom_in, gap_in = 0.5, 0.55, 0.85
+    height = rows * panel_in + top_in + bottom_in + (rows - 1) * gap_in
+    with rc_context(STYLE):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+        canvas = FigureCanvasAgg(fig)
+        fig.nc_grid = fig.add_gridspec(rows, columns, left=0.1, right=0.97, top=1 - top_in / height,
+                                       bottom=bottom_in / height, wspace=0.3, hspace=gap_in / panel_in)
+        draw(fig)
+        buf = io.BytesIO()
+        canvas.print_png(buf, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _cell(fig, k: int, columns: int = 2):
+    return fig.add_subplot(fig.nc_grid[k // columns, k % columns])
+
+
+def draw_posteriors(fig, graph: ModelGraph, result: FitResult) -> None:
+    for k, name in enumerate(top_level(graph, result)):
+        ax = _cell(fig, k)
+        values = result.draws[name].ravel()
+        lo, hi = np.quantile(values, [0.005, 0.995])
+        ax.hist(values[(values >= lo) & (values <= hi)], bins=50, density=True,
+                color=CHAIN_COLORS[0], alpha=0.75)
+        p = result.params[name]
+        ax.axvspan(p.q5, p.q95, color="#999999", alpha=0.15)
+        ax.axvline(p.mean, color="#1e1e1e", linewidth=1.4)
+        ax.set_title(f"{pretty(name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
+        ax.set_yticks([])
+
+
+def shrinkage_data(graph: ModelGraph, result: FitResult):
+    """(raw group means, posterior means, pooled mean, name) for a plated Normal-mean node."""
+    for name, latent in graph.latent.items():
+        if not latent.plated:
+            continue
+        for ref in latent.refs:
+            child = graph.observed.get(ref.child)
+            if child is None or child.dist != "Normal" or ref.arg != "mean" or ref.groups is None:
+                continue
+            y = np.asarray(child.observed, dtype=float)
+            counts = np.bincount(ref.groups, minlength=latent.size)
+            raw = np.bincount(ref.groups, weights=y, minlength=latent.size) / np.maximum(counts, 1)
+            posterior = np.array([result.params[f"{name}[{k + 1}]"].mean for k in range(latent.size)])
+            return raw, posterior, _pooled_mean(graph, child, y), name
+    return None
+
+
+def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
+    """Complete pooling: precision-weighted when the data's variances are known (s_j²)."""
+    try:
+        variance = normal_variance(graph.args_of(child, graph.constants, skip="mean"))
+    except (KeyError, ValueError):
+        return float(y.mean())
+    weights = np.broadcast_to(1.0 / variance, (1, y.size))[0]
+    return float(np.sum(weights * y) / np.sum(weights))
+
+
+def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, name: str) -> None:
+    ax = fig.add_subplot(fig.nc_grid[0, :])
+    for r, p in zip(raw, posterior):
+        ax.plot([0, 1], [r, p], color=CHAIN_COLORS[0], linewidth=1.0, alpha=0.8)
+    ax.scatter(np.zeros_like(raw), raw, color=CHAIN_COLORS[0], s=18, zorder=3)
+    ax.scatter(np.ones_like(posterior), posterior, color=CHAIN_COLORS[1], s=18, zorder=3)
+    ax.axhline(pooled, color="#1e1e1e", linestyle="--", linewidth=1.2)
+    ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {pretty(name)}"])
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_title(f"Shrinkage towards the pooled mean {pooled:.3g} (dashed)", fontsize=11)
+
+
+def draw_traces(fig, graph: ModelGraph, result: FitResult) -> None:
+    for k, name in enumerate(top_level(graph, result)):
+        ax = _cell(fig, k, 1)
+        draws = result.draws[name]
+        for c in range(draws.shape[0]):
+            ax.plot(draws[c], color=CHAIN_COLORS[c % len(CHAIN_COLORS)], linewidth=0.5, alpha=0.7)
+        p = result.params[name]
+        ax.set_title(f"{pretty(name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
+
+
+def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, data, replicated data (draws, n)) for each Normal or Poisson observed node."""
+    rng = np.random.default_rng(PPC_SEED)
+    total = result.chains * result.iterations
+    picks = np.linspace(0, total - 1, min(PPC_DRAWS, total)).astype(int)
+    state = {name: result.draws[name].reshape(total, -1)[picks] for name in graph.latent}
+    env = graph.env(state)
+    found = []
+    for name, node in graph.observed.items():
+        if node.dist not in ("Normal", "Poisson"):
+            continue
+        args = graph.args_of(node, env)
+        shape = (picks.size, graph.sizes[name])
+        if node.dist == "Normal":
+            rep = np.broadcast_to(args["mean"], shape) + rng.standard_normal(shape) * np.sqrt(
+                np.broadcast_to(normal_variance(args), shape))
+        else:
+            rep = rng.poisson(np.broadcast_to(args["rate"], shape)).astype(float)
+        found.append((name, np.asarray(node.observed, dtype=float).ravel(), rep))
+    return found
+
+
+def draw_ppc(fig, ppc: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    for k, (name, data, rep) in enumerate(ppc):
+        ax = _cell(fig, k)
+        if data.size <= 30:
+            lo, hi = np.quantile(rep, [0.05, 0.95], axis=0)
+            x = np.arange(1, data.size + 1)
+            ax.vlines(x, lo, hi, color=CHAIN_COLORS[0], linewidth=2.0, alpha=0.6)
+            ax.scatter(x, data, color="#1e1e1e", s=16, zorder=3)
+            ax.set_xlabel("observation")
+            ax.set_title(f"{pretty(name)}: data (dots), 90% predictive", fontsize=11)
+        else:
+            edges = np.histogram_bin_edges(np.concatenate([data, rep.ravel()]), bins=40)
+            for row in rep[:20]:
+                ax.hist(row, bins=edges, density=True, histtype="step", color=CHAIN_COLORS[0],
+                        alpha=0.25, linewidth=0.8)
+            ax.hist(data, bins=edges, density=True, histtype="step", color="#1e1e1e", linewidth=1.6)
+            ax.set_yticks([])
+            ax.set_title(f"{pretty(name)}: data (black) vs replicates", fontsize=11)
+
+
+def fit_caption_html(spec: ModelSpec, result: FitResult) -> str:
+    """A table of the posterior (mean, sd, 5/50/95%, R-hat, ESS), the samplers and warnings."""
+    if not result.ok:
+        items = "".join(f"<li>{html.escape(d.message)}</li>" for d in result.diagnostics)
+        return f'<div class="nc-fit"><b>Not fitted</b><ul>{items}</ul></div>'
+    head = "".join(f"<th>{h}</th>" for h in ("", "mean", "sd", "5%", "50%", "95%", "R-hat", "ESS"))
+    rows = []
+    for name, p in result.params.items():
+        cells = [p.mean, p.sd, p.q5, p.q50, p.q95]
+        numbers = "".join(f"<td>{v:.3g}</td>" for v in cells)
+        rows.append(f"<tr><td>{html.escape(pretty(name))}</td>{numbers}"
+                    f"<td>{_fmt(p.rhat, '.3f')}</td><td>{_fmt(p.ess, '.0f')}</td></tr>")
+    method = ("empirical Bayes" if result.method == "empirical bayes" else
+              f"{result.chains} chains × {result.iterations} draws after {result.warmup} warmup")
+    samplers = "; ".join(f"{html.escape(pretty(k))}: {html.escape(v)}" for k, v in result.samplers.items())
+    warnings = "".join(f"<li>{html.escape(d.message)}</li>" for d in result.diagnostics)
+    return (f'<div class="nc-fit"><b>Posterior given the data</b> ({method})'
+            f'<table><tr>{head}</tr>{"".join(rows)}</table>'
+            f'<div class="nc-fit-samplers">Samplers: {samplers}</div>'
+            + (f'<ul class="nc-fit-warnings">{warnings}</ul>' if warnings else "") + "</div>")
+
+
+def _fmt(value: float, spec: str) -> str:
+    return format(value, spec) if np.isfinite(value) else "–"
