@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,12 @@ from notecards.config import Settings, load_settings
 from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
 from notecards.sync.state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
                                   target_key)
-from notecards.sync.writeback import IdEdit, remove_stale_temps, write_ids
+from notecards.sync.writeback import IdEdit, remove_stale_temps, sync_folders, write_ids
 from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile
 from notecards.vault import VaultIndex, note_files
 
 DELETE_THRESHOLD = 10
+WRITERS = 8
 
 
 @dataclass
@@ -235,17 +237,21 @@ def _write_back(vault: Path, settings: Settings, parsed: list[ParsedFile], plan:
     for card_id_pair in wanted:
         by_path.setdefault(card_id_pair[0].path, []).append(card_id_pair)
     nids_of = _nids_by_path(plan, final_ids)
+    jobs = {pf.source.path: (pf.source, _planner(pf.source, by_path[pf.source.path], settings))
+            for pf in parsed if pf.source.path in by_path}
+    # fsync dominates: files are written in parallel so the disk can commit them together
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        results = dict(zip(jobs, pool.map(
+            lambda job: write_ids(job[0], job[1], settings.id_comments, sync_folder=False), jobs.values())))
+    sync_folders([src.abspath for src, _ in jobs.values()])
     for pf in parsed:
         path = pf.source.path
-        blocks = by_path.get(path, [])
-        written_ok = True
-        if blocks:
-            result = write_ids(pf.source, _planner(pf.source, blocks, settings), settings.id_comments)
-            if result.diagnostic is not None:
-                report.diagnostics.append(result.diagnostic)
-                written_ok = False
-            elif result.written:
-                report.ids_written += len(blocks)
+        result = results.get(path)
+        written_ok = result is None or result.diagnostic is None
+        if result is not None and result.diagnostic is not None:
+            report.diagnostics.append(result.diagnostic)
+        elif result is not None and result.written:
+            report.ids_written += len(by_path[path])
         if written_ok and path not in broken:
             try:
                 st = pf.source.abspath.stat()
