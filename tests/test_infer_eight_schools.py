@@ -115,3 +115,38 @@ def test_figures_are_deterministic_pngs_and_the_caption_reports_every_parameter(
     assert first == second
     caption = fit_caption_html(spec, result)
     assert caption.count("<tr>") == 1 + 10 and "slice" in caption
+
+
+def test_empirical_bayes_for_eight_schools_is_complete_pooling(spec):
+    # The marginal likelihood of eight schools peaks at tau = 0 (BDA §5.5): every theta_j is the
+    # precision-weighted mean of the y_j.
+    result = fit(spec, seed=1, empirical_bayes=True)
+    pooled = np.sum(Y / S**2) / np.sum(1 / S**2)
+    assert result.params["tau"].mean == 0.0
+    assert result.params["mu"].mean == pytest.approx(pooled, rel=1e-6)
+    assert result.params["theta[3]"].mean == pytest.approx(pooled, rel=1e-6)
+
+
+def test_empirical_bayes_matches_a_direct_maximisation_of_the_marginal_likelihood():
+    from scipy import optimize
+
+    y = np.array([28, 8, -30, 7, -10, 1, 38, 12.0])
+    text = EIGHT_SCHOOLS.replace("y = [28, 8, -3, 7, -1, 1, 18, 12]", f"y = {y.tolist()}")
+    parsed, _ = parse_sim(text, "schools.md", 1)
+    result = fit(parsed, seed=2, empirical_bayes=True)
+
+    def negative_log_marginal(params):
+        mu, tau = params
+        var = S**2 + tau**2
+        return 0.5 * np.sum(np.log(var) + (y - mu) ** 2 / var)
+
+    best = optimize.minimize(negative_log_marginal, x0=[0.0, 5.0], method="Nelder-Mead",
+                             options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    mu_hat, tau_hat = best.x
+    assert result.params["tau"].mean == pytest.approx(abs(tau_hat), rel=1e-3)
+    assert result.params["mu"].mean == pytest.approx(mu_hat, rel=1e-3)
+    shrunk = (y / S**2 + mu_hat / tau_hat**2) / (1 / S**2 + 1 / tau_hat**2)
+    sd = (1 / S**2 + 1 / tau_hat**2) ** -0.5
+    for j in range(8):
+        p = result.params[f"theta[{j + 1}]"]
+        assert abs(p.mean - shrunk[j]) < 4 * sd[j] / np.sqrt(p.ess)
