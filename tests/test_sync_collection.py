@@ -184,3 +184,123 @@ def test_anki_holding_the_collection_is_reported_and_nothing_changes(tmp_path):
 def test_missing_collection_is_a_plain_error(tmp_path):
     report = sync_vault(tmp_path, collection=tmp_path / "nope" / "collection.anki2")
     assert report.exit_code() == 1 and "no Anki collection" in report.summary()
+
+
+# -- whole syncs of a vault ------------------------------------------------------------------
+
+def _vault(tmp_path: Path, files: dict[str, str]) -> Path:
+    vault = tmp_path / "vault"
+    for name, text in files.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text, encoding="utf-8")
+    return vault
+
+
+def _block(front: str, back: str = "b") -> str:
+    return f"START\nBasic\n{front}\nBack: {back}\nEND\n"
+
+
+def test_vault_sync_writes_ids_and_a_second_sync_changes_nothing(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1") + "\n" + _block("q2"), "sub/b.md": _block("q3")})
+    report = sync_vault(vault, collection=path)
+    assert report.exit_code() == 0 and report.ids_written == 3, report.summary()
+    text = (vault / "a.md").read_text()
+    assert text.count("<!--ID: ") == 2
+    before = {p: p.read_bytes() for p in vault.rglob("*.md")}
+    again = sync_vault(vault, collection=path)
+    assert again.plan.is_empty() and again.files_read == 0
+    assert {p: p.read_bytes() for p in vault.rglob("*.md")} == before
+    full = sync_vault(vault, collection=path, full=True)
+    assert full.files_read == 2 and full.plan.is_empty()
+
+
+def test_dry_run_changes_nothing_and_shows_the_plan(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1")})
+    report = sync_vault(vault, collection=path, dry_run=True)
+    assert "a.md:1: add Basic note in deck Default" in report.summary()
+    assert "<!--ID" not in (vault / "a.md").read_text()
+    col = Collection(str(path))
+    assert col.note_count() == 0
+    col.close()
+
+
+def test_mass_deletion_needs_yes_and_foreign_notes_are_never_deleted(tmp_path):
+    path = _new_collection(tmp_path)
+    col = Collection(str(path))
+    foreign = col.new_note(col.models.by_name("Basic"))
+    foreign["Front"] = "made in Anki"
+    col.add_note(foreign, 1)
+    col.close()
+    vault = _vault(tmp_path, {"a.md": "".join(_block(f"q{i}") + "\n" for i in range(12))})
+    sync_vault(vault, collection=path)
+    (vault / "a.md").write_text("no cards any more\n")
+    stopped = sync_vault(vault, collection=path)
+    assert stopped.exit_code() == 1 and "--yes" in stopped.summary()
+    col = Collection(str(path))
+    assert col.note_count() == 13
+    col.close()
+    done = sync_vault(vault, collection=path, yes=True)
+    assert done.exit_code() == 0 and done.plan.counts()["delete"] == 12
+    col = Collection(str(path))
+    assert col.find_notes("") == [foreign.id]
+    col.close()
+
+
+def test_vault_edit_keeps_review_history_and_anki_edit_survives_unrelated_syncs(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1"), "b.md": _block("q2")})
+    sync_vault(vault, collection=path)
+    nid_a = int((vault / "a.md").read_text().split("ID: ")[1].split("-")[0])
+    nid_b = int((vault / "b.md").read_text().split("ID: ")[1].split("-")[0])
+    ivl, _ = _answer_good(path, nid_a)
+    col = Collection(str(path))
+    note = col.get_note(nid_b)
+    note["Back"] = "improved in Anki"
+    col.update_note(note)
+    col.close()
+    (vault / "a.md").write_text((vault / "a.md").read_text().replace("q1", "q1 edited"))
+    report = sync_vault(vault, collection=path, full=True)
+    assert report.plan.counts()["update"] == 1, report.summary()
+    col = Collection(str(path))
+    card = col.get_note(nid_a).cards()[0]
+    assert col.get_note(nid_a)["Front"] == "q1 edited" and card.ivl == ivl
+    assert len(col.get_review_logs(card.id)) == 1
+    assert col.get_note(nid_b)["Back"] == "improved in Anki"
+    col.close()
+
+
+def test_id_of_a_note_deleted_in_anki_is_recreated_and_rewritten(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1")})
+    sync_vault(vault, collection=path)
+    old = int((vault / "a.md").read_text().split("ID: ")[1].split("-")[0])
+    col = Collection(str(path))
+    col.remove_notes([old])
+    col.close()
+    report = sync_vault(vault, collection=path)
+    assert report.plan.counts()["add"] == 1, report.summary()
+    new = int((vault / "a.md").read_text().split("ID: ")[1].split("-")[0])
+    assert new != old and (vault / "a.md").read_text().count("ID:") == 1
+    col = Collection(str(path))
+    assert col.find_notes("") == [new]
+    col.close()
+
+
+@pytest.mark.parametrize("platform, env, rel", [
+    ("linux", {}, ".local/share/Anki2"),
+    ("linux", {"XDG_DATA_HOME": "{home}/xdg"}, "xdg/Anki2"),
+    ("darwin", {}, "Library/Application Support/Anki2"),
+    ("win32", {"APPDATA": "{home}/AppData/Roaming"}, "AppData/Roaming/Anki2"),
+])
+def test_profile_is_found_in_ankis_data_folder(tmp_path, platform, env, rel):
+    from notecards.sync.profiles import ProfileNotFound, collection_for_profile
+
+    env = {k: v.format(home=tmp_path) for k, v in env.items()}
+    target = tmp_path / rel / "User 1" / "collection.anki2"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"")
+    assert collection_for_profile("User 1", platform, env, tmp_path) == target
+    with pytest.raises(ProfileNotFound, match="profiles found: User 1"):
+        collection_for_profile("Someone", platform, env, tmp_path)
