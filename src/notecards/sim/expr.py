@@ -42,6 +42,7 @@ from notecards.sim.model import Expr
 
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000.0
+MAX_ELEMENTS = 20_000_000       # values in one array (draws × elements), float64: ≤ 160 MB
 
 GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
@@ -411,6 +412,10 @@ def align(vals: list[Val]) -> tuple[list[np.ndarray], tuple[str, ...]]:
                 raise EvalError(_mismatch(name, sizes[name], size))
             else:
                 sizes[name] = max(size, sizes[name])
+    draws = max(v.array.shape[0] for v in vals)
+    if draws * math.prod(sizes.values()) > MAX_ELEMENTS:
+        raise EvalError(f"too many values ({draws:,} draws × {math.prod(sizes.values()):,} "
+                        f"elements exceeds {MAX_ELEMENTS:,}); lower n or the plate sizes")
     return [expand(v, tuple(axes)) for v in vals], tuple(axes)
 
 

@@ -39,14 +39,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from notecards.sim import distributions
-from notecards.sim.expr import (BUILTIN_CONSTANTS, RELATIONS, EvalError, Evaluator, Parser,
-                                ParseError, Token, Val, format_expr, names_in, tokenize)
+from notecards.sim.expr import (BUILTIN_CONSTANTS, MAX_ELEMENTS, RELATIONS, EvalError, Evaluator,
+                                Parser, ParseError, Token, Val, expand, format_expr, names_in,
+                                tokenize)
 from notecards.sim.model import Check, Expr, ModelSpec, Node
 from notecards.types import Diagnostic
 
 MAX_DRAWS = 2_000_000
 MAX_PLATE = 100_000
-MAX_ELEMENTS = 20_000_000       # n × (elements of every random node), float64: ≤ 160 MB
 DEFAULT_DRAWS = 10_000
 DEFAULT_PLATE = 5
 DEFAULT_VALUE = 1.0
@@ -531,7 +531,6 @@ class _Builder:
 
 def _layout(val: Val, plates: list[str], sizes: dict[str, int]) -> np.ndarray:
     """A constant's array with plate axes first (in the node's order), as written otherwise."""
-    from notecards.sim.expr import expand
     axes = tuple(plates) + tuple(a for a in val.axes if a not in plates)
     arr = expand(val, axes)[0]
     full = tuple(sizes[p] for p in plates) + arr.shape[len(plates):]

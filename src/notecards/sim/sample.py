@@ -25,8 +25,9 @@ import numpy as np
 from notecards.sim import distributions
 from notecards.sim.checks import evaluate_checks
 from notecards.sim.compare import compare_draws
-from notecards.sim.expr import BUILTIN_CONSTANTS, EvalError, Evaluator, Val, align, expand
-from notecards.sim.lang import MAX_ELEMENTS, indices_of, plates_of, topological_order, value_of
+from notecards.sim.expr import (BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evaluator, Val, align,
+                                expand)
+from notecards.sim.lang import indices_of, plates_of, topological_order, value_of
 from notecards.sim.model import Comparison, ModelSpec, Node, SimResult
 from notecards.types import Diagnostic
 
@@ -65,7 +66,8 @@ def node_rng(root: np.random.SeedSequence, stream: int, name: str) -> np.random.
 def run_nodes(spec: ModelSpec, nodes: list[Node], root: np.random.SeedSequence, stream: int,
               diagnostics: list[Diagnostic]) -> dict[str, Val]:
     """Values of `nodes` (in dependency order); a node that fails is reported and skipped,
-    and so, silently, are the nodes below it."""
+    and so, silently, are the nodes below it. All random nodes together hold at most
+    `MAX_ELEMENTS` values; the budget is checked before an array is allocated."""
     values: dict[str, Val] = {}
     sizes: dict[str, int] = {}
     elements = 0
@@ -77,18 +79,13 @@ def run_nodes(spec: ModelSpec, nodes: list[Node], root: np.random.SeedSequence, 
         except KeyError:
             continue
         try:
-            val = _node_value(node, values, node_sizes, spec.n, root, stream)
+            val = _node_value(node, values, node_sizes, spec.n, root, stream,
+                              MAX_ELEMENTS - spec.n * elements)
         except EvalError as exc:
             diagnostics.append(Diagnostic(spec.path, node.line, "error", f"{node.name}: {exc}"))
             continue
         if node.kind in ("stochastic", "deterministic"):
             elements += int(np.prod(val.array.shape[1:], dtype=np.int64))
-            if spec.n * elements > MAX_ELEMENTS:
-                diagnostics.append(Diagnostic(
-                    spec.path, node.line, "error",
-                    f"too many values to simulate at {node.name} ({spec.n:,} draws × "
-                    f"{elements:,} elements exceeds {MAX_ELEMENTS:,}); lower n or plate sizes"))
-                break
             if not np.all(np.isfinite(val.array)):
                 diagnostics.append(Diagnostic(
                     spec.path, node.line, "warning",
@@ -101,7 +98,7 @@ def run_nodes(spec: ModelSpec, nodes: list[Node], root: np.random.SeedSequence, 
 
 
 def _node_value(node: Node, values: dict[str, Val], sizes: dict[str, int], n: int,
-                root: np.random.SeedSequence, stream: int) -> Val:
+                root: np.random.SeedSequence, stream: int, budget: int) -> Val:
     evaluator = Evaluator(values, dict(zip(indices_of(node), plates_of(node))), sizes)
     if node.kind in ("const", "data"):
         if node.value is not None:
@@ -112,12 +109,21 @@ def _node_value(node: Node, values: dict[str, Val], sizes: dict[str, int], n: in
         axes = tuple(plates_of(node)) + tuple(a for a in val.axes if a not in plates_of(node))
         arr = expand(val, axes)
         shape = (n, *(sizes.get(a, arr.shape[k + 1]) for k, a in enumerate(axes)))
+        _within_budget(shape, budget)
         return Val(np.array(np.broadcast_to(arr, shape)), axes)
-    return _draw(node, evaluator, sizes, n, node_rng(root, stream, node.name))
+    return _draw(node, evaluator, sizes, n, node_rng(root, stream, node.name), budget)
+
+
+def _within_budget(shape: tuple[int, ...], budget: int) -> None:
+    total = int(np.prod(shape, dtype=np.int64))
+    if total > budget:
+        raise EvalError(f"too many values to simulate ({shape[0]:,} draws × "
+                        f"{total // shape[0]:,} elements; all nodes together may hold "
+                        f"{MAX_ELEMENTS:,}); lower n or the plate sizes")
 
 
 def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
-          rng: np.random.Generator) -> Val:
+          rng: np.random.Generator, budget: int) -> Val:
     dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
     args: dict[str, Val] = {}
     for param in dist.params:
@@ -138,6 +144,8 @@ def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
     for param in dist.params:
         target = node_axes + ((EVENT_AXIS,) if param.vector else ())
         arrays[param.name] = expand(args[param.name], target)
+    categories = arrays[dist.params[-1].name].shape[-1] if dist.event_vector else 1
+    _within_budget(size + (categories,), budget)
     problems = dist.check(arrays)
     if problems:
         raise EvalError("; ".join(problems))
