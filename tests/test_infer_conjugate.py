@@ -86,3 +86,22 @@ def test_dirichlet_categorical():
     result = fitted("z = [1, 3, 3, 2, 3, 1, 3]\nI = 7\np ~ Dirichlet([1, 1, 1])\nz[i] ~ Categorical(p)\n")
     exact = stats.beta(1 + 4, 2 + 3)      # marginal of p[3] under Dirichlet(3, 2, 5)
     assert_matches(result, "p[3]", exact)
+
+
+def test_data_from_a_csv_block_binds_by_column_name_and_groups_by_label(tmp_path):
+    from notecards.infer.tables import parse_with_tables
+
+    note = ("# Classes\n\n```csv\nclass,score\nred,1.0\nblue,5.2\nred,1.4\nblue,4.8\nred,0.6\n```\n\n"
+            "```sim\ntheta[1..K] ~ Normal(0, 100)\nscore[i] ~ Normal(theta[class[i]], 1)\n```\n")
+    path = tmp_path / "classes.md"
+    path.write_text(note)
+    text = path.read_text()
+    sim = text.split("```sim\n")[1].split("```")[0]
+    spec, diagnostics, columns = parse_with_tables(sim, text, "classes.md", first_line=13)
+    assert diagnostics == []
+    assert columns["class"].labels == ["red", "blue"]
+    assert spec.nodes["score"].line == 14 and spec.nodes["class"].line == 4
+    result = fit(spec, seed=4, draws=2000, warmup=300)
+    for k, members in ((1, [1.0, 1.4, 0.6]), (2, [5.2, 4.8])):
+        precision = 1 / 100 + len(members)
+        assert_matches(result, f"theta[{k}]", stats.norm(sum(members) / precision, precision**-0.5))
