@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -21,8 +22,7 @@ def test_shipped_vault_exports_with_a_summary(tmp_path, collection):
     assert "error" not in proc.stderr
     log = import_apkg(collection, out)
     assert len(log.new) >= 10
-    decks = set(collection.decks.all_names_and_ids())
-    names = {d.name for d in decks}
+    names = {d.name for d in collection.decks.all_names_and_ids()}
     assert {"Statistics::Hierarchical models", "Statistics::Conjugacy"} <= names
     media = zipfile.ZipFile(out).read("media").decode()
     assert ".png" in media
@@ -122,6 +122,5 @@ def test_python_module_and_console_script_agree(tmp_path):
     exe = shutil.which("notecards")
     if exe is None:
         pytest.skip("console script not on PATH")
-    import subprocess
     out = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "export" in out.stdout

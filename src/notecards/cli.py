@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,15 +150,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from notecards.package import write_apkg
-    from notecards.pipeline import now_seconds
     from notecards.state import load_state, save_state
 
     target = resolve_target(args.paths)
     state = load_state(target.vault)
     result = _build(args, target, state)
     out = args.output or Path("output") / f"{result.settings.vault_name}.apkg"
-    now = now_seconds()
-    mods = {c.guid: state.mod_for(c.guid, c.content_hash, now) for c in result.cards}
+    mtimes = _file_mtimes(target.vault, {c.block.path for c in result.cards})
+    mods = {c.guid: state.mod_for(c.guid, c.content_hash, mtimes[c.block.path]) for c in result.cards}
     state.mods = {g: state.mods[g] for g in mods}
     fingerprint = _fingerprint(result.cards, mods)
     key = str(out.resolve())
@@ -172,6 +172,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(_summary(result))
         print(f"{written} {out}" + (" (nothing changed)" if written == "unchanged" else ""))
     return _status(result.diagnostics, args.strict)
+
+
+def _file_mtimes(vault: Path, paths: set[str]) -> dict[str, int]:
+    out = {}
+    for rel in paths:
+        try:
+            out[rel] = int((vault / rel).stat().st_mtime)
+        except OSError:
+            out[rel] = int(time.time())
+    return out
 
 
 def _fingerprint(cards, mods: dict[str, int]) -> str:

@@ -50,7 +50,10 @@ def _shared(first: Iterator[int], rest: Iterator[int]) -> Iterator[int]:
 
 
 def deck_id(name: str) -> int:
-    """A deck's id is a hash of its name: stable across exports and machines."""
+    """A deck's id is a hash of its name: stable across exports and machines. `Default` is
+    Anki's own deck 1; any other id for that name makes Anki import into a new "Default_"."""
+    if name == "Default":
+        return 1
     return 1 << 41 | int.from_bytes(hashlib.sha256(b"deck\x1f" + name.encode()).digest()[:5], "big")
 
 

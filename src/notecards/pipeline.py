@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
 from notecards.config import Settings, load_settings
 from notecards.identity import KnownCard, assign_guids, field_hashes
+from notecards.links import check_embeds_outside_cards
 from notecards.notetypes import SIM_FIELD
 from notecards.parse import parse_file
 from notecards.render import RenderContext, render_block
@@ -109,7 +109,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
             index.remember(source)
             parsed = parse_file(source, settings)
             result.parsed.append(parsed)
-            fresh.append(_FileWork(parsed, diagnostics=list(parsed.diagnostics)))
+            fresh.append(_FileWork(parsed, diagnostics=parsed.diagnostics + check_embeds_outside_cards(parsed, index)))
     present = set(rels)
     for work in fresh:
         _make_cards(work, result, state, present, taken)
@@ -258,6 +258,3 @@ def _content_hash(card: Card) -> str:
         h.update(b"\x1f")
     return h.hexdigest()[:24]
 
-
-def now_seconds() -> int:
-    return int(time.time())

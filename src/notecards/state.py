@@ -3,7 +3,8 @@
 Only derived facts live here — deleting the folder loses no user data, it only makes the next run
 do more work (and makes Anki see every note as newly modified once):
 - `mods`: per GUID, the hash of the note's content and the time that content last changed, so an
-  unchanged card keeps its old modification time and a re-import changes nothing;
+  unchanged card keeps its old modification time and a re-import changes nothing (without it,
+  the note file's mtime stands in);
 - `known`: per file, its cards' GUIDs and field hashes, so identity follows a card when another
   card is inserted above it (see identity.py);
 - `outputs`: per package path, the hash of what was written, so an unchanged vault is not
@@ -56,12 +57,17 @@ class ExportState:
                 return cards
         return None
 
-    def mod_for(self, guid: str, content_hash: str, now: int) -> int:
-        """Keep the old time when the content is unchanged; otherwise a time newer than before."""
+    def mod_for(self, guid: str, content_hash: str, file_mtime: int) -> int:
+        """Keep the old time when the content is unchanged; otherwise a time newer than before.
+
+        The base is the note file's mtime, not the clock: without state (first run, or
+        `.notecards/` deleted) an unchanged file then gives the same `mod` as last time, so Anki
+        sees nothing new, while an edited file is newer than anything imported before.
+        """
         old = self.mods.get(guid)
         if old and old[0] == content_hash:
             return old[1]
-        mod = max(now, old[1] + 1) if old else now
+        mod = max(file_mtime, old[1] + 1) if old else file_mtime
         self.mods[guid] = (content_hash, mod)
         return mod
 

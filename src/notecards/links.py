@@ -1,0 +1,63 @@
+"""Broken embeds anywhere in a note, not only inside cards.
+
+Render reports a missing image or embedded note inside a card. A note's prose is not a card, but
+an embed there that points nowhere is still a problem the user wants to hear about (Obsidian shows
+it as a dead link), so the vault stage reports those too: a warning at the embed's line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from notecards.parse.fences import closes_fence, opening_fence
+from notecards.render.links import LinkTarget
+from notecards.render.media import media_kind
+from notecards.types import Diagnostic, ParsedFile
+from notecards.vault import VaultIndex
+
+_WIKI_EMBED = re.compile(r"!\[\[([^\]]+)\]\]")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Diagnostic]:
+    """Warnings for embeds outside card blocks that resolve to nothing in the vault."""
+    in_card = _card_lines(parsed)
+    out: list[Diagnostic] = []
+    fence = None
+    path = parsed.source.path
+    for number, line in enumerate(parsed.source.lines(), start=1):
+        if fence is not None:
+            if closes_fence(line, fence):
+                fence = None
+            continue
+        fence = opening_fence(line)
+        if fence is not None or number in in_card or "![" not in line:
+            continue
+        for inner in _WIKI_EMBED.findall(line):
+            message = _wiki_embed_problem(LinkTarget.parse(inner), path, index)
+            if message:
+                out.append(Diagnostic(path, number, "warning", message))
+        for target in _MD_IMAGE.findall(line):
+            if "://" not in target and index.resolve_attachment(target, path) is None:
+                out.append(Diagnostic(path, number, "warning", f"image not found in the vault: {target}"))
+    return out
+
+
+def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> str | None:
+    if not target.note:
+        return None
+    if media_kind(target.note) or PurePosixPath(target.note).suffix.lower() not in ("", ".md"):
+        if index.resolve_attachment(target.note, path) is None:
+            return f"embedded file not found in the vault: {target.note}"
+        return None
+    if index.resolve_note(target.note) is None:
+        return f"embedded note not found in the vault: {target.note}"
+    return None
+
+
+def _card_lines(parsed: ParsedFile) -> set[int]:
+    lines: set[int] = set()
+    for block in parsed.blocks:
+        lines.update(range(block.line, block.end_line + 1))
+    return lines
