@@ -159,3 +159,22 @@ def test_report_states_the_model_values_summaries_and_checks():
     assert data["summaries"]["X"]["exact"] == "N(0, 5)"
     assert abs(data["summaries"]["X"]["mean"]) < 4 * (5 / spec.n) ** 0.5
     assert [c["passed"] for c in data["checks"]] == [True, False]
+
+
+def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
+    from notecards.config import Settings
+    from notecards.sim.report import run_sim_command
+
+    note = tmp_path / "hierarchical model.md"
+    note.write_text("# hierarchical model\n\nSTART\nBasic\nWhat does shrinkage do?\nBack: it pulls theta to 0\n"
+                    "```sim\n" + HIERARCHICAL + "```\n<!--ID: 1752652160588-->\nEND\n", encoding="utf-8")
+    out = tmp_path / "figures"
+    text, status = run_sim_command(note, 5, out, False, Settings())
+    assert status == 1                                                  # `mean(X) ≈ 3` fails
+    assert "theta ~ Normal(mean = 0, var = lambda)" in text and "FAILED: mean(X) ≈ 3" in text
+    [figure] = list(out.glob("nc-sim-*.png"))
+    assert f"figure: {figure}" in text
+    data, status = run_sim_command(note, None, out, True, Settings())
+    cards = json.loads(data)["cards"]
+    assert [c["model"]["checks"][1]["passed"] for c in cards] == [False]
+    assert run_sim_command(note, 1, out, False, Settings())[1] == 2   # no card on line 1

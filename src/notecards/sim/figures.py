@@ -66,6 +66,7 @@ STYLE = {
     "hist.bins": 50,
 }
 
+SUMMARY_KEYS = ("mean", "var")          # what a comparison shows of each definition
 DRAW_COLOR = "#3b6ea8"
 EXACT_COLOR = "#c0392b"
 BIN_COLOR = "#1e1e1e"
@@ -418,4 +419,4 @@ def _comparison_html(c: Comparison) -> str:
 
 
 def _summary_text(summary: dict[str, float]) -> str:
-    return ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in summary.items())
+    return ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in summary.items() if k in SUMMARY_KEYS)

@@ -114,7 +114,7 @@ def report_text(spec: ModelSpec, result: SimResult | None) -> str:
 
 
 def _summary(summary: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in summary.items())
+    return ", ".join(f"{k} {v:.4g}" for k, v in summary.items() if not k.startswith("z_"))
 
 
 def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, settings) -> tuple[str, int]:

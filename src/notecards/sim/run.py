@@ -5,7 +5,7 @@
 - The cache key hashes everything that shapes a card's output: the model (its canonical text
   and a dump of its nodes, checks and options without line numbers), the seed, n, the figure
   options, the notecards, numpy, scipy and matplotlib versions (read from package metadata,
-  never by importing them) and the source of the `notecards.sim` modules themselves, so a
+  never by importing them) and the source of the `notecards.sim` modules that draw and describe, so a
   change in drawing code never serves a stale figure. The figure's file name is that hash.
 - The cache lives in the vault's `.notecards/sims/`: `<key>.json` (caption HTML, diagnostics,
   check counts, figure names) next to the figure files. Diagnostics are stored relative to the
@@ -40,6 +40,8 @@ from notecards.types import Diagnostic
 CACHE_FORMAT = 1
 PYTHON_TIMEOUT_S = 60.0
 PYTHON_MEMORY_MB = 1024
+# the notecards.sim modules whose code shapes a card's draws, figure or caption
+OUTPUT_MODULES = ("run", "figures", "closed_form", "report", "sample", "checks", "compare", "distributions", "expr")
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -79,7 +81,7 @@ class FigureOptions:
     max_variables: int = 5
     scatter_points: int = 1500
     bins: int = 50
-    png_compress_level: int = 6
+    png_compress_level: int = 3
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -117,9 +119,12 @@ def environment() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             env[dist] = "absent"
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
+    here = Path(__file__).parent
+    for module in OUTPUT_MODULES:
+        path = here / f"{module}.py"
+        if path.is_file():
+            h.update(module.encode())
+            h.update(path.read_bytes())
     env["sim-source"] = h.hexdigest()
     return env
 
