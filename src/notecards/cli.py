@@ -118,7 +118,7 @@ def resolve_target(paths: list[str]) -> Target:
 
 def _settings(target: Target, args: argparse.Namespace, diagnostics: list[Diagnostic]):
     settings = load_settings(target.vault, diagnostics)
-    if args.ext:
+    if getattr(args, "ext", None):
         settings.extensions = sorted({*settings.extensions, *(e if e.startswith(".") else "." + e for e in args.ext)})
     if getattr(args, "allow_code", False):
         settings.allow_code = True
