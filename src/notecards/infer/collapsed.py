@@ -42,10 +42,12 @@ class NormalHierarchy:
         return tuple(x.name for x in (self.tau, self.mu, self.theta) if x is not None)
 
     def labels(self) -> dict[str, str]:
-        labels = {self.tau.name: "slice on the marginal p(tau | y) (theta, mu integrated out)",
-                  self.theta.name: "gibbs: normal-normal conjugate, given the block's tau, mu"}
+        tau, theta = self.tau.name, self.theta.name
+        hidden = theta if self.mu is None else f"{theta}, {self.mu.name}"
+        labels = {tau: f"slice on the marginal p({tau} | data) ({hidden} integrated out)",
+                  theta: f"gibbs: normal-normal conjugate given the block's {tau}"}
         if self.mu is not None:
-            labels[self.mu.name] = "gibbs: normal-normal conjugate given tau, theta integrated out"
+            labels[self.mu.name] = f"gibbs: normal-normal conjugate given {tau}, {theta} integrated out"
         return labels
 
     def update(self, state: dict[str, np.ndarray], rng: np.random.Generator, adapt: bool) -> None:

@@ -195,15 +195,11 @@ def conjugate_step(graph: ModelGraph, latent: Latent) -> ConjugateStep | None:
     stochastic = graph.stochastic()
     for ref in latent.refs:
         child = stochastic[ref.child]
-        rule = RULES.get((family, child.dist or "", _canonical_arg(child, ref.arg), ref.form))
+        rule = RULES.get((family, child.dist or "", ref.arg, ref.form))
         if rule is None or (latent.plated and ref.groups is None):
             return None
         rules.append((ref, rule))
     return ConjugateStep(graph, latent, family, rules)
-
-
-def _canonical_arg(child, arg: str) -> str:
-    return "rate" if child.dist == "Gamma" and arg == "rate" else arg
 
 
 def _prior_depends_on_itself(latent: Latent) -> bool:

@@ -124,12 +124,12 @@ class ModelGraph:
         """Constants, current latent values, then deterministic nodes computed from them."""
         env = dict(self.constants)
         for name, value in state.items():
-            env[name] = self._val_of_state(name, value)
+            env[name] = self.val_of_state(name, value)
         for node in self.deterministic:
             env[node.name] = self._evaluator(env, node).eval(node.expr)
         return env
 
-    def _val_of_state(self, name: str, value: np.ndarray) -> Val:
+    def val_of_state(self, name: str, value: np.ndarray) -> Val:
         latent = self.latent[name]
         if latent.plated:
             return Val(value, (latent.node.plate,))

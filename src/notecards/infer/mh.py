@@ -19,7 +19,7 @@ import numpy as np
 from scipy import special
 
 from .graph import Latent, ModelGraph, UnsupportedModel, names_in
-from .logpdf import CONTINUOUS, POSITIVE, arg, log_density
+from .logpdf import CONTINUOUS, POSITIVE, log_density
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
 MAX_STEPS_OUT = 30
@@ -145,7 +145,8 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
     log likelihood, summed into the element it reads."""
     chains = next(iter(state.values())).shape[0]
     node = latent.node
-    prior_args = graph.args_of(node, graph.env(state))
+    env = graph.env(state)
+    prior_args = graph.args_of(node, env)
     children = {}
     for ref in latent.refs:
         if latent.size > 1 and ref.groups is None:
@@ -153,13 +154,23 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
                                    f"{ref.child} reads all of {latent.name} at once; "
                                    f"only element-wise uses like {latent.name}[j] can be sampled")
         children.setdefault(ref.child, ref.groups)
+    reading = {ref.child: set() for ref in latent.refs}
+    for ref in latent.refs:
+        reading[ref.child].add(ref.arg)
+    fixed = {name: graph.args_of(graph.stochastic()[name], env) for name in children}
+    values = {name: graph.value_of(name, state) for name in children}
+    needs_env = bool(graph.deterministic)
 
     def log_density_of(x: np.ndarray) -> np.ndarray:
         total = log_density(node.dist, x, prior_args)
-        env = graph.env({**state, latent.name: x})
+        trial = graph.env({**state, latent.name: x}) if needs_env else \
+            {**env, latent.name: graph.val_of_state(latent.name, x)}
         for name, groups in children.items():
             child = graph.stochastic()[name]
-            terms = log_density(child.dist, graph.value_of(name, state), graph.args_of(child, env))
+            args = dict(fixed[name])
+            for key in reading[name]:
+                args[key] = graph.evaluate(child.args[key], trial, child)
+            terms = log_density(child.dist, values[name], args)
             total = total + graph.group_sum(terms, latent, groups, chains)
         return np.broadcast_to(total, (chains, latent.size))
 
