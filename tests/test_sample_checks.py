@@ -255,3 +255,11 @@ def test_an_outer_product_too_large_to_hold_is_an_error_not_a_hang():
     assert [(d.line, d.severity) for d in diags] == [(6, "error")]
     assert "too many values" in diags[0].message
     assert set(result.draws) == {"a", "b"}
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.03, 0.08])
+def test_two_sample_ks_p_value_matches_scipy(shift):
+    from notecards.sim.compare import ks_two_sample_p
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, 5000), rng.normal(shift, 1, 4000)
+    assert ks_two_sample_p(a, b) == pytest.approx(stats.ks_2samp(a, b).pvalue, abs=0.01)

@@ -130,6 +130,21 @@ def _vector_args(args: Args, size: tuple[int, ...], name: str) -> np.ndarray:
     return np.broadcast_to(vec, (*size, vec.shape[-1]))
 
 
+def _standard_gamma(rng: np.random.Generator, shape: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    """Gamma(shape, 1) draws; a shape shared by all draws takes numpy's fast scalar path."""
+    shape = np.asarray(shape, dtype=float)
+    if shape.size == 1:
+        return rng.standard_gamma(float(shape.reshape(-1)[0]), size)
+    return rng.standard_gamma(np.broadcast_to(shape, size))
+
+
+def _standard_t(rng: np.random.Generator, df: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    df = np.asarray(df, dtype=float)
+    if df.size == 1:
+        return rng.standard_t(float(df.reshape(-1)[0]), size)
+    return rng.standard_t(np.broadcast_to(df, size))
+
+
 def _categorical(rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
     p = _vector_args(args, size, "p")
     cumulative = np.cumsum(p, axis=-1)
@@ -161,21 +176,21 @@ def _sqrt(x: Any) -> Any:
 _DISTRIBUTIONS = [
     Distribution(
         "Normal", (Param("mean", "mean", "real"), Param("var", "variance", "positive")),
-        lambda rng, a, s: rng.normal(a["mean"], np.sqrt(a["var"]), s),
+        lambda rng, a, s: a["mean"] + np.sqrt(a["var"]) * rng.standard_normal(s),
         lambda a: stats.norm(loc=a["mean"], scale=_sqrt(a["var"])),
         aliases=("N", "Gaussian", "Norm"),
         keywords={"sd": ("var", _square), "prec": ("var", _reciprocal),
                   "sigma": ("var", _square), "variance": ("var", lambda e: e)}),
     Distribution(
         "HalfNormal", (Param("var", "variance", "positive"),),
-        lambda rng, a, s: np.abs(rng.normal(0.0, np.sqrt(a["var"]), s)),
+        lambda rng, a, s: np.sqrt(a["var"]) * np.abs(rng.standard_normal(s)),
         lambda a: stats.halfnorm(scale=_sqrt(a["var"])),
         aliases=("Half-Normal", "HalfGaussian", "HN"),
         keywords={"sd": ("var", _square), "sigma": ("var", _square)}, support="positive"),
     Distribution(
         "LogNormal", (Param("mean", "mean of the log", "real"),
                       Param("var", "variance of the log", "positive")),
-        lambda rng, a, s: rng.lognormal(a["mean"], np.sqrt(a["var"]), s),
+        lambda rng, a, s: np.exp(a["mean"] + np.sqrt(a["var"]) * rng.standard_normal(s)),
         lambda a: stats.lognorm(s=_sqrt(a["var"]), scale=np.exp(a["mean"])),
         aliases=("Log-Normal", "LogN", "LN"),
         keywords={"sd": ("var", _square), "sigma": ("var", _square)}, support="positive"),
@@ -183,7 +198,7 @@ _DISTRIBUTIONS = [
         "StudentT", (Param("df", "degrees of freedom", "positive"),
                      Param("loc", "location", "real", 0.0),
                      Param("scale", "scale", "positive", 1.0)),
-        lambda rng, a, s: a["loc"] + a["scale"] * rng.standard_t(np.broadcast_to(a["df"], s)),
+        lambda rng, a, s: a["loc"] + a["scale"] * _standard_t(rng, a["df"], s),
         lambda a: stats.t(df=a["df"], loc=a["loc"], scale=a["scale"]),
         aliases=("T", "Student", "Student-T", "StudentsT", "Student_t"),
         keywords={"nu": ("df", lambda e: e)}),
@@ -198,26 +213,25 @@ _DISTRIBUTIONS = [
         aliases=("Half-Cauchy", "HC"), support="positive"),
     Distribution(
         "Exponential", (Param("rate", "rate", "positive"),),
-        lambda rng, a, s: rng.exponential(1.0 / np.asarray(a["rate"]), s),
+        lambda rng, a, s: rng.standard_exponential(s) / a["rate"],
         lambda a: stats.expon(scale=1.0 / np.asarray(a["rate"], dtype=float)),
         aliases=("Exp", "Expon"), keywords={"scale": ("rate", _reciprocal)},
         support="positive"),
     Distribution(
         "Gamma", (Param("shape", "shape", "positive"), Param("rate", "rate", "positive")),
-        lambda rng, a, s: rng.gamma(a["shape"], 1.0 / np.asarray(a["rate"]), s),
+        lambda rng, a, s: _standard_gamma(rng, a["shape"], s) / a["rate"],
         lambda a: stats.gamma(a=a["shape"], scale=1.0 / np.asarray(a["rate"], dtype=float)),
         aliases=("Ga",), keywords={"scale": ("rate", _reciprocal)}, support="positive"),
     Distribution(
         "InverseGamma", (Param("shape", "shape", "positive"), Param("scale", "scale", "positive")),
-        lambda rng, a, s: np.asarray(a["scale"]) / rng.standard_gamma(np.broadcast_to(a["shape"], s)),
+        lambda rng, a, s: a["scale"] / _standard_gamma(rng, a["shape"], s),
         lambda a: stats.invgamma(a=a["shape"], scale=a["scale"]),
         aliases=("InvGamma", "IG", "Inv-Gamma", "Inverse-Gamma", "InvGa"),
         support="positive"),
     Distribution(
         "ScaledInvChiSquare", (Param("nu", "degrees of freedom", "positive"),
                                Param("s2", "scale s²", "positive")),
-        lambda rng, a, s: (np.asarray(a["nu"]) * np.asarray(a["s2"])
-                           / rng.chisquare(np.broadcast_to(a["nu"], s))),
+        lambda rng, a, s: a["nu"] * a["s2"] / (2 * _standard_gamma(rng, a["nu"] / 2, s)),
         lambda a: stats.invgamma(a=np.asarray(a["nu"]) / 2,
                                  scale=np.asarray(a["nu"]) * np.asarray(a["s2"]) / 2),
         aliases=("Scaled-Inv-Chi-Square", "ScaledInvChi2", "ScaledInvChiSq", "Scaled-Inv-Chi2",
@@ -230,7 +244,7 @@ _DISTRIBUTIONS = [
         keywords={"alpha": ("a", lambda e: e), "beta": ("b", lambda e: e)}, support="unit"),
     Distribution(
         "Uniform", (Param("low", "lower bound", "real", 0.0), Param("high", "upper bound", "real", 1.0)),
-        lambda rng, a, s: rng.uniform(a["low"], a["high"], s),
+        lambda rng, a, s: a["low"] + (a["high"] - a["low"]) * rng.random(s),
         lambda a: stats.uniform(loc=a["low"], scale=np.asarray(a["high"]) - np.asarray(a["low"])),
         aliases=("U", "Unif")),
     Distribution(

@@ -322,19 +322,6 @@ def names_in(expr: Expr) -> list[str]:
     return found
 
 
-def calls_in(expr: Expr) -> list[str]:
-    found: list[str] = []
-
-    def walk(e: Expr) -> None:
-        if e.op == "call":
-            found.append(str(e.value))
-        for arg in e.args:
-            walk(arg)
-
-    walk(expr)
-    return found
-
-
 _PRECEDENCE = {"or": 1, "and": 2, "cmp": 3, "+": 4, "-": 4, "*": 5, "/": 5, "neg": 6, "^": 7}
 
 
@@ -391,9 +378,6 @@ class Val:
         """A constant or data array; each of its axes is an anonymous vector axis."""
         arr = np.asarray(value, dtype=float)
         return Val(arr[None, ...], tuple(f"#{k + 1}" for k in range(arr.ndim)))
-
-    def is_constant(self) -> bool:
-        return self.array.shape[0] == 1
 
     def sizes(self) -> dict[str, int]:
         return dict(zip(self.axes, self.array.shape[1:]))
