@@ -275,5 +275,5 @@ def _add_root_marginal(out: ClosedForm, node: Node, ev: _Evaluator) -> None:
     if node.dist == "Normal":
         label = f"N({_num(frozen.mean())}, {_num(frozen.var())})"
     else:
-        label = f"{node.dist}(" + ", ".join(f"{k}={_num(v)}" for k, v in args.items()) + ")"
+        label = f"{node.dist}(" + ", ".join(_num(args[p.name]) for p in dist.params) + ")"
     out.marginals[node.name] = Marginal(node.name, frozen, label, discrete)

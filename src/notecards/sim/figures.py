@@ -75,6 +75,8 @@ BIN_COLOR = "#1e1e1e"
 def pretty(name: str, node: Node | None = None) -> str:
     """A variable as the card's math writes it: Greek words become letters, plates show their index."""
     base, _, suffix = name.partition("_")
+    if base.endswith("2") and base[:-1] in GREEK:
+        base = GREEK[base[:-1]] + "²"                  # sigma2 is how a sim block writes σ²
     text = GREEK.get(base, base) + (f"_{GREEK.get(suffix, suffix)}" if suffix else "")
     if node is not None and node.plate and node.index:
         text += f"[{node.index}]"
@@ -297,7 +299,7 @@ def draw_model_graph(ax, spec: ModelSpec) -> None:
         ax.add_patch(Circle((x, y), NODE_RADIUS, facecolor="#d5d5d5" if observed else "white",
                             edgecolor="#222222", linewidth=1.4,
                             linestyle="--" if node is not None and node.kind == "deterministic" else "-"))
-        ax.text(x, y, label, ha="center", va="center", fontsize=12.5 if len(label) < 4 else 10)
+        ax.text(x, y, label, ha="center", va="center", fontsize=12.5 if len(label) < 4 else 9.5 if len(label) < 6 else 8)
     for name in pos:
         node = spec.nodes.get(name)
         for parent in (node.parents if node is not None else []):
