@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,8 @@ except ImportError:
 from notecards.sync import sync_vault  # noqa: E402
 
 FILES = 500
-KILLS = 6
+ROUNDS = 4
+KILLS_PER_ROUND = 2
 ID_LINE = re.compile(rb"<!--ID: (\d+)-->\r?\n")
 SYNC = "from pathlib import Path; import sys; from notecards.sync import sync_vault; " \
        "sync_vault(Path(sys.argv[1]), collection=Path(sys.argv[2]))"
@@ -41,34 +43,40 @@ def _is_old_or_new(data: bytes, original: bytes) -> bool:
     return data == original or ID_LINE.sub(b"", data, count=1) == original and len(ID_LINE.findall(data)) == 1
 
 
-def test_sigkill_mid_sync_never_tears_a_file_and_the_next_sync_completes(tmp_path):
-    vault = tmp_path / "vault"
+def _fresh(root: Path) -> tuple[Path, Path, dict[int, bytes]]:
+    vault = root / "vault"
     (vault / "notes").mkdir(parents=True)
-    originals = {}
-    for i in range(FILES):
-        originals[i] = _original(i)
-        (vault / "notes" / f"n{i:03d}.md").write_bytes(originals[i])
-    col_path = tmp_path / "collection.anki2"
+    originals = {i: _original(i) for i in range(FILES)}
+    for i, data in originals.items():
+        (vault / "notes" / f"n{i:03d}.md").write_bytes(data)
+    col_path = root / "collection.anki2"
     Collection(str(col_path)).close()
+    return vault, col_path, originals
 
-    rng = random.Random(20261124)
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    for _ in range(KILLS):
-        proc = subprocess.Popen([sys.executable, "-c", SYNC, str(vault), str(col_path)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.5))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        for i in range(FILES):
-            data = (vault / "notes" / f"n{i:03d}.md").read_bytes()
-            assert _is_old_or_new(data, originals[i]), f"n{i:03d}.md torn after SIGKILL: {data!r}"
 
+def _spawn(vault: Path, col_path: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SYNC, str(vault), str(col_path)],
+                            env=dict(os.environ, PYTHONHASHSEED="0"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _check_files(vault: Path, originals: dict[int, bytes]) -> int:
+    """Every file is old or new, byte for byte; returns how many are new."""
+    new = 0
+    for i, original in originals.items():
+        data = (vault / "notes" / f"n{i:03d}.md").read_bytes()
+        assert _is_old_or_new(data, original), f"n{i:03d}.md torn after SIGKILL: {data!r}"
+        new += data != original
+    return new
+
+
+def _check_complete(vault: Path, col_path: Path, originals: dict[int, bytes]) -> None:
     report = sync_vault(vault, collection=col_path)
     assert report.exit_code() == 0, report.summary()
     ids = []
-    for i in range(FILES):
+    for i, original in originals.items():
         data = (vault / "notes" / f"n{i:03d}.md").read_bytes()
-        assert _is_old_or_new(data, originals[i]) and data != originals[i]
+        assert _is_old_or_new(data, original) and data != original
         ids.append(int(ID_LINE.search(data).group(1)))
     col = Collection(str(col_path))
     try:
@@ -76,6 +84,32 @@ def test_sigkill_mid_sync_never_tears_a_file_and_the_next_sync_completes(tmp_pat
         fronts = {nid: col.get_note(nid)["Front"] for nid in ids}
     finally:
         col.close()
-    assert all(fronts[ids[i]] == f"Question number {i}?" for i in range(FILES))
+    assert all(fronts[ids[i]] == f"Question number {i}?" for i in originals)
     assert not list(vault.rglob("*.notecards-tmp"))
     assert sync_vault(vault, collection=col_path).plan.is_empty()
+
+
+def test_sigkill_mid_sync_never_tears_a_file_and_the_next_sync_completes(tmp_path):
+    # how long an uninterrupted sync takes here, so the kills land in its second half, where it
+    # adds notes and writes files (the first half is start-up and parsing)
+    vault, col_path, _ = _fresh(tmp_path / "calibrate")
+    start = time.monotonic()
+    _spawn(vault, col_path).wait()
+    whole = time.monotonic() - start
+
+    rng = random.Random(20261124)
+    caught_mid_work = 0
+    for round_ in range(ROUNDS):
+        vault, col_path, originals = _fresh(tmp_path / f"round{round_}")
+        for _ in range(KILLS_PER_ROUND):
+            proc = _spawn(vault, col_path)
+            time.sleep(rng.uniform(0.5, 0.95) * whole)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            new = _check_files(vault, originals)
+            col = Collection(str(col_path))
+            notes = col.note_count()
+            col.close()
+            caught_mid_work += 0 < new < FILES or notes > new
+        _check_complete(vault, col_path, originals)
+    assert caught_mid_work, "no kill landed while the sync was working: the test lost its teeth"
