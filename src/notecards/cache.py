@@ -9,7 +9,6 @@ is parsed and rendered again. Deleting the folder only costs one slow run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -36,7 +35,7 @@ class FileEntry:
     def to_json(self) -> str:
         return json.dumps({
             "cards": [_card_to_dict(c) for c in self.cards],
-            "deletions": [dataclasses.asdict(d) for d in self.deletions],
+            "deletions": [dict(d.__dict__) for d in self.deletions],
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "deps": self.deps,
             "sim": self.sim,
@@ -55,7 +54,9 @@ class FileEntry:
 
 
 def _card_to_dict(card: Card) -> dict:
-    block = dataclasses.asdict(card.block)
+    # a shallow copy is enough (fields hold only str, int, tuples and flat dicts/lists of str);
+    # dataclasses.asdict's deep copy was a fifth of a cold run
+    block = dict(card.block.__dict__)
     return {
         "block": block, "note_type": card.note_type, "fields": card.fields, "tags": card.tags,
         "deck": card.deck, "guid": card.guid, "content_hash": card.content_hash,

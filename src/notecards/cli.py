@@ -149,7 +149,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from notecards.package import write_apkg
     from notecards.state import load_state, save_state
 
     target = resolve_target(args.paths)
@@ -163,6 +162,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     key = str(out.resolve())
     written = "unchanged"
     if not (out.exists() and state.outputs.get(key) == fingerprint):
+        from notecards.package import write_apkg  # genanki only when a package is written
         write_apkg(result.cards, mods, out, result.settings.fields_of)
         written = "wrote"
     state.outputs[key] = fingerprint
@@ -218,7 +218,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_watch(args: argparse.Namespace) -> int:
     from notecards.sync import watch_vault
 
-    return watch_vault(args.vault, **_sync_kwargs(args))
+    def show(report) -> None:
+        print(report.summary(), flush=True)
+
+    return watch_vault(args.vault, on_report=show, **_sync_kwargs(args))
 
 
 def _sync_kwargs(args: argparse.Namespace) -> dict:
@@ -226,8 +229,11 @@ def _sync_kwargs(args: argparse.Namespace) -> dict:
         raise UsageError(f"{args.vault}: not a folder")
     collection = args.collection
     if args.profile:
-        from notecards.sync.profiles import collection_for_profile
-        collection = collection_for_profile(args.profile)
+        from notecards.sync.profiles import ProfileNotFound, collection_for_profile
+        try:
+            collection = collection_for_profile(args.profile)
+        except ProfileNotFound as exc:
+            raise UsageError(str(exc)) from None
     if (collection is None) == (args.ankiconnect is None):
         raise UsageError("give one of --collection PATH, --profile NAME or --ankiconnect [URL]")
     return dict(collection=collection, ankiconnect=args.ankiconnect, dry_run=args.dry_run,

@@ -8,21 +8,24 @@ whose inputs did not change since the last run contributes its stored cards with
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
 from notecards.config import Settings, load_settings
 from notecards.identity import KnownCard, assign_guids, field_hashes
-from notecards.links import check_embeds_outside_cards
 from notecards.notetypes import SIM_FIELD
-from notecards.parse import parse_file
-from notecards.render import RenderContext, render_block
 from notecards.state import STATE_DIR, ExportState
 from notecards.types import Card, Deletion, Diagnostic, MediaFile, ParsedFile
 from notecards.vault import VaultIndex, note_files, read_source
+
+if TYPE_CHECKING:
+    from notecards.render import Rendered
 
 _EMBED = re.compile(r"!\[\[([^\]|#^]+)")
 _MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
@@ -106,13 +109,17 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
             continue
         source = read_source(vault, rel, diagnostics)
         if source is not None:
+            # imported here: an unchanged vault never needs the parser, markdown-it or YAML
+            from notecards.links import check_embeds_outside_cards
+            from notecards.parse import parse_file
+
             index.remember(source)
             parsed = parse_file(source, settings)
             result.parsed.append(parsed)
             fresh.append(_FileWork(parsed, diagnostics=parsed.diagnostics + check_embeds_outside_cards(parsed, index)))
     present = set(rels)
-    for work in fresh:
-        _make_cards(work, result, state, present, taken)
+    workers = options.workers or _cores()
+    _make_cards(fresh, result, state, present, taken, workers)
     if options.simulate:
         _attach_simulations([c for w in fresh for c in w.cards], {c.guid: w for w in fresh for c in w.cards},
                             result, options)
@@ -162,20 +169,60 @@ def _as_reused(stats: dict) -> dict:
     return out
 
 
-def _make_cards(work: _FileWork, result: Build, state: ExportState, present: set[str], taken: set[str]) -> None:
-    src = work.parsed.source
-    blocks = work.parsed.blocks
-    guids = assign_guids(blocks, result.settings.vault_name, src.stem,
-                         state.previous_cards(src.path, src.stem, present), taken)
-    taken.update(guids)
-    ctx = RenderContext(index=result.index, settings=result.settings, source=src)
-    for block, guid in zip(blocks, guids):
-        rendered = render_block(block, ctx)
-        work.diagnostics.extend(rendered.diagnostics)
-        tags = _merge_tags(block.tags, rendered.tags if result.settings.add_obsidian_tags else [])
-        work.cards.append(Card(block=block, note_type=block.note_type, fields=rendered.fields,
-                               tags=tags, deck=block.deck, guid=guid, media=rendered.media))
-    state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(blocks, guids)]
+def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, present: set[str],
+                taken: set[str], workers: int) -> None:
+    """Identity first (it looks across files), then rendering (per file, in parallel when large)."""
+    all_guids = []
+    for work in fresh:
+        src = work.parsed.source
+        guids = assign_guids(work.parsed.blocks, result.settings.vault_name, src.stem,
+                             state.previous_cards(src.path, src.stem, present), taken)
+        taken.update(guids)
+        all_guids.append(guids)
+        state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(work.parsed.blocks, guids)]
+    for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
+        for block, guid, r in zip(work.parsed.blocks, guids, rendered):
+            work.diagnostics.extend(r.diagnostics)
+            tags = _merge_tags(block.tags, r.tags if result.settings.add_obsidian_tags else [])
+            work.cards.append(Card(block=block, note_type=block.note_type, fields=r.fields,
+                                   tags=tags, deck=block.deck, guid=guid, media=r.media))
+
+
+_PARALLEL_MIN_CARDS = 400
+_forked: tuple[list[_FileWork], VaultIndex, Settings] | None = None
+
+
+def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[list[Rendered]]:
+    """Render every block; markdown-it is the cold run's main cost, so large runs use every core
+    (forked workers inherit the parsed files and the vault index, nothing is re-read)."""
+    global _forked
+    cards = sum(len(w.parsed.blocks) for w in fresh)
+    if workers < 2 or cards < _PARALLEL_MIN_CARDS or "fork" not in multiprocessing.get_all_start_methods():
+        return [_render_file(w.parsed, result.index, result.settings) for w in fresh]
+    _forked = (fresh, result.index, result.settings)
+    try:
+        chunks = [list(range(i, len(fresh), workers * 4)) for i in range(workers * 4)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            out: list[list[Rendered]] = [[] for _ in fresh]
+            for chunk, rendered in zip(chunks, pool.map(_render_chunk, chunks)):
+                for i, r in zip(chunk, rendered):
+                    out[i] = r
+        return out
+    finally:
+        _forked = None
+
+
+def _render_chunk(indexes: list[int]) -> list[list[Rendered]]:
+    assert _forked is not None
+    fresh, index, settings = _forked
+    return [_render_file(fresh[i].parsed, index, settings) for i in indexes]
+
+
+def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> list[Rendered]:
+    from notecards.render import RenderContext, render_block
+
+    ctx = RenderContext(index=index, settings=settings, source=parsed.source)
+    return [render_block(block, ctx) for block in parsed.blocks]
 
 
 def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:

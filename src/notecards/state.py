@@ -81,10 +81,18 @@ def load_state(vault: Path) -> ExportState:
 
 
 def save_state(vault: Path, state: ExportState) -> None:
-    """Atomically, so a crash mid-write leaves the old state rather than a torn file."""
+    """Atomically, so a crash mid-write leaves the old state rather than a torn file; not at all
+    when nothing changed, so an unchanged run writes nothing."""
     folder = vault / STATE_DIR
     folder.mkdir(exist_ok=True)
+    data = json.dumps(state.to_dict(), separators=(",", ":")).encode("utf-8")
+    target = folder / _FILE
+    try:
+        if target.read_bytes() == data:
+            return
+    except OSError:
+        pass
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(state.to_dict(), f, separators=(",", ":"))
-    os.replace(tmp, folder / _FILE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)

@@ -9,7 +9,6 @@ are ignored; the ID lines a sync writes do cause one more event, whose sync find
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -31,15 +30,9 @@ def _is_note_event(vault: Path, path: str, extensions: tuple[str, ...]) -> bool:
     return not name.endswith(TEMP_SUFFIX) and name.lower().endswith(extensions)
 
 
-def _print_report(report) -> None:
-    """The CLI's default: each sync's summary on stdout as it happens."""
-    sys.stdout.write(report.summary() + "\n")
-    sys.stdout.flush()
-
-
 def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
                 dry_run: bool = False, yes: bool = False, full: bool = False, progress: bool = False,
-                debounce: float = 0.3, on_report: Callable | None = None,
+                debounce: float = 0.3, on_report: Callable = lambda report: None,
                 stop: threading.Event | None = None) -> int:
     """Sync now, then after every quiet spell following a change, until `stop` is set or Ctrl-C.
 
@@ -52,7 +45,6 @@ def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str
     from notecards.sync import sync_vault
 
     vault = Path(vault)
-    on_report = on_report or _print_report
     stop = stop or threading.Event()
     extensions = tuple(e.lower() for e in load_settings(vault, []).extensions)
     changed = threading.Event()
