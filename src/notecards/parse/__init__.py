@@ -70,6 +70,7 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     for ordinal, (_, _, card) in enumerate(ctx.found):
         card.ordinal = ordinal
         result.blocks.append(card)
+    result.deletions.sort(key=lambda d: d.line)
     result.diagnostics.extend(ctx.diagnostics)
     result.diagnostics.sort(key=lambda d: (d.line, d.col))
     return result

@@ -69,4 +69,8 @@ def _parse_toml(text: str) -> tuple[object, tuple[int, str] | None]:
         return tomllib.loads(text), None
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
-        return None, (int(found.group(1)) if found else 1, str(exc))
+        if found:
+            line = int(found.group(1))
+        else:                        # "at end of document": the last line is where it went wrong
+            line = text.count("\n") + 1 if "end of document" in str(exc) else 1
+        return None, (line, str(exc))

@@ -1,9 +1,11 @@
 """Custom regex notes: Obsidian_to_Anki's CUSTOM_REGEXPS, a regex per note type whose groups are fields.
 
 As in Obsidian_to_Anki (src/file.ts, RegexFile.search), each note type's regex is tried four times,
-with `(Tags: .*)` and an ID line (`\\n?(?:<!--)?(?:ID: (\\d+).*)`) appended, with the ID only, with
-the tags only, and bare; note types in settings order. A Cloze match with no cloze in it is not a
-card (the plugin's CLOZE_ERROR). Fields are the groups, trimmed.
+with a tags line and an ID line (`\\n?(?:<!--)?(?:ID: (\\d+).*)`) appended, with the ID only, with
+the tags only, and bare; note types in settings order. The plugin appends `(Tags: .*)` with no
+newline, so a regex not ending in `\\n` could never see the Tags line below its match; here it is
+`\\n?(Tags: .*)`, so `Tags:` on the line right after any match counts. A Cloze match with no
+cloze in it is not a card (the plugin's CLOZE_ERROR). Fields are the groups, trimmed.
 
 Where notecards is stricter than the plugin, so a paragraph is never two cards and a card never
 swallows another:
@@ -27,7 +29,7 @@ from notecards.parse.jsregex import to_python
 from notecards.parse.tags import split_tags
 from notecards.types import CardBlock, Diagnostic
 
-TAGS_SUFFIX = r"(Tags: .*)"
+TAGS_SUFFIX = r"\n?(Tags: .*)"
 ID_SUFFIX = r"\n?(?:<!--)?(?:ID: (\d+).*)"
 
 _SOFT_SPANS = re.compile(r"\$\$[\s\S]*?\$\$|(?<!\$)\$(?=[^\s$])[^$]*?\S\$|(?<!`)`(?=[^`])[^`]*`")
