@@ -48,7 +48,7 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     result.diagnostics.extend(scan.diagnostics)
     file_settings = FileSettings(source.path, lines, scan.deck_lines, scan.tag_lines, compiled)
     result.diagnostics.extend(file_settings.diagnostics)
-    ctx = FileContext(source=source,
+    ctx = FileContext(source=source, lines=lines,
                       deck=file_deck(source.path, file_settings.target_deck, front, compiled, settings),
                       tags=file_tags(source.path, file_settings.file_tags, front, compiled))
     result.deck, result.tags = ctx.deck, ctx.tags
@@ -64,8 +64,9 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
         read_inline_line(ctx, lines, index, compiled)
         taken.append((index, index))
     if compiled.rules:
-        find_regex_notes(ctx, compiled.rules, _free_regions(source, taken, len(lines)),
-                         _offsets(source, scan.fences), settings)
+        starts = ctx.line_starts()
+        find_regex_notes(ctx, compiled.rules, _free_regions(starts, len(source.text), taken),
+                         _offsets(starts, len(source.text), scan.fences), settings)
     ctx.found.sort(key=lambda found: (found[0], found[1]))
     for ordinal, (_, _, card) in enumerate(ctx.found):
         card.ordinal = ordinal
@@ -98,9 +99,9 @@ def _read_frozen_and_deletions(ctx: FileContext, result: ParsedFile, lines: list
     return ranges
 
 
-def _free_regions(source: SourceFile, taken: list[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+def _free_regions(starts: list[int], size: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Character ranges of the lines no other rule claimed: where regex notes may match."""
-    starts = source.line_starts()
+    count = len(starts)
     regions = []
     line = 0
     for first, last in sorted(taken):
@@ -108,11 +109,10 @@ def _free_regions(source: SourceFile, taken: list[tuple[int, int]], count: int) 
             regions.append((starts[line], starts[first]))
         line = max(line, last + 1)
     if line < count:
-        regions.append((starts[line], len(source.text)))
+        regions.append((starts[line], size))
     return regions
 
 
-def _offsets(source: SourceFile, fences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _offsets(starts: list[int], size: int, fences: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Line ranges -> character ranges (end exclusive, the last line's newline included)."""
-    starts = source.line_starts()
-    return [(starts[a], starts[b + 1] if b + 1 < len(starts) else len(source.text)) for a, b in fences]
+    return [(starts[a], starts[b + 1] if b + 1 < len(starts) else size) for a, b in fences]

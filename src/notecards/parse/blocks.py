@@ -103,34 +103,73 @@ def _read_tail(lines: list[str], type_index: int, stop: int, spec: FieldSpec) ->
 
 def _read_fields(ctx: FileContext, lines: list[str], type_index: int, end: int, spec: FieldSpec,
                  compiled: Compiled) -> tuple[dict[str, str], dict[str, int], str | None]:
-    """-> (fields in the note type's order, their first lines, the block's own deck or None)."""
+    """-> (fields in the note type's order, their first lines, the block's own deck or None).
+
+    Most lines are plain text: only a line starting like a fence, or with a colon near its start
+    (where every `Field:`, deck line and lookalike has one), is looked at more closely. Text is
+    gathered as runs of consecutive lines, (field, first index, first line's text, end index).
+    """
     deck_prefix = compiled.keywords.target_deck + ":"
+    window = max(len(p) for p in (*spec.prefixes, deck_prefix)) + 2
     current = spec.names[0]
-    collected: dict[str, list[tuple[int, str]]] = {name: [] for name in spec.names}
-    started = {current: type_index + 2}
+    runs: list[tuple[str, int, str, int]] = []
+    run_start, run_text = type_index + 1, None
     deck = None
     fence = None
     for i in range(type_index + 1, end):
         line = lines[i]
         if fence is not None:
-            if closes_fence(line, fence):
+            if line[:1] in _FENCE_STARTS and closes_fence(line, fence):
                 fence = None
-        elif line[:1] in ("`", "~", " ") and (opened := opening_fence(line)) is not None:
-            fence = opened
-        elif (switched := spec.switch(line)) is not None:
-            current, line = switched[0], switched[1].lstrip()
-            started.setdefault(current, i + 1)
-        elif line.startswith(deck_prefix):
-            deck = _block_deck(ctx, line[len(deck_prefix):].strip(), deck, i)
             continue
+        if line[:1] in _FENCE_STARTS and (opened := opening_fence(line)) is not None:
+            fence = opened
+            continue
+        if ":" not in line[:window]:
+            continue
+        if (switched := spec.switch(line)) is not None:
+            runs.append((current, run_start, run_text, i))
+            current, run_start, run_text = switched[0], i, switched[1].lstrip()
+        elif line.startswith(deck_prefix):
+            runs.append((current, run_start, run_text, i))
+            deck = _block_deck(ctx, line[len(deck_prefix):].strip(), deck, i)
+            run_start, run_text = i + 1, None
         else:
             _check_label(ctx, line, i, current, spec)
-        collected[current].append((i, line))
+    runs.append((current, run_start, run_text, end))
     fields: dict[str, str] = {}
     field_lines: dict[str, int] = {}
     for name in spec.names:
-        fields[name], field_lines[name] = _trimmed(collected[name], started.get(name, type_index + 2))
+        own = [run for run in runs if run[0] == name]
+        default = own[0][1] + 1 if own else type_index + 2
+        fields[name], field_lines[name] = _field_text(lines, own, default)
     return fields, field_lines, deck
+
+
+_FENCE_STARTS = ("`", "~", " ")
+
+
+def _field_text(lines: list[str], runs: list[tuple[str, int, str | None, int]], default_line: int) -> tuple[str, int]:
+    """A field's text from its runs, without leading/trailing blank lines or trailing spaces, and
+    the line its text starts on."""
+    texts: list[str] = []
+    numbers: list[tuple[int, int]] = []             # (position in texts, line index) at each run start
+    for _, first, first_text, stop in runs:
+        numbers.append((len(texts), first))
+        if first_text is None:
+            texts.extend(lines[first:stop])
+        else:
+            texts.append(first_text)
+            texts.extend(lines[first + 1:stop])
+    lead, last = 0, len(texts)
+    while lead < last and not texts[lead].strip():
+        lead += 1
+    while last > lead and not texts[last - 1].strip():
+        last -= 1
+    if lead == last:
+        return "", default_line
+    position, index = max((p, i) for p, i in numbers if p <= lead)
+    return "\n".join(texts[lead:last]).rstrip(), index + (lead - position) + 1
 
 
 def _block_deck(ctx: FileContext, name: str, previous: str | None, index: int) -> str | None:
@@ -151,18 +190,6 @@ def _check_label(ctx: FileContext, line: str, index: int, current: str, spec: Fi
     elif line.startswith(TAGS_PREFIX) and "Tags" not in spec.names:
         ctx.report(index + 1, "warning", "a Tags: line counts only as the last line of a block (before the "
                    "ID line); this one is kept as text")
-
-
-def _trimmed(entries: list[tuple[int, str]], default_line: int) -> tuple[str, int]:
-    """A field's text without leading/trailing blank lines or trailing spaces, and its first line."""
-    first, last = 0, len(entries)
-    while first < last and not entries[first][1].strip():
-        first += 1
-    while last > first and not entries[last - 1][1].strip():
-        last -= 1
-    if first == last:
-        return "", default_line
-    return "\n".join(text for _, text in entries[first:last]).rstrip(), entries[first][0] + 1
 
 
 def _first_text_line(lines: list[str], start: int, stop: int) -> int | None:

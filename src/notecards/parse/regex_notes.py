@@ -82,13 +82,19 @@ def find_regex_notes(ctx: FileContext, rules: list[RegexRule], regions: list[tup
                      fences: list[tuple[int, int]], settings: Settings) -> None:
     """Add a card to `ctx` for every accepted match in the free `regions` (character offsets)."""
     text = ctx.source.text
-    soft = [(m.start(), m.end()) for m in _SOFT_SPANS.finditer(text)] if ("$" in text or "`" in text) else []
+    soft: list[tuple[int, int]] | None = None
     taken: list[tuple[int, int]] = []
+    has_tags = any(text.find("Tags: ", a, b) != -1 for a, b in regions)
+    has_id = any(text.find("ID: ", a, b) != -1 for a, b in regions)
     for rule in rules:
         for pattern, with_tags, with_id in rule.passes:
+            if (with_tags and not has_tags) or (with_id and not has_id):
+                continue                     # that pass cannot match: spare a scan of the file
             for start, end in regions:
                 for match in pattern.finditer(text, start, end):
                     span = match.span()
+                    if soft is None:
+                        soft = [m.span() for a, b in regions for m in _SOFT_SPANS.finditer(text, a, b)]
                     if span[0] == span[1] or _rejected(span, taken, soft, fences):
                         continue
                     taken.append(span)
@@ -107,36 +113,35 @@ def _rejected(span: tuple[int, int], taken: list[tuple[int, int]], soft: list[tu
 
 def _add_match(ctx: FileContext, rule: RegexRule, match: re.Match, with_tags: bool, with_id: bool,
                settings: Settings) -> None:
-    source = ctx.source
     fields: dict[str, str] = {}
     field_lines: dict[str, int] = {}
-    start_line = source.line_of(match.start())
+    start_line = ctx.line_of(match.start())
     for index, name in enumerate(rule.spec.names):
         group = index + 1
         value = match.group(group) if group <= rule.groups else None
         fields[name] = (value or "").strip()
-        field_lines[name] = _text_line(source, match, group) if value else start_line
+        field_lines[name] = _text_line(ctx, match, group) if value else start_line
     if rule.cloze and not any(has_cloze(v, settings) for v in fields.values()):
         return
     tags = split_tags(match.group(rule.groups + 1)[len("Tags:"):]) if with_tags else []
     anki_id = int(match.group(match.re.groups)) if with_id else None
-    id_line = source.line_of(match.start(match.re.groups)) if with_id else None
+    id_line = ctx.line_of(match.start(match.re.groups)) if with_id else None
     end = match.end()
-    end_line = source.line_of(max(match.start(), end - 1))
-    insert_line = source.line_of(end)
-    insert_col = end - source.line_starts()[insert_line - 1]
-    ctx.add_card(match.start() - source.line_starts()[start_line - 1], CardBlock(
+    end_line = ctx.line_of(max(match.start(), end - 1))
+    insert_line = ctx.line_of(end)
+    insert_col = end - ctx.line_starts()[insert_line - 1]
+    ctx.add_card(match.start() - ctx.line_starts()[start_line - 1], CardBlock(
         path=ctx.path, line=start_line, end_line=end_line, kind="regex", note_type=rule.note_type,
         fields=fields, field_lines=field_lines, tags=ctx.card_tags(tags), deck=ctx.deck, ordinal=-1,
         anki_id=anki_id, id_line=id_line, id_insert=(insert_line, insert_col),
         frozen=ctx.frozen_for(rule.note_type)))
 
 
-def _text_line(source, match: re.Match, group: int) -> int:
+def _text_line(ctx: FileContext, match: re.Match, group: int) -> int:
     """The line where a group's text starts once its leading whitespace is trimmed."""
     value = match.group(group)
     offset = match.start(group) + (len(value) - len(value.lstrip()))
-    return source.line_of(offset)
+    return ctx.line_of(offset)
 
 
 def has_cloze(text: str, settings: Settings) -> bool:
