@@ -66,8 +66,8 @@ def _note_type(ctx: FileContext, name: str, index: int, compiled: Compiled) -> F
     spec = compiled.specs.get(name)
     if spec is None:
         close = get_close_matches(name, list(compiled.specs), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        ctx.report(index + 1, "error", f"unknown note type {name!r}{hint} Known note types: "
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        ctx.report(index + 1, "error", f"unknown note type {name!r}{hint}. Known note types: "
                    f"{compiled.known_types()}; card skipped")
     return spec
 
