@@ -267,6 +267,7 @@ def test_laws(latex, sim):
     ("y \\sim \\text{Gamma}(1)", "takes 2 argument"),
     ("p(y \\mid \\theta) = \\theta", "function"),
     ("f(x) = x^2", "function"),
+    ("E[\\theta \\mid X] = \\frac{\\lambda}{\\lambda + \\sigma^2} X", "function"),
     ("a = b = c", "more than one relation"),
     ("x_t = x_{t-1} + 1", "subscript"),
     ("\\mu = \\mu + 1", "itself"),
@@ -331,20 +332,23 @@ def test_a_statement_repeated_in_front_and_back_is_one_node():
 
 # ---------------------------------------------------------------- the seed notes
 
-def seed_000_card() -> CardBlock:
-    lines = seed("000")
-    start = lines.index("START")
-    back = lines.index("Back: ", start) if "Back: " in lines else next(
-        k for k in range(start, len(lines)) if lines[k].startswith("Back:"))
-    tags = next(k for k in range(back, len(lines)) if lines[k].startswith("Tags:"))
-    back_text = "\n".join([lines[back][len("Back:"):].strip(), *lines[back + 1:tags]])
-    front_text = "\n".join(lines[start + 2:back])
-    return card({"Front": front_text, "Back": back_text},
-                {"Front": start + 3, "Back": back + 1}, path="000.md")
+def seed_000_card(tmp_path: Path) -> CardBlock:
+    """The seed's card as the real parser reads it from a vault file."""
+    from notecards.config import load_settings
+    from notecards.parse import parse_file
+    from notecards.vault import read_source
+
+    (tmp_path / "hierarchical model.md").write_text("\n".join(seed("000")), encoding="utf-8")
+    diagnostics: list = []
+    source = read_source(tmp_path, "hierarchical model.md", diagnostics)
+    parsed = parse_file(source, load_settings(tmp_path, diagnostics))
+    assert diagnostics == [] and parsed.diagnostics == []
+    (block,) = parsed.blocks
+    return block
 
 
-def test_seed_000_hierarchical_model_card():
-    block = seed_000_card()
+def test_seed_000_hierarchical_model_card(tmp_path):
+    block = seed_000_card(tmp_path)
     statements = latex_statements(block.fields, block.field_lines)
     got = [(s.line, s.sim, s.reason) for s in statements]
     assert got[:3] == [
@@ -426,18 +430,18 @@ def test_free_probability_and_concentration_vectors_default_to_equal_entries():
 
 @pytest.mark.skipif(importlib.util.find_spec("notecards.sim.sample") is None,
                     reason="the sampler (notecards.sim.sample) is not in this tree")
-def test_seed_000_structural_equation_is_checked_against_the_tilde_model():
+def test_seed_000_structural_equation_is_checked_against_the_tilde_model(tmp_path):
     # The card's ε ~ N(θ, σ²) has mean θ, so X = θ + ε has variance 4λ + σ² = 5, not the
     # λ + σ² = 2 of X ~ N(θ, σ²): the claimed equivalence fails and the comparison says so.
     from notecards.sim.sample import simulate
 
-    spec, _ = model_from_latex(seed_000_card())
+    spec, _ = model_from_latex(seed_000_card(tmp_path))
     spec.n = 4000
     result, _ = simulate(spec, seed=11)
     (comparison,) = result.comparisons
     assert comparison.name == "X" and comparison.line == 78
     assert not comparison.agree
-    fixed = seed_000_card()
+    fixed = seed_000_card(tmp_path)
     fixed.fields["Back"] = fixed.fields["Back"].replace(
         "\\epsilon &\\sim \\mathcal{N}(\\theta, \\sigma^2)", "\\epsilon &\\sim \\mathcal{N}(0, \\sigma^2)")
     spec, _ = model_from_latex(fixed)

@@ -739,7 +739,7 @@ def _lhs_tokens(toks: list[_Tok]) -> list[_Tok]:
         raise _Skip("nothing on the left side")
     if toks[0].text == "(" and _top_level(toks[1:-1], {","}):
         raise _Skip("the left side is a tuple, not one variable")
-    if any(t.text == "(" for t in toks[1:]):
+    if any(t.text in ("(", "[") for t in toks[1:]):
         raise _Skip("the left side is a function or a product, not a variable")
     bars = _top_level(toks, _BARS)
     lhs = toks[:bars[0]] if bars else toks
