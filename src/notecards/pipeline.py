@@ -266,12 +266,12 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     jobs = []
     by_key: dict[str, Card] = {}
     for card in cards:
-        source, diagnostics = find_model(card.block)
+        source, diagnostics = find_model(card.block, owner[card.guid].parsed.source.text)
         owner[card.guid].diagnostics.extend(diagnostics)
         if source is None:
             continue
         jobs.append(SimJob(key=card.guid, path=card.block.path, line=source.line,
-                           spec=source.spec, code=source.code))
+                           spec=source.spec, code=source.code, fit=source.fit))
         by_key[card.guid] = card
     if not jobs:
         return

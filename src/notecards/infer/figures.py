@@ -1,7 +1,7 @@
 """Figures and caption for a fitted model: what the card shows under the model.
 
 Four PNGs, each returned as (kind, bytes): "posterior" (densities of the top-level scalar
-parameters, with their 90% interval), "shrinkage" (each group's raw estimate → its posterior
+parameters, with their 90% interval; the groups themselves when the hyperparameters are fixed), "shrinkage" (each group's raw estimate → its posterior
 mean, with the complete-pooling line), "trace" (every chain of each top-level parameter), and
 "ppc" (the data against draws from the posterior predictive). A figure that does not apply (no
 plate, no Normal/Poisson data) is left out rather than drawn empty.
@@ -25,7 +25,7 @@ from matplotlib import rc_context  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from notecards.sim.figures import STYLE, pretty  # noqa: E402
+from notecards.sim.figures import GREEK, STYLE, pretty  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
 from .graph import ModelGraph, UnsupportedModel  # noqa: E402
@@ -36,6 +36,8 @@ WIDTH_IN, DPI = 6.4, 110
 CHAIN_COLORS = ["#3b6ea8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085"]
 PPC_DRAWS = 40
 PPC_SEED = 20240501
+MAX_GROUP_PANELS = 8
+TRACE_ONE_COLUMN = 4     # more traces than this go in two columns, to stay phone-sized
 
 
 def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
@@ -46,22 +48,58 @@ def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
         graph = ModelGraph(spec)
     except UnsupportedModel:
         return []
-    figures = [("posterior", _render(lambda fig: draw_posteriors(fig, graph, result),
-                                     _rows(len(top_level(graph, result)))))]
+    shown = top_level(graph, result)
+    figures = []
+    if shown:
+        figures.append(("posterior", _render(lambda fig: draw_posteriors(fig, graph, result),
+                                             _rows(len(shown)))))
     shrink = shrinkage_data(graph, result)
     if shrink is not None:
         figures.append(("shrinkage", _render(lambda fig: draw_shrinkage(fig, *shrink), 1)))
-    figures.append(("trace", _render(lambda fig: draw_traces(fig, graph, result),
-                                     len(top_level(graph, result)), panel_in=1.6, columns=1)))
+    if shown:
+        columns = 1 if len(shown) <= TRACE_ONE_COLUMN else 2
+        figures.append(("trace", _render(lambda fig: draw_traces(fig, graph, result, columns),
+                                         -(-len(shown) // columns), panel_in=1.6, columns=columns)))
     ppc = predictive_draws(graph, result)
     if ppc:
         figures.append(("ppc", _render(lambda fig: draw_ppc(fig, ppc), _rows(len(ppc)))))
     return figures
 
 
+def label(name: str) -> str:
+    """A parameter as the card's math writes it: `mu0` → μ₀, `sigma2[3]` → σ²[3]."""
+    base, bracket, rest = name.partition("[")
+    word = base.rstrip("0123456789")
+    digits = base[len(word):]
+    if word in GREEK and digits and digits != "2":
+        text = GREEK[word] + digits.translate(SUBSCRIPTS)
+    else:
+        text = pretty(base)
+    return text + bracket + rest
+
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def top_level(graph: ModelGraph, result: FitResult) -> list[str]:
-    """Scalar unknowns: the hyperparameters and scalar parameters a reader looks at first."""
-    return [name for name, latent in graph.latent.items() if latent.size == 1 and not latent.plated]
+    """The parameters a reader looks at first: the scalar unknowns (hyperparameters); in a
+    model with none (fixed hyperparameters), the groups of the first plated unknown, up to
+    `MAX_GROUP_PANELS`."""
+    scalars = [name for name, latent in graph.latent.items() if latent.size == 1 and not latent.plated]
+    if scalars:
+        return scalars
+    for name, latent in graph.latent.items():
+        if latent.plated:
+            return [f"{name}[{k + 1}]" for k in range(min(latent.size, MAX_GROUP_PANELS))]
+    return []
+
+
+def draws_of(result: FitResult, label: str) -> np.ndarray:
+    """(chains, iterations) draws of one scalar parameter, `mu` or `theta[3]`."""
+    if label in result.draws:
+        return result.draws[label]
+    name, k = label[:-1].split("[")
+    return result.draws[name][:, :, int(k) - 1]
 
 
 def _rows(panels: int) -> int:
@@ -89,14 +127,14 @@ def _cell(fig, k: int, columns: int = 2):
 def draw_posteriors(fig, graph: ModelGraph, result: FitResult) -> None:
     for k, name in enumerate(top_level(graph, result)):
         ax = _cell(fig, k)
-        values = result.draws[name].ravel()
+        values = draws_of(result, name).ravel()
         lo, hi = np.quantile(values, [0.005, 0.995])
         ax.hist(values[(values >= lo) & (values <= hi)], bins=50, density=True,
                 color=CHAIN_COLORS[0], alpha=0.75)
         p = result.params[name]
         ax.axvspan(p.q5, p.q95, color="#999999", alpha=0.15)
         ax.axvline(p.mean, color="#1e1e1e", linewidth=1.4)
-        ax.set_title(f"{pretty(name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
+        ax.set_title(f"{label(name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
         ax.set_yticks([])
 
 
@@ -134,19 +172,19 @@ def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, n
     ax.scatter(np.zeros_like(raw), raw, color=CHAIN_COLORS[0], s=18, zorder=3)
     ax.scatter(np.ones_like(posterior), posterior, color=CHAIN_COLORS[1], s=18, zorder=3)
     ax.axhline(pooled, color="#1e1e1e", linestyle="--", linewidth=1.2)
-    ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {pretty(name)}"])
+    ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {label(name)}"])
     ax.set_xlim(-0.15, 1.15)
     ax.set_title(f"Shrinkage towards the pooled mean {pooled:.3g} (dashed)", fontsize=11)
 
 
-def draw_traces(fig, graph: ModelGraph, result: FitResult) -> None:
+def draw_traces(fig, graph: ModelGraph, result: FitResult, columns: int = 1) -> None:
     for k, name in enumerate(top_level(graph, result)):
-        ax = _cell(fig, k, 1)
-        draws = result.draws[name]
+        ax = _cell(fig, k, columns)
+        draws = draws_of(result, name)
         for c in range(draws.shape[0]):
             ax.plot(draws[c], color=CHAIN_COLORS[c % len(CHAIN_COLORS)], linewidth=0.5, alpha=0.7)
         p = result.params[name]
-        ax.set_title(f"{pretty(name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
+        ax.set_title(f"{label(name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
 
 
 def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -180,7 +218,7 @@ def draw_ppc(fig, ppc: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
             ax.vlines(x, lo, hi, color=CHAIN_COLORS[0], linewidth=2.0, alpha=0.6)
             ax.scatter(x, data, color="#1e1e1e", s=16, zorder=3)
             ax.set_xlabel("observation")
-            ax.set_title(f"{pretty(name)}: data (dots), 90% predictive", fontsize=11)
+            ax.set_title(f"{label(name)}: data (dots), 90% predictive", fontsize=11)
         else:
             edges = np.histogram_bin_edges(np.concatenate([data, rep.ravel()]), bins=40)
             for row in rep[:20]:
@@ -188,7 +226,24 @@ def draw_ppc(fig, ppc: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
                         alpha=0.25, linewidth=0.8)
             ax.hist(data, bins=edges, density=True, histtype="step", color="#1e1e1e", linewidth=1.6)
             ax.set_yticks([])
-            ax.set_title(f"{pretty(name)}: data (black) vs replicates", fontsize=11)
+            ax.set_title(f"{label(name)}: data (black) vs replicates", fontsize=11)
+
+
+ALT_TEXT = {
+    "posterior": "Posterior densities of the top-level parameters with their 90% intervals",
+    "shrinkage": "Each group's raw estimate and its posterior mean, with the complete-pooling line",
+    "trace": "Trace plots of every chain",
+    "ppc": "The data against draws from the posterior predictive distribution",
+}
+
+
+def fit_card_html(spec: ModelSpec, result: FitResult, images: list[tuple[str, str]]) -> str:
+    """What a fitted card shows: its figures (kind, file name) in reading order, then the
+    posterior table as their caption."""
+    imgs = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(ALT_TEXT.get(kind, kind))}">'
+                   for kind, name in images)
+    return (f'<figure class="nc-sim nc-fit">{imgs}'
+            f"<figcaption>{fit_caption_html(spec, result)}</figcaption></figure>")
 
 
 def fit_caption_html(spec: ModelSpec, result: FitResult) -> str:
@@ -201,11 +256,11 @@ def fit_caption_html(spec: ModelSpec, result: FitResult) -> str:
     for name, p in result.params.items():
         cells = [p.mean, p.sd, p.q5, p.q50, p.q95]
         numbers = "".join(f"<td>{v:.3g}</td>" for v in cells)
-        rows.append(f"<tr><td>{html.escape(pretty(name))}</td>{numbers}"
+        rows.append(f"<tr><td>{html.escape(label(name))}</td>{numbers}"
                     f"<td>{_fmt(p.rhat, '.3f')}</td><td>{_fmt(p.ess, '.0f')}</td></tr>")
     method = ("empirical Bayes" if result.method == "empirical bayes" else
               f"{result.chains} chains × {result.iterations} draws after {result.warmup} warmup")
-    samplers = "; ".join(f"{html.escape(pretty(k))}: {html.escape(v)}" for k, v in result.samplers.items())
+    samplers = "; ".join(f"{html.escape(label(k))}: {html.escape(v)}" for k, v in result.samplers.items())
     warnings = "".join(f"<li>{html.escape(d.message)}</li>" for d in result.diagnostics)
     return (f'<div class="nc-fit"><b>Posterior given the data</b> ({method})'
             f'<table><tr>{head}</tr>{"".join(rows)}</table>'

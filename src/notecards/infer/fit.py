@@ -1,5 +1,9 @@
 """`fit`: the model's posterior from its data, with summaries and convergence warnings.
 
+The draws a fit keeps, chains × draws × the unknowns' elements, share the sim language's budget
+(`MAX_ELEMENTS`): a fit that would exceed it is a warning on the block and no fit, before any
+array is allocated. The data count once, as data.
+
 Warnings follow the usual thresholds for four chains (Vehtari et al. 2021): R-hat above 1.01 or
 a bulk or tail ESS below 400 is a warning on the node's line; R-hat above 1.1 also says the fit
 did not converge within its budget of draws. A model the samplers cannot handle is a warning on
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from notecards.sim.expr import MAX_ELEMENTS
 from notecards.sim.model import ModelSpec
 from notecards.types import Diagnostic
 
@@ -29,6 +34,7 @@ def fit(spec: ModelSpec, seed: int | np.random.SeedSequence, *, chains: int = 4,
     rng = np.random.default_rng(seed)
     try:
         graph = ModelGraph(spec)
+        check_budget(graph, chains, draws)
         if empirical_bayes:
             from .eb import fit_empirical_bayes
             return fit_empirical_bayes(graph, rng, chains=chains, draws=draws)
@@ -42,6 +48,15 @@ def fit(spec: ModelSpec, seed: int | np.random.SeedSequence, *, chains: int = 4,
     result.params = summarise(graph, kept)
     result.diagnostics = convergence_warnings(graph, result)
     return result
+
+
+def check_budget(graph: ModelGraph, chains: int, draws: int) -> None:
+    """Refuse a fit whose kept draws would not fit the budget (raised before allocating)."""
+    elements = sum(latent.size for latent in graph.latent.values())
+    if chains * draws * elements > MAX_ELEMENTS:
+        raise UnsupportedModel(graph.spec.line, (
+            f"too many values to keep: {chains} chains × {draws:,} draws × {elements:,} unknowns "
+            f"exceeds {MAX_ELEMENTS:,}; lower draws or chains"))
 
 
 def _shaped(graph: ModelGraph, name: str, value: np.ndarray) -> np.ndarray:
@@ -68,7 +83,9 @@ def summary_of(draws: np.ndarray) -> ParamSummary:
     """Posterior summary of one scalar's (chains, iterations) draws."""
     flat = draws.ravel()
     q5, q50, q95 = np.quantile(flat, [0.05, 0.5, 0.95])
-    return ParamSummary(mean=float(flat.mean()), sd=float(flat.std(ddof=1)), q5=float(q5),
+    # a constant (a point estimate drawn as draws) has sd 0, not the rounding error of its mean
+    sd = 0.0 if flat.min() == flat.max() else float(flat.std(ddof=1))
+    return ParamSummary(mean=float(flat.mean()), sd=sd, q5=float(q5),
                         q50=float(q50), q95=float(q95), rhat=rhat(draws), ess=ess_bulk(draws),
                         ess_tail=ess_tail(draws))
 

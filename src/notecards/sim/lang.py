@@ -515,9 +515,15 @@ class _Builder:
             spec.checks.append(check)
 
     def _bound_elements(self, spec: ModelSpec) -> None:
+        """Bound what drawing the model's unknowns allocates: n draws of every random node.
+
+        Observed nodes are data, not draws: a model with data is fitted, and a fit holds its
+        data once plus chains × draws of the unknowns (`notecards.infer` bounds those against
+        its own chains and draws). Counting n × the data would reject a 100-group ×
+        50-observation hierarchy whose fit needs a few MB."""
         total = 0
         for node in spec.nodes.values():
-            if node.kind in ("stochastic", "deterministic"):
+            if node.kind in ("stochastic", "deterministic") and node.observed is None:
                 size = 1
                 for plate in plates_of(node):
                     size *= int(spec.nodes[plate].value)  # type: ignore[arg-type]

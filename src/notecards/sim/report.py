@@ -7,6 +7,11 @@ drawn variable next to the exact marginal where one is known, and each check wit
 expected and z. Figures are written to the output folder under the same content-hash names the
 export uses.
 
+A model with data is fitted as in the export (same seed, options and figures): the report then
+gives, for every parameter, its posterior mean, sd, 5/50/95% quantiles, R-hat and bulk/tail ESS,
+and the sampler of every node (`"fit"` in the JSON, a table in the text), in place of the
+summaries of forward draws.
+
 A card's seed comes from its identity as in the export: the guid of its ID line when it has
 one, else its position in the note. (A card without ID that export matched to an earlier guid
 after an edit may therefore draw different numbers here; its ID line settles that.)
@@ -78,6 +83,40 @@ def report_json(spec: ModelSpec, result: SimResult | None) -> dict:
     return out
 
 
+def fit_report_json(spec: ModelSpec, result) -> dict:
+    """The model as understood and its posterior: a `FitResult.to_dict()` under "fit"."""
+    out = report_json(spec, None)
+    out["fit"] = result.to_dict()
+    return out
+
+
+def fit_report_text(spec: ModelSpec, result) -> str:
+    data = fit_report_json(spec, result)
+    fit = data["fit"]
+    model = report_text(spec, None).split("\n")
+    origin = "sim block" if spec.origin == "sim" else "card's formulas"
+    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the card's identity"
+    lines = [f"Model from the {origin} at {spec.path}:{spec.line}, fitted to its data ({seed})", *model[1:]]
+    how = ("empirical Bayes" if fit["method"] == "empirical bayes" else
+           f"{fit['chains']} chains × {fit['draws']} draws after {fit['warmup']} warmup")
+    lines.append(f"Posterior ({how})")
+    if fit["params"]:
+        lines.append(f"  {'':<14}" + "".join(f"{h:>10}" for h in
+                                              ("mean", "sd", "5%", "50%", "95%", "R-hat", "ESS", "tail ESS")))
+    for name, p in fit["params"].items():
+        cells = "".join(_cell(p[k], ".4g") for k in ("mean", "sd", "q5", "q50", "q95"))
+        cells += _cell(p["rhat"], ".3f") + _cell(p["ess"], ".0f") + _cell(p["ess_tail"], ".0f")
+        lines.append(f"  {name:<14}{cells}")
+    if fit["samplers"]:
+        lines.append("Samplers")
+        lines += [f"  {node:<14}{label}" for node, label in fit["samplers"].items()]
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, spec: str) -> str:
+    return f"{'–' if value is None else format(value, spec):>10}"
+
+
 def _jsonable(value):
     return value.tolist() if hasattr(value, "tolist") else value
 
@@ -126,7 +165,8 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
     from notecards.identity import guid_for_id, positional_guid
     from notecards.parse import parse_file
     from notecards.sim.find import find_model
-    from notecards.sim.run import SimJob, cache_key, draw_result, environment, render_job, simulate_job
+    from notecards.sim.run import (SimJob, cache_key, draw_fit, draw_result, environment, fit_job, render_job,
+                                   simulate_job)
     from notecards.vault import read_source
 
     diagnostics: list[Diagnostic] = []
@@ -141,7 +181,7 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
     env = environment()
     cards = []
     for block in blocks:
-        model, found = find_model(block)
+        model, found = find_model(block, source.text)
         diagnostics += found
         if model is None:
             if line is not None:
@@ -149,10 +189,14 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
             continue
         key = guid_for_id(block.anki_id) if block.anki_id else positional_guid(
             settings.vault_name, source.stem, block.ordinal)
-        job = SimJob(key, block.path, model.line, model.spec, model.code)
+        job = SimJob(key, block.path, model.line, model.spec, model.code, fit=model.fit)
         ck = cache_key(job, env, settings.allow_code)
         report, rendered = None, None
-        if job.spec is not None:
+        if job.spec is not None and job.fit is not None:
+            result = fit_job(job)
+            report = fit_report_json(job.spec, result) if as_json else fit_report_text(job.spec, result)
+            rendered = draw_fit(job.spec, result, ck)
+        elif job.spec is not None:
             result, sim_diags = simulate_job(job)
             report = report_json(job.spec, result) if as_json else report_text(job.spec, result)
             rendered = draw_result(result, sim_diags, ck)

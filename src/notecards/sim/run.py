@@ -17,6 +17,13 @@
   a single job renders in this process instead, since starting a pool would cost more than it.
 - A job that raises becomes an error diagnostic on that card; the other jobs go on. Such a
   failure is not cached, so the next run tries again.
+- A model with data is fitted (`notecards.infer.fit`) instead of simulated: the same seed from
+  the card's identity, the same cache (its key adds the fit options and the source of
+  `notecards.infer`, which only fitted cards depend on), the same pool. Its figures (posterior,
+  shrinkage, trace, posterior predictive) are named by that key and their kind; its caption is
+  the posterior table with R-hat and ESS; its convergence warnings (R-hat > 1.01, ESS < 400,
+  no convergence within the draws) are diagnostics on the card, cached with it, and the rest of
+  the export goes on. A fitted card does not also show the prior simulation (see `sim.find`).
 - ```python sim blocks run only when code is allowed, in the sandbox; their PNG/SVG files become
   figures named by the hash of their bytes. Without permission the card gets a warning.
 """
@@ -45,6 +52,19 @@ OUTPUT_MODULES = ("run", "figures", "closed_form", "report", "sample", "checks",
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
+@dataclass(frozen=True)
+class FitOptions:
+    """How a model with data is fitted; part of the cache key."""
+
+    method: str = "mcmc"     # or "empirical_bayes"
+    chains: int = 4
+    draws: int = 2000        # kept per chain
+    warmup: int = 1000
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass
 class SimJob:
     key: str                 # the card's stable identity (its guid); the seed derives from it
@@ -52,6 +72,7 @@ class SimJob:
     line: int
     spec: ModelSpec | None
     code: str | None = None  # a ```python sim block (runs only when allow_code)
+    fit: FitOptions | None = None   # set: fit the spec to its data instead of simulating it
 
 
 @dataclass
@@ -126,6 +147,11 @@ def environment() -> dict[str, str]:
             h.update(module.encode())
             h.update(path.read_bytes())
     env["sim-source"] = h.hexdigest()
+    h = hashlib.sha256()
+    for path in sorted((here.parent / "infer").glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    env["infer-source"] = h.hexdigest()
     return env
 
 
@@ -147,20 +173,32 @@ def canonical(value: Any) -> Any:
 
 
 def cache_key(job: SimJob, environment: dict[str, str], allow_code: bool) -> str:
+    """A simulated card's key leaves out the fit and `notecards.infer`, so editing the fitting
+    code does not re-render every simulation in the vault."""
+    env = dict(environment)
+    if job.fit is None:
+        env.pop("infer-source", None)
     payload = {
         "format": CACHE_FORMAT,
-        "env": environment,
+        "env": env,
         "figure": FIGURE_OPTIONS.to_dict(),
         "seed": str(seed_entropy(job)),
         "spec": canonical(job.spec) if job.spec is not None else None,
         "code": job.code if allow_code else None,
     }
+    if job.fit is not None:
+        payload["fit"] = job.fit.to_dict()
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def figure_name(key: str, suffix: str = ".png") -> str:
     return f"nc-sim-{key[:20]}{suffix}"
+
+
+def fit_figure_name(key: str, kind: str) -> str:
+    """A fitted card's figure of one kind ("posterior", "trace", …), named by the card's key."""
+    return f"nc-fit-{kind}-{key[:20]}.png"
 
 
 # ---------------------------------------------------------------- the cache on disk
@@ -204,7 +242,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 # ---------------------------------------------------------------- rendering one job
 
-def _warm_worker() -> None:
+def _warm_worker(fits: bool = False) -> None:
     """Pool initializer: pay for the heavy imports once per worker, not once per card.
 
     A failed import is left for the jobs to meet again: each then becomes a diagnostic on its
@@ -214,6 +252,9 @@ def _warm_worker() -> None:
 
         import notecards.sim.figures  # noqa: F401
         import notecards.sim.sample  # noqa: F401
+        if fits:
+            import notecards.infer.figures  # noqa: F401
+            import notecards.infer.fit  # noqa: F401
     except Exception:  # noqa: BLE001 - reported per card by render_job
         return
 
@@ -221,7 +262,9 @@ def _warm_worker() -> None:
 def render_job(job: SimJob, key: str, allow_code: bool) -> _Rendered:
     """Simulate and draw one card (in a worker, or here for a single job)."""
     parts: list[_Rendered] = []
-    if job.spec is not None:
+    if job.spec is not None and job.fit is not None:
+        parts.append(draw_fit(job.spec, fit_job(job), key))
+    elif job.spec is not None:
         parts.append(_render_spec(job, key))
     if job.code is not None:
         parts.append(_run_code(job) if allow_code else
@@ -265,6 +308,29 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     out.checks_passed = sum(1 for c in result.checks if c.passed)
     out.checks_failed = sum(1 for c in result.checks if not c.passed)
     return out
+
+
+def fit_job(job: SimJob):
+    """The card's posterior, seeded from its identity like a simulation: a `FitResult`."""
+    import numpy as np
+
+    from notecards.infer import fit
+
+    assert job.spec is not None and job.fit is not None
+    options = job.fit
+    return fit(job.spec, np.random.SeedSequence(seed_entropy(job)), chains=options.chains,
+               draws=options.draws, warmup=options.warmup,
+               empirical_bayes=options.method == "empirical_bayes")
+
+
+def draw_fit(spec: ModelSpec, result, key: str) -> _Rendered:
+    """Figures and caption of a fitted model; its diagnostics are the fit's warnings."""
+    from notecards.infer.figures import fit_card_html, fit_figures
+
+    drawn = fit_figures(spec, result)
+    figures = [Figure(fit_figure_name(key, kind), data) for kind, data in drawn]
+    html_text = fit_card_html(spec, result, [(kind, f.name) for (kind, _), f in zip(drawn, figures)])
+    return _Rendered(html_text, figures, list(result.diagnostics))
 
 
 def _run_code(job: SimJob) -> _Rendered:
@@ -350,7 +416,9 @@ def _render_in_pool(pending, n_workers: int, allow_code: bool, bar):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_warm_worker) as pool:
+    fits = any(job.fit is not None for _, job, _ in pending)
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_warm_worker,
+                             initargs=(fits,)) as pool:
         futures = {pool.submit(render_job, job, key, allow_code): (i, job, key) for i, job, key in pending}
         for future in as_completed(futures):
             i, job, key = futures[future]
