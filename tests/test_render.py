@@ -217,3 +217,21 @@ def test_one_line_fast_path_renders_like_the_block_parser(line, tmp_path):
     fast, full = state(), state()
     assert render_text(line, fast) == MD.render(line, {ENV_KEY: full})
     assert (fast.tags, fast.diagnostics) == (full.tags, full.diagnostics)
+
+
+def test_frozen_field_text_is_appended_to_that_field():
+    """Obsidian_to_Anki's `FROZEN - Basic:` lines add fixed text to every card of the type."""
+    from notecards.config import Settings
+    from notecards.render import RenderContext, render_block
+    from notecards.types import CardBlock, SourceFile
+    from notecards.vault import VaultIndex
+    from pathlib import Path
+
+    block = CardBlock(path="f.md", line=4, end_line=8, kind="block", note_type="Basic",
+                      fields={"Front": "India", "Back": "Delhi"}, field_lines={"Front": 6, "Back": 7},
+                      tags=[], deck="Default", ordinal=0, frozen={"Front": "<br/>What is the capital?"})
+    ctx = RenderContext(index=VaultIndex(root=Path(".")), settings=Settings(),
+                        source=SourceFile(path="f.md", abspath=Path("f.md"), text=""))
+    fields = render_block(block, ctx).fields
+    assert fields["Front"].startswith("India") and fields["Front"].endswith("What is the capital?")
+    assert fields["Back"] == "Delhi"

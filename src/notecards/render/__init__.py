@@ -52,6 +52,13 @@ def render_block(block: CardBlock, ctx: RenderContext) -> Rendered:
                             collect_tags=settings.add_obsidian_tags,
                             media=sink.media, tags=sink.tags, diagnostics=sink.diagnostics)
         fields[name] = unwrap_paragraph(render_text(text, state)) if text.strip() else ""
+    for name, text in block.frozen.items():
+        # Obsidian_to_Anki's FROZEN fields: the file's fixed text, appended to that field of
+        # every card of the type (after the card's own text, formatted the same way)
+        if name in fields and text.strip():
+            state = RenderState(ctx=ctx, path=block.path, first_line=block.line,
+                                media=sink.media, tags=sink.tags, diagnostics=sink.diagnostics)
+            fields[name] += unwrap_paragraph(render_text(text, state))
     if fields:
         _add_file_link_and_context(block, ctx, fields)
     if cloze and not any(ANKI_CLOZE.search(html) for html in fields.values()):
