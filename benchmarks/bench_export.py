@@ -34,7 +34,7 @@ def timed(cmd: list[str]) -> tuple[float, float, int, str, str]:
 
 def run(vault: Path, out: Path) -> tuple[float, float, str]:
     wall, peak, code, stdout, stderr = timed(
-        [sys.executable, "-m", "notecards", "export", str(vault), "-o", str(out), "--no-sim"])
+        [sys.executable, "-m", "notecards", "export", str(vault), "-o", str(out)])
     if code not in (0, 1):
         raise SystemExit(stderr)
     lines = stdout.strip().splitlines()
