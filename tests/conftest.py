@@ -14,6 +14,16 @@ SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 O2A_SUITES = SHARED / "o2a-suites"
 
+# The sim block DESIGN.md gives as its example: several test files check it parses, runs and passes.
+DESIGN_EXAMPLE = """\
+lambda = 4                      # constants and data
+sigma = 1
+theta ~ Normal(0, lambda)       # ancestral sampling, in order
+X ~ Normal(theta, sigma^2)
+n = 20000                       # draws (default 10000)
+check: var(X) ≈ lambda + sigma^2
+"""
+
 
 def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """`python -m notecards ARGS` as a user runs it (no terminal: no progress bars)."""

@@ -10,17 +10,9 @@ from scipy import stats
 
 from notecards.sim.checks import Z_THRESHOLD
 from notecards.sim.describe import summarise
+from conftest import DESIGN_EXAMPLE
 from notecards.sim.lang import parse_sim
 from notecards.sim.sample import simulate
-
-DESIGN_EXAMPLE = """\
-lambda = 4                      # constants and data
-sigma = 1
-theta ~ Normal(0, lambda)       # ancestral sampling, in order
-X ~ Normal(theta, sigma^2)
-n = 20000                       # draws (default 10000)
-check: var(X) ≈ lambda + sigma^2
-"""
 
 MUST_FAIL = """\
 lambda = 4

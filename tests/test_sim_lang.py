@@ -7,16 +7,8 @@ import pytest
 
 from notecards.sim.describe import describe_model, describe_node
 from notecards.sim.expr import format_expr, parse_expr
+from conftest import DESIGN_EXAMPLE
 from notecards.sim.lang import MAX_ELEMENTS, parse_sim
-
-DESIGN_EXAMPLE = """\
-lambda = 4                      # constants and data
-sigma = 1
-theta ~ Normal(0, lambda)       # ancestral sampling, in order
-X ~ Normal(theta, sigma^2)
-n = 20000                       # draws (default 10000)
-check: var(X) ≈ lambda + sigma^2
-"""
 
 EIGHT_SCHOOLS = """\
 J = 8
