@@ -1,0 +1,47 @@
+"""The catalogue of broken notes, all in one vault: each gives its diagnostic at the right line
+and the good cards of the vault (and of the same files) still export."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import import_apkg, run_cli, write
+
+GOOD = "START\nBasic\nGood question\nBack: good answer\nEND\n"
+
+CATALOGUE = {
+    # file: (text, line, severity, words the message must contain)
+    "missing_end.md": (GOOD + "\nSTART\nBasic\nNo end\nBack: never closed\n", 7, "warning", "END"),
+    "start_inside.md": ("START\nBasic\nfirst\nSTART\nBasic\nsecond\nBack: b\nEND\n", 4, "error", "START"),
+    "unknown_type.md": ("START\nBasik\nQ\nBack: A\nEND\n" + GOOD, 2, "error", "Basic"),
+    "empty_front.md": ("START\nBasic\n\nBack: only a back\nEND\n" + GOOD, 1, "error", "empty"),
+    "unknown_field.md": ("START\nBasic\nQ\nBakc: A\nEND\n", 4, "warning", "Back"),
+    "cloze_without_cloze.md": ("START\nCloze\nThere is nothing hidden here.\nEND\n" + GOOD, 1, "error", "cloze"),
+    "unclosed_math.md": ("START\nBasic\nQ\nBack: text\n$$\nx = 1\nEND\n", 5, "warning", "$$"),
+    "missing_embed.md": ("START\nBasic\nQ\nBack:\n![[no such note#part]]\nEND\n", 5, "warning", "no such note"),
+    "missing_image.md": ("START\nBasic\nQ ![[nowhere.png]]\nBack: A\nEND\n", 3, "warning", "nowhere.png"),
+}
+
+
+def test_every_broken_note_is_reported_at_its_line_and_the_rest_exports(tmp_path, collection):
+    vault = tmp_path / "vault"
+    write(vault, "good.md", GOOD)
+    for name, (text, *_rest) in CATALOGUE.items():
+        write(vault, name, text)
+    (vault / "latin1.md").write_bytes(b"START\nBasic\ncaf\xe9\nBack: x\nEND\n")
+    (vault / "binary.md").write_bytes(b"\x00\x01\x02" * 100)
+    out = tmp_path / "out.apkg"
+    proc = run_cli("export", vault, "-o", out, "--no-sim")
+    assert proc.returncode == 1                      # errors were found …
+    lines = proc.stderr.splitlines()
+    for name, (_text, line, severity, words) in CATALOGUE.items():
+        hits = [l for l in lines if l.startswith(f"{vault.name}/{name}:{line}: {severity}:")
+                or re.search(rf"{re.escape(name)}:{line}: {severity}:", l)]
+        assert hits, f"{name}: no {severity} at line {line} in\n{proc.stderr}"
+        assert any(words.lower() in h.lower() for h in hits), hits
+    assert any("latin1.md:3: error:" in l for l in lines)
+    assert any("binary.md:1: error:" in l for l in lines)
+    log = import_apkg(collection, out)               # … and everything good still exported
+    fronts = [collection.get_note(n)["Front"] for n in collection.find_notes("note:*Basic*")]
+    assert fronts.count("Good question") == 5        # good.md and the four files that also hold GOOD
+    assert len(log.new) >= 9
