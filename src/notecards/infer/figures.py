@@ -84,13 +84,20 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 def top_level(graph: ModelGraph, result: FitResult) -> list[str]:
     """The parameters a reader looks at first: the scalar unknowns (hyperparameters); in a
     model with none (fixed hyperparameters), the groups of the first plated unknown, up to
-    `MAX_GROUP_PANELS`."""
-    scalars = [name for name, latent in graph.latent.items() if latent.size == 1 and not latent.plated]
+    `MAX_GROUP_PANELS`. A point estimate (empirical Bayes' hyperparameters, sd 0) has no density
+    or trace to draw: the caption states it and it is left out here."""
+    def varies(label: str) -> bool:
+        return result.params[label].sd > 0
+
+    scalars = [name for name, latent in graph.latent.items()
+               if latent.size == 1 and not latent.plated and varies(name)]
     if scalars:
         return scalars
     for name, latent in graph.latent.items():
-        if latent.plated:
-            return [f"{name}[{k + 1}]" for k in range(min(latent.size, MAX_GROUP_PANELS))]
+        groups = [f"{name}[{k + 1}]" for k in range(latent.size)] if latent.plated else []
+        groups = [label for label in groups if varies(label)]
+        if groups:
+            return groups[:MAX_GROUP_PANELS]
     return []
 
 

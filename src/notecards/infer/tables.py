@@ -143,6 +143,7 @@ def parse_with_tables(sim_text: str, note_text: str, path: str,
     pinned = [d if d.line >= first_line else Diagnostic(d.path, table_line, d.severity, d.message, d.col)
               for d in diagnostics]
     if spec is not None:
+        spec.line = first_line                       # the block's, not the prelude's first line
         for node in spec.nodes.values():
             if node.line < first_line:
                 node.line = columns[node.name].line if node.name in columns else table_line
