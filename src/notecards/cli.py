@@ -211,6 +211,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from notecards.sync import sync_vault
 
     report = sync_vault(args.vault, **_sync_kwargs(args))
+    _print_diagnostics(args.vault, report.diagnostics)
     print(report.summary())
     return report.exit_code(args.strict)
 
@@ -219,6 +220,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from notecards.sync import watch_vault
 
     def show(report) -> None:
+        _print_diagnostics(args.vault, report.diagnostics)
         print(report.summary(), flush=True)
 
     return watch_vault(args.vault, on_report=show, **_sync_kwargs(args))

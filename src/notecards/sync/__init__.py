@@ -59,7 +59,8 @@ class SyncReport:
         return 0
 
     def summary(self) -> str:
-        lines = [d.format() for d in self.diagnostics]
+        """The plan (dry run) and the counts; the CLI prints the diagnostics on their own."""
+        lines: list[str] = []
         if self.problem:
             lines.append(f"error: {self.problem}")
         if self.plan is not None and self.dry_run:
