@@ -1,14 +1,24 @@
-"""Inference benchmark: eight schools (4 chains) and a 100-group x 50-observation hierarchy.
+"""Inference benchmark: eight schools (4 chains), a 100-group x 50-observation hierarchy, and
+one fitted card through the export pipeline.
 
 Prints wall and CPU time (on a shared machine the CPU time is the steadier figure; ESS/s uses
 wall time), the sampler of each node, and bulk/tail ESS and ESS per second for every
-parameter (the 100-group model prints the minimum over groups). Run:
+parameter (the 100-group model prints the minimum over groups). The pipeline part builds a
+one-note vault holding the eight-schools card: cold (fit + four figures), warm from the
+simulation cache (the note is parsed again, nothing fitted or drawn), and warm from the file
+cache (as a second `notecards export` runs). Run:
     /tmp/venv/bin/python benchmarks/bench_infer.py
 """
 
 from __future__ import annotations
 
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -31,8 +41,7 @@ def many_groups_text(groups: int = 100, per_group: int = 50, seed: int = 1) -> s
     theta = 70 + 5 * rng.standard_normal(groups)
     school = np.repeat(np.arange(1, groups + 1), per_group)
     y = np.round(theta[school - 1] + 10 * rng.standard_normal(school.size), 2)
-    # n (forward-simulation draws) is lowered so the prior simulation stays under its size cap.
-    return (f"n = 1000\ny = {y.tolist()}\nschool = {school.tolist()}\nI = {y.size}\nJ = {groups}\n"
+    return (f"y = {y.tolist()}\nschool = {school.tolist()}\nI = {y.size}\nJ = {groups}\n"
             "mu ~ Normal(0, 10000)\ntau ~ HalfCauchy(10)\nsigma2 ~ InverseGamma(0.01, 0.01)\n"
             "theta[1..J] ~ Normal(mu, tau^2)\ny[i] ~ Normal(theta[school[i]], sigma2)\n")
 
@@ -65,9 +74,37 @@ def run(title: str, text: str, seed: int) -> None:
           f"({worst / seconds:.0f}/s); warnings: {len(result.diagnostics)}")
 
 
+CARD = "START\nBasic\nHow much do the eight schools shrink?\nBack: see the fit.\n```sim\n{sim}```\nEND\n"
+
+
+def pipeline() -> None:
+    """One fitted card through `notecards export` in a fresh process, as a user runs it."""
+    root = Path(tempfile.mkdtemp(prefix="bench-fit-"))
+    vault = root / "vault"
+    vault.mkdir()
+    try:
+        (vault / "Eight schools.md").write_text(CARD.format(sim=EIGHT_SCHOOLS), encoding="utf-8")
+        print("\none fitted card through `notecards export` (eight schools, 4 chains x 2000 draws):")
+        for label in ("cold: fit + 4 figures", "warm: file cache", "warm: simulation cache"):
+            if label.endswith("simulation cache"):
+                (vault / ".notecards" / "cache.sqlite").unlink()
+            start = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            done = subprocess.run([sys.executable, "-m", "notecards", "export", str(vault), "-o",
+                                   str(root / "out.apkg")], capture_output=True, text=True, check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds = time.perf_counter() - start
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            summary = next(line.strip() for line in done.stdout.splitlines() if "simulations:" in line)
+            print(f"  {label:24s} {seconds:6.2f} s wall, {cpu:6.2f} s CPU  ({summary})")
+    finally:
+        shutil.rmtree(root)
+
+
 def main() -> None:
     run("eight schools", EIGHT_SCHOOLS, seed=1)
     run("100 groups x 50 observations (minimum-ESS group shown)", many_groups_text(), seed=1)
+    pipeline()
 
 
 if __name__ == "__main__":
