@@ -99,24 +99,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     rels = options.files if options.files is not None else note_files(index, settings)
     cache = RenderCache(vault, _context(settings, index, options)) if options.cache else None
     taken: set[str] = set()
-    fresh: list[_FileWork] = []
-    cached: dict[str, FileEntry] = {}
-    for rel in rels:
-        entry = cache.get(rel) if cache else None
-        if entry is not None and not taken.intersection(c.guid for c in entry.cards):
-            cached[rel] = entry
-            taken.update(c.guid for c in entry.cards)
-            continue
-        source = read_source(vault, rel, diagnostics)
-        if source is not None:
-            # imported here: an unchanged vault never needs the parser, markdown-it or YAML
-            from notecards.links import check_embeds_outside_cards
-            from notecards.parse import parse_file
-
-            index.remember(source)
-            parsed = parse_file(source, settings)
-            result.parsed.append(parsed)
-            fresh.append(_FileWork(parsed, diagnostics=parsed.diagnostics + check_embeds_outside_cards(parsed, index)))
+    cached, fresh = _reuse_or_parse(rels, cache, result, taken)
     present = set(rels)
     workers = options.workers or _cores()
     _make_cards(fresh, result, state, present, taken, workers)
@@ -136,6 +119,33 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
         cache.close()
     diagnostics.sort(key=lambda d: (d.path, d.line, d.col))
     return result
+
+
+def _reuse_or_parse(rels: list[str], cache: RenderCache | None, result: Build,
+                    taken: set[str]) -> tuple[dict[str, FileEntry], list[_FileWork]]:
+    """Each file's cards from the cache when nothing it depends on changed, else parsed anew.
+    A cached file keeps its GUIDs unless another cached file already holds one of them."""
+    cached: dict[str, FileEntry] = {}
+    fresh: list[_FileWork] = []
+    for rel in rels:
+        entry = cache.get(rel) if cache else None
+        if entry is not None and not taken.intersection(c.guid for c in entry.cards):
+            cached[rel] = entry
+            taken.update(c.guid for c in entry.cards)
+            continue
+        source = read_source(result.vault, rel, result.diagnostics)
+        if source is None:
+            continue
+        # imported here: an unchanged vault never needs the parser, markdown-it or YAML
+        from notecards.links import check_embeds_outside_cards
+        from notecards.parse import parse_file
+
+        result.index.remember(source)
+        parsed = parse_file(source, result.settings)
+        result.parsed.append(parsed)
+        diagnostics = parsed.diagnostics + check_embeds_outside_cards(parsed, result.index)
+        fresh.append(_FileWork(parsed, diagnostics=diagnostics))
+    return cached, fresh
 
 
 def _context(settings: Settings, index: VaultIndex, options: BuildOptions) -> str:
