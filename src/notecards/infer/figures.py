@@ -218,7 +218,7 @@ def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np
 
 def draw_ppc(fig, ppc: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     for k, (name, data, rep) in enumerate(ppc):
-        ax = _cell(fig, k)
+        ax = fig.add_subplot(fig.nc_grid[0, :]) if len(ppc) == 1 else _cell(fig, k)
         if data.size <= 30:
             lo, hi = np.quantile(rep, [0.05, 0.95], axis=0)
             x = np.arange(1, data.size + 1)
