@@ -48,7 +48,7 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     result.diagnostics.extend(scan.diagnostics)
     file_settings = FileSettings(source.path, lines, scan.deck_lines, scan.tag_lines, compiled)
     result.diagnostics.extend(file_settings.diagnostics)
-    ctx = FileContext(source=source, lines=lines,
+    ctx = FileContext(source=source,
                       deck=file_deck(source.path, file_settings.target_deck, front, compiled, settings),
                       tags=file_tags(source.path, file_settings.file_tags, front, compiled))
     result.deck, result.tags = ctx.deck, ctx.tags
@@ -64,7 +64,7 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
         read_inline_line(ctx, lines, index, compiled)
         taken.append((index, index))
     if compiled.rules:
-        starts = ctx.line_starts()
+        starts = source.line_starts()
         find_regex_notes(ctx, compiled.rules, _free_regions(starts, len(source.text), taken),
                          _offsets(starts, len(source.text), scan.fences), settings)
     ctx.found.sort(key=lambda found: (found[0], found[1]))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 from notecards.parse.tags import merge_tags
 from notecards.types import CardBlock, Diagnostic, SourceFile
@@ -13,24 +11,11 @@ from notecards.types import CardBlock, Diagnostic, SourceFile
 @dataclass
 class FileContext:
     source: SourceFile
-    lines: list[str]
     deck: str
     tags: list[str]
     frozen: dict[str, dict[str, str]] = field(default_factory=dict)    # note type -> field -> text
     diagnostics: list[Diagnostic] = field(default_factory=list)
     found: list[tuple[int, int, CardBlock]] = field(default_factory=list)   # (line, col, card)
-
-    _starts: list[int] | None = field(default=None, repr=False)
-
-    def line_starts(self) -> list[int]:
-        """Offsets of the lines of `source.text` (summed in C: regex notes need them on big files)."""
-        if self._starts is None:
-            self._starts = [0, *accumulate(len(line) + 1 for line in self.lines)][:-1]
-        return self._starts
-
-    def line_of(self, offset: int) -> int:
-        """1-based line of a character offset."""
-        return bisect.bisect_right(self.line_starts(), offset)
 
     @property
     def path(self) -> str:

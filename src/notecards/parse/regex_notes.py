@@ -115,7 +115,7 @@ def _add_match(ctx: FileContext, rule: RegexRule, match: re.Match, with_tags: bo
                settings: Settings) -> None:
     fields: dict[str, str] = {}
     field_lines: dict[str, int] = {}
-    start_line = ctx.line_of(match.start())
+    start_line = ctx.source.line_of(match.start())
     for index, name in enumerate(rule.spec.names):
         group = index + 1
         value = match.group(group) if group <= rule.groups else None
@@ -125,12 +125,12 @@ def _add_match(ctx: FileContext, rule: RegexRule, match: re.Match, with_tags: bo
         return
     tags = split_tags(match.group(rule.groups + 1)[len("Tags:"):]) if with_tags else []
     anki_id = int(match.group(match.re.groups)) if with_id else None
-    id_line = ctx.line_of(match.start(match.re.groups)) if with_id else None
+    id_line = ctx.source.line_of(match.start(match.re.groups)) if with_id else None
     end = match.end()
-    end_line = ctx.line_of(max(match.start(), end - 1))
-    insert_line = ctx.line_of(end)
-    insert_col = end - ctx.line_starts()[insert_line - 1]
-    ctx.add_card(match.start() - ctx.line_starts()[start_line - 1], CardBlock(
+    end_line = ctx.source.line_of(max(match.start(), end - 1))
+    insert_line = ctx.source.line_of(end)
+    insert_col = end - ctx.source.line_starts()[insert_line - 1]
+    ctx.add_card(match.start() - ctx.source.line_starts()[start_line - 1], CardBlock(
         path=ctx.path, line=start_line, end_line=end_line, kind="regex", note_type=rule.note_type,
         fields=fields, field_lines=field_lines, tags=ctx.card_tags(tags), deck=ctx.deck, ordinal=-1,
         anki_id=anki_id, id_line=id_line, id_insert=(insert_line, insert_col),
@@ -141,7 +141,7 @@ def _text_line(ctx: FileContext, match: re.Match, group: int) -> int:
     """The line where a group's text starts once its leading whitespace is trimmed."""
     value = match.group(group)
     offset = match.start(group) + (len(value) - len(value.lstrip()))
-    return ctx.line_of(offset)
+    return ctx.source.line_of(offset)
 
 
 def has_cloze(text: str, settings: Settings) -> bool:
