@@ -72,6 +72,8 @@ class Settings:
     # notecards' own
     extensions: list[str] = field(default_factory=lambda: [".md"])
     allow_code: bool = False
+    code_timeout: float = 60.0        # seconds a ```python sim block may run
+    code_memory_mb: int = 1024        # its address-space limit (numpy + pyplot need >= 512)
     obsidian_links: bool = False      # wikilinks as obsidian:// links instead of plain text
     sim_draws: int = 10000
     from_o2a: bool = False            # True when a data.json was read

@@ -271,7 +271,7 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     if not any(_MAYBE_MODEL.search(t) for c in cards for t in c.block.fields.values()):
         return
     from notecards.sim.find import find_model
-    from notecards.sim.run import SimJob, run_simulations
+    from notecards.sim.run import CodeLimits, SimJob, run_simulations
 
     jobs = []
     by_key: dict[str, Card] = {}
@@ -286,8 +286,10 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     if not jobs:
         return
     sims_dir = result.vault / STATE_DIR / "sims"
+    settings = result.settings
     outcomes = run_simulations(jobs, sims_dir, workers=options.workers or _cores(), progress=options.progress,
-                               allow_code=options.allow_code or result.settings.allow_code)
+                               allow_code=options.allow_code or settings.allow_code,
+                               code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb))
     for outcome in outcomes:
         card = by_key[outcome.key]
         work = owner[outcome.key]

@@ -165,8 +165,8 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
     from notecards.identity import guid_for_id, positional_guid
     from notecards.parse import parse_file
     from notecards.sim.find import find_model
-    from notecards.sim.run import (SimJob, cache_key, draw_fit, draw_result, environment, fit_job, render_job,
-                                   simulate_job)
+    from notecards.sim.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment, fit_job,
+                                   render_job, simulate_job)
     from notecards.vault import read_source
 
     diagnostics: list[Diagnostic] = []
@@ -190,7 +190,7 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
         key = guid_for_id(block.anki_id) if block.anki_id else positional_guid(
             settings.vault_name, source.stem, block.ordinal)
         job = SimJob(key, block.path, model.line, model.spec, model.code, fit=model.fit)
-        ck = cache_key(job, env, settings.allow_code)
+        ck = cache_key(job, env, CodeLimits.allowed_by(settings))
         report, rendered = None, None
         if job.spec is not None and job.fit is not None:
             result = fit_job(job)
@@ -201,7 +201,7 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
             report = report_json(job.spec, result) if as_json else report_text(job.spec, result)
             rendered = draw_result(result, sim_diags, ck)
         else:
-            rendered = render_job(job, ck, settings.allow_code)
+            rendered = render_job(job, ck, CodeLimits.allowed_by(settings))
         diagnostics += rendered.diagnostics
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = []

@@ -45,11 +45,28 @@ from notecards.sim.model import ModelSpec
 from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
-PYTHON_TIMEOUT_S = 60.0
-PYTHON_MEMORY_MB = 1024
 # the notecards.sim modules whose code shapes a card's draws, figure or caption
 OUTPUT_MODULES = ("run", "figures", "closed_form", "report", "sample", "checks", "compare", "distributions", "expr")
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
+
+
+@dataclass(frozen=True)
+class CodeLimits:
+    """How long and how large a ```python sim block may run; part of its cache key, since a
+    block that timed out under one limit may finish under another."""
+
+    timeout_s: float = 60.0
+    memory_mb: int = 1024
+
+    @classmethod
+    def allowed_by(cls, settings) -> "CodeLimits | None":
+        """The vault's limits when it (or --allow-code) allows code, else None."""
+        if not settings.allow_code:
+            return None
+        return cls(timeout_s=float(settings.code_timeout), memory_mb=int(settings.code_memory_mb))
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -172,7 +189,7 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def cache_key(job: SimJob, environment: dict[str, str], allow_code: bool) -> str:
+def cache_key(job: SimJob, environment: dict[str, str], code: CodeLimits | None) -> str:
     """A simulated card's key leaves out the fit and `notecards.infer`, so editing the fitting
     code does not re-render every simulation in the vault."""
     env = dict(environment)
@@ -184,10 +201,12 @@ def cache_key(job: SimJob, environment: dict[str, str], allow_code: bool) -> str
         "figure": FIGURE_OPTIONS.to_dict(),
         "seed": str(seed_entropy(job)),
         "spec": canonical(job.spec) if job.spec is not None else None,
-        "code": job.code if allow_code else None,
+        "code": job.code if code is not None else None,
     }
     if job.fit is not None:
         payload["fit"] = job.fit.to_dict()
+    if job.code is not None and code is not None:
+        payload["limits"] = code.to_dict()
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -259,15 +278,16 @@ def _warm_worker(fits: bool = False) -> None:
         return
 
 
-def render_job(job: SimJob, key: str, allow_code: bool) -> _Rendered:
-    """Simulate and draw one card (in a worker, or here for a single job)."""
+def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
+    """Simulate and draw one card (in a worker, or here for a single job); `code` None means
+    python sim blocks are not allowed."""
     parts: list[_Rendered] = []
     if job.spec is not None and job.fit is not None:
         parts.append(draw_fit(job.spec, fit_job(job), key))
     elif job.spec is not None:
         parts.append(_render_spec(job, key))
     if job.code is not None:
-        parts.append(_run_code(job) if allow_code else
+        parts.append(_run_code(job, code) if code is not None else
                      _Rendered("", diagnostics=[Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)]))
     out = _Rendered("\n".join(p.html for p in parts if p.html))
     for part in parts:
@@ -333,12 +353,12 @@ def draw_fit(spec: ModelSpec, result, key: str) -> _Rendered:
     return _Rendered(html_text, figures, list(result.diagnostics))
 
 
-def _run_code(job: SimJob) -> _Rendered:
+def _run_code(job: SimJob, limits: CodeLimits) -> _Rendered:
     """A ```python sim block in the sandbox; only its PNG and SVG files come back."""
     from notecards.sim.sandbox import run_python_sim
 
     assert job.code is not None
-    result = run_python_sim(job.code, timeout=PYTHON_TIMEOUT_S, memory_mb=PYTHON_MEMORY_MB)
+    result = run_python_sim(job.code, timeout=limits.timeout_s, memory_mb=limits.memory_mb)
     out = _Rendered("")
     if result.error:
         tail = f" ({result.stderr_tail.strip().splitlines()[-1]})" if result.stderr_tail.strip() else ""
@@ -360,8 +380,9 @@ def _run_code(job: SimJob) -> _Rendered:
 # ---------------------------------------------------------------- the run
 
 def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, progress: bool = False,
-                    allow_code: bool = False) -> list[SimOutcome]:
+                    allow_code: bool = False, code_limits: CodeLimits = CodeLimits()) -> list[SimOutcome]:
     """Outcomes for every job, in job order: from the cache where possible, rendered otherwise."""
+    code = code_limits if allow_code else None
     env = environment()
     outcomes: dict[int, SimOutcome] = {}
     pending: list[tuple[int, SimJob, str]] = []
@@ -370,13 +391,13 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
             outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)],
                                      rendered=False)
             continue
-        key = cache_key(job, env, allow_code)
+        key = cache_key(job, env, code)
         cached = _load_cached(job, key, cache_dir)
         if cached is not None:
             outcomes[i] = cached
         else:
             pending.append((i, job, key))
-    for i, job, key, rendered in _render_all(pending, workers, progress, allow_code):
+    for i, job, key, rendered in _render_all(pending, workers, progress, code):
         if isinstance(rendered, BaseException):
             outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(
                 job.path, job.line, "error", f"simulation failed: {type(rendered).__name__}: {rendered}")],
@@ -388,7 +409,8 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
     return [outcomes[i] for i in range(len(jobs))]
 
 
-def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: bool, allow_code: bool):
+def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: bool,
+                code: CodeLimits | None):
     """Yield (index, job, key, _Rendered or the exception it raised) as jobs finish."""
     if not pending:
         return
@@ -398,20 +420,20 @@ def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: 
         if n_workers <= 1:
             for i, job, key in pending:
                 try:
-                    rendered: Any = render_job(job, key, allow_code)
+                    rendered: Any = render_job(job, key, code)
                 except Exception as exc:  # a broken card must not stop the others
                     rendered = exc
                 if bar is not None:
                     bar.update(1)
                 yield i, job, key, rendered
             return
-        yield from _render_in_pool(pending, n_workers, allow_code, bar)
+        yield from _render_in_pool(pending, n_workers, code, bar)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _render_in_pool(pending, n_workers: int, allow_code: bool, bar):
+def _render_in_pool(pending, n_workers: int, code: CodeLimits | None, bar):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -419,7 +441,7 @@ def _render_in_pool(pending, n_workers: int, allow_code: bool, bar):
     fits = any(job.fit is not None for _, job, _ in pending)
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_warm_worker,
                              initargs=(fits,)) as pool:
-        futures = {pool.submit(render_job, job, key, allow_code): (i, job, key) for i, job, key in pending}
+        futures = {pool.submit(render_job, job, key, code): (i, job, key) for i, job, key in pending}
         for future in as_completed(futures):
             i, job, key = futures[future]
             exc = future.exception()
