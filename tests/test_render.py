@@ -195,6 +195,19 @@ def test_file_link_and_context_match_obsidian_to_anki(tmp_path):
                                        ' class="obsidian-link">Obsidian</a>')
 
 
+@pytest.mark.parametrize("text, context", [
+    # a YAML front matter may end with `...`: its `# comment` is YAML, not a heading
+    ("---\n# reviewed: yes\ntags: [a]\n...\n## Sub\nSTART\n", "note.md > Sub"),
+    # three backticks with more backticks later on the line are inline code, not a fence
+    ("# Top\n```x``` is inline code\n## Sub\nSTART\n", "note.md > Top > Sub"),
+])
+def test_context_sees_headings_as_the_parser_sees_the_note(text, context, tmp_path):
+    line = text.split("\n").index("START") + 1
+    block = block_of({"Front": "Q", "Back": "A"}, line=line)
+    rendered = render_block(block, make_ctx(tmp_path, text, add_context=True))
+    assert rendered.fields["Front"] == "Q" + context
+
+
 def test_render_markdown_for_captions_and_determinism(tmp_path):
     html, diags = render_markdown("n = 10000, $\\lambda = 4$")
     assert html == r"n = 10000, \(\lambda = 4\)" and diags == []
@@ -221,12 +234,6 @@ def test_one_line_fast_path_renders_like_the_block_parser(line, tmp_path):
 
 def test_frozen_field_text_is_appended_to_that_field():
     """Obsidian_to_Anki's `FROZEN - Basic:` lines add fixed text to every card of the type."""
-    from notecards.config import Settings
-    from notecards.render import RenderContext, render_block
-    from notecards.types import CardBlock, SourceFile
-    from notecards.vault import VaultIndex
-    from pathlib import Path
-
     block = CardBlock(path="f.md", line=4, end_line=8, kind="block", note_type="Basic",
                       fields={"Front": "India", "Back": "Delhi"}, field_lines={"Front": 6, "Back": 7},
                       tags=[], deck="Default", ordinal=0, frozen={"Front": "<br/>What is the capital?"})

@@ -26,21 +26,31 @@ class FrontMatter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def read_front_matter(path: str, lines: list[str]) -> FrontMatter:
-    """Find and parse the front matter at the top of `lines`."""
+def front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after the front matter, or 0 when the note has none.
+
+    Render asks this too (headings for the card's context, embedded notes), so a `# comment` in
+    YAML is never taken for a heading and both stages agree on where the note's body starts.
+    """
     opener = lines[0].rstrip() if lines else ""
     if opener not in ("---", "+++"):
-        return FrontMatter()
+        return 0
     closers = ("---", "...") if opener == "---" else ("+++",)
     for end in range(1, len(lines)):
         if lines[end].rstrip() in closers:
-            break
-    else:
+            return end + 1
+    return 0
+
+
+def read_front_matter(path: str, lines: list[str]) -> FrontMatter:
+    """Find and parse the front matter at the top of `lines`."""
+    body_start = front_matter_end(lines)
+    if not body_start:
         return FrontMatter()
-    text = "\n".join(lines[1:end])
-    parse = _parse_yaml if opener == "---" else _parse_toml
+    text = "\n".join(lines[1:body_start - 1])
+    parse = _parse_yaml if lines[0].rstrip() == "---" else _parse_toml
     data, problem = parse(text)
-    result = FrontMatter(body_start=end + 1)
+    result = FrontMatter(body_start=body_start)
     if problem is not None:
         line, message = problem
         result.diagnostics.append(Diagnostic(path, line + 1, "warning",

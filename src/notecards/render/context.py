@@ -14,7 +14,8 @@ from __future__ import annotations
 from markdown_it.common.utils import escapeHtml
 
 from notecards.render.links import obsidian_url
-from notecards.render.sections import Heading, front_matter_end, headings
+from notecards.parse.frontmatter import front_matter_end
+from notecards.render.sections import Heading, headings
 from notecards.types import SourceFile
 
 

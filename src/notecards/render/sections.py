@@ -1,7 +1,8 @@
 """Finding headings and sections in a note's text, the way Obsidian's links see them.
 
-Headings inside fenced code and front matter are not headings. A section is a heading line and
-everything up to the next heading of the same or a higher level (fewer `#`).
+Headings inside fenced code and front matter are not headings. Both are found by parse's own
+rules, so a card's context and an embedded section see the note as the parser does. A section is
+a heading line and everything up to the next heading of the same or a higher level (fewer `#`).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from notecards.parse.fences import Fence, closes_fence, opening_fence
+from notecards.parse.frontmatter import front_matter_end
+
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LINK_NOISE = re.compile(r"[\[\]|#^:\\]")
 _SPACES = re.compile(r"\s+")
 _BLOCK_ID = re.compile(r"\s\^([\w-]+)\s*$")
@@ -29,31 +32,18 @@ class Section:
     first_line: int   # 1-based line of the section's first line in the note
 
 
-def front_matter_end(lines: list[str]) -> int:
-    """Index of the first line after a YAML (`---`) or TOML (`+++`) front matter, else 0."""
-    if not lines or lines[0].strip() not in ("---", "+++"):
-        return 0
-    marker = lines[0].strip()
-    for i in range(1, len(lines)):
-        if lines[i].strip() == marker:
-            return i + 1
-    return 0
-
-
 def headings(lines: list[str], start: int = 0, stop: int | None = None) -> list[Heading]:
     """The headings among lines[start:stop], skipping fenced code."""
     found: list[Heading] = []
-    fence: str | None = None
+    fence: Fence | None = None
     for i in range(start, len(lines) if stop is None else min(stop, len(lines))):
         line = lines[i]
-        opener = _FENCE.match(line)
         if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
+            if closes_fence(line, fence):
                 fence = None
             continue
-        if opener:
-            fence = opener.group(1)
+        fence = opening_fence(line)
+        if fence is not None:
             continue
         match = _HEADING.match(line)
         if match:
