@@ -304,3 +304,57 @@ def test_profile_is_found_in_ankis_data_folder(tmp_path, platform, env, rel):
     assert collection_for_profile("User 1", platform, env, tmp_path) == target
     with pytest.raises(ProfileNotFound, match="profiles found: User 1"):
         collection_for_profile("Someone", platform, env, tmp_path)
+
+
+def _id_of(text: str, which: int = 0) -> int:
+    return int(text.split("ID: ")[1 + which].split("-")[0])
+
+
+def test_new_card_above_a_synced_card_gets_its_own_note(tmp_path):
+    """The new block takes the old one's position (and so its positional GUID): the old note, with
+    its review history, must stay with the block whose ID line names it."""
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("old q", "old a")})
+    sync_vault(vault, collection=path)
+    old = _id_of((vault / "a.md").read_text())
+    (vault / "a.md").write_text(_block("new q", "new a") + "\n" + (vault / "a.md").read_text())
+    report = sync_vault(vault, collection=path)
+    assert report.plan.counts()["add"] == 1 and not report.diagnostics, report.summary()
+    text = (vault / "a.md").read_text()
+    new = _id_of(text, 0)
+    assert _id_of(text, 1) == old and new != old
+    col = Collection(str(path))
+    assert col.get_note(old)["Front"] == "old q" and col.get_note(new)["Front"] == "new q"
+    col.close()
+
+
+def test_same_named_file_in_another_folder_does_not_take_its_note(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"one/a.md": _block("first")})
+    sync_vault(vault, collection=path)
+    first = _id_of((vault / "one" / "a.md").read_text())
+    (vault / "two").mkdir()
+    (vault / "two" / "a.md").write_text(_block("second"))
+    report = sync_vault(vault, collection=path)
+    assert report.plan.counts()["add"] == 1, report.summary()
+    second = _id_of((vault / "two" / "a.md").read_text())
+    col = Collection(str(path))
+    assert second != first and col.get_note(first)["Front"] == "first"
+    assert sorted(col.find_notes("")) == sorted([first, second])
+    col.close()
+
+
+def test_stale_id_whose_rewrite_was_lost_is_not_recreated_twice(tmp_path):
+    """As after a sync killed between re-creating the note and rewriting the ID line."""
+    path = _new_collection(tmp_path)
+    stale = _block("q").replace("END", "<!--ID: 1234567890123-->\nEND")
+    vault = _vault(tmp_path, {"a.md": stale})
+    sync_vault(vault, collection=path)
+    created = _id_of((vault / "a.md").read_text())
+    (vault / "a.md").write_text(stale + "\n")          # the rewrite never reached the disk
+    report = sync_vault(vault, collection=path)
+    assert report.plan.counts()["add"] == 0, report.summary()
+    assert _id_of((vault / "a.md").read_text()) == created
+    col = Collection(str(path))
+    assert col.find_notes("") == [created]
+    col.close()

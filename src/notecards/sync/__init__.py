@@ -143,12 +143,13 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
     cards = [fold_simulation(c) for c in build.cards]
     broken = {d.path for d in build.diagnostics if d.severity == "error"} | \
         (set(todo) - {p.source.path for p in build.parsed})
-    referenced = {c.block.anki_id for c in cards if c.block.anki_id} | \
-        {n for p in unchanged for n in state.files[p].nids}
+    named_elsewhere = {n for p in unchanged for n in state.files[p].nids}
+    referenced = {c.block.anki_id for c in cards if c.block.anki_id} | named_elsewhere
     rebuilt = set(todo) | set(removed)
     gone = {nid: (r.path, r.line) for nid, r in state.notes.items()
             if r.path in rebuilt and r.path not in broken and nid not in referenced}
-    plan = make_plan(cards, build.deletions, backend, state.digests(), state.guids(), gone)
+    plan = make_plan(cards, build.deletions, backend, state.digests(), state.guids(), gone,
+                     named=named_elsewhere)
     report.plan = plan
     report.diagnostics.extend(plan.diagnostics)
     removals = [d for d in plan.deletes if d.reason == "block removed"]

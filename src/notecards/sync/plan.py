@@ -7,8 +7,11 @@ carry out the same decisions. The rules, in the order they are checked for each 
 - an ID seen twice (a block copied with its ID line) belongs to the first block; the copy becomes
   a new note and its ID line is rewritten;
 - an ID whose note is gone (deleted in Anki) is re-created and the ID line rewritten;
-- a block without an ID whose GUID Anki already has (a sync that was killed before its ID line was
-  written) adopts that note instead of adding a duplicate;
+- a block without a usable ID whose GUID Anki already has (a sync was killed, or its write-back
+  failed, before the block's ID line was written or rewritten) adopts that note instead of adding a
+  duplicate; but never a note that a block's ID line names: a GUID that is positional (file name +
+  place in the file) is shared by a new block inserted above an old one, or by a file of the same
+  name in another folder, and adopting would hand the old card's review history to the new one;
 - otherwise the card is added and its ID line written.
 A note is updated only when the vault changed it since the last sync (its digest differs from the
 one recorded in state), so an edit made in Anki survives until the block itself is edited. With no
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Protocol
 
@@ -117,22 +121,24 @@ def card_digest(card: Card) -> str:
 
 
 def make_plan(cards: list[Card], deletions: list[Deletion], backend: Backend,
-              recorded: dict[int, str], guid_hint: dict[str, int], managed_gone: dict[int, tuple[str, int]]
-              ) -> SyncPlan:
+              recorded: dict[int, str], guid_hint: dict[str, int], managed_gone: dict[int, tuple[str, int]],
+              named: Iterable[int] = ()) -> SyncPlan:
     """The plan for these cards.
 
     `recorded`: note id -> digest at the last sync (from state). `guid_hint`: guid -> note id the
     state remembers. `managed_gone`: notes this vault made whose block is no longer in the vault,
-    with the (path, line) they came from.
+    with the (path, line) they came from. `named`: notes named by ID lines of files not in `cards`
+    (unchanged since the last sync), which, like those named in `cards`, are never adopted by GUID.
     """
     plan = SyncPlan()
-    wanted_ids = {c.block.anki_id for c in cards if c.block.anki_id}
+    ids = Counter(c.block.anki_id for c in cards if c.block.anki_id)
     explicit = {d.anki_id for d in deletions}
-    remote = backend.notes(wanted_ids | explicit | set(managed_gone) | set(guid_hint.values()))
-    unresolved = [c.guid for c in cards if not c.block.anki_id and c.guid not in guid_hint]
-    by_guid = {g: n for g, n in guid_hint.items() if n in remote}
+    remote = backend.notes(set(ids) | explicit | set(managed_gone) | set(guid_hint.values()))
+    taken = set(ids) | set(named)
+    by_guid = {g: n for g, n in guid_hint.items() if n in remote and n not in taken}
+    unresolved = [c.guid for c in cards if c.guid not in by_guid and not _names_one_note(c, ids, remote)]
     if unresolved:
-        found = backend.nids_for_guids(unresolved)
+        found = {g: n for g, n in backend.nids_for_guids(unresolved).items() if n not in taken}
         by_guid.update(found)
         remote.update(backend.notes(n for n in found.values() if n not in remote))
     claimed: set[int] = set()
@@ -147,34 +153,41 @@ def make_plan(cards: list[Card], deletions: list[Deletion], backend: Backend,
     return plan
 
 
+def _names_one_note(card: Card, ids: Counter, remote: dict[int, RemoteNote]) -> bool:
+    """The block's ID names a note that exists and no other block names it: no GUID needed."""
+    nid = card.block.anki_id
+    return nid is not None and nid in remote and ids[nid] == 1
+
+
 def _plan_card(card: Card, plan: SyncPlan, remote: dict[int, RemoteNote], recorded: dict[int, str],
                by_guid: dict[str, int], claimed: set[int]) -> None:
     block = card.block
     nid = block.anki_id
-    adopt = False
-    if nid is None:
-        found = by_guid.get(card.guid)
-        if found is None or found in claimed or found not in remote:
-            plan.adds.append(Add(card))
-            return
-        nid, adopt = found, True
-    elif nid not in remote or nid in claimed:
+    adopt = nid is None or nid not in remote or nid in claimed
+    if adopt:
         if nid in claimed:
             plan.diagnostics.append(Diagnostic(block.path, block.id_line or block.line, "warning",
                                                f"ID {nid} is also used by an earlier block; this block "
                                                "becomes a new note and its ID line is rewritten"))
-        plan.adds.append(Add(card, replaces=nid))
-        return
+        found = by_guid.get(card.guid)
+        if found is None or found in claimed:
+            plan.adds.append(Add(card, replaces=nid))
+            return
+        nid = found
     claimed.add(nid)
-    note = remote[nid]
     if not adopt and recorded.get(nid) == card_digest(card):
         plan.unchanged.append((nid, card))
         return
-    changes = _differences(card, note)
-    if changes or adopt:
+    changes = _differences(card, remote[nid])
+    if changes or (adopt and _can_take_id(block)):
         plan.updates.append(Update(nid, card, changes, adopt))
     else:
         plan.unchanged.append((nid, card))
+
+
+def _can_take_id(block: CardBlock) -> bool:
+    """A block cut short (START with no END) has nowhere to put an ID line."""
+    return block.id_line is not None or block.id_insert is not None
 
 
 def _differences(card: Card, note: RemoteNote) -> list[str]:
