@@ -102,10 +102,10 @@ def _resolve(md: MarkdownIt, rs: RenderState | None, inline: Token, token: Token
     if section is None:
         rs.warn(line, f"heading `{target.heading}` is not in `{rel}`; {shown} is shown as text")
         return token
-    return _note_token(md, rs.child(rel, section.first_line, key), section, token)
+    return _note_token(md, rs.child(rel, section.first_line, key), section)
 
 
-def _note_token(md: MarkdownIt, child: RenderState, section: Section, token: Token) -> Token:
+def _note_token(md: MarkdownIt, child: RenderState, section: Section) -> Token:
     note = Token("embed_note", "div", 0)
     note.content = md.render(section.text, {ENV_KEY: child})
     note.meta = {"source": child.embed_stack[-1]}
