@@ -25,6 +25,7 @@ class VaultIndex:
 
     root: Path
     files: list[str] = field(default_factory=list)          # vault-relative POSIX paths
+    _paths: set[str] = field(default_factory=set, repr=False)
     _by_name: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _by_stem: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _sources: dict[str, SourceFile] = field(default_factory=dict, repr=False)
@@ -42,6 +43,7 @@ class VaultIndex:
 
     def add(self, rel: str) -> None:
         self.files.append(rel)
+        self._paths.add(rel)
         name = PurePosixPath(rel).name
         self._by_name.setdefault(name.lower(), []).append(rel)
         self._by_stem.setdefault(PurePosixPath(rel).stem.lower(), []).append(rel)
@@ -72,9 +74,9 @@ class VaultIndex:
             return None
         rel = (PurePosixPath(from_path).parent / target).as_posix()
         norm = os.path.normpath(rel).replace(os.sep, "/")
-        if norm in self._by_path():
+        if norm in self._paths:
             return norm
-        if target in self._by_path():
+        if target in self._paths:
             return target
         return _best(self._by_name.get(PurePosixPath(target).name.lower(), []), target)
 
@@ -86,13 +88,6 @@ class VaultIndex:
                 return None
             self._sources[rel] = src
         return self._sources[rel]
-
-    def _by_path(self) -> set[str]:
-        cache = self.__dict__.get("_path_set")
-        if cache is None or len(cache) != len(self.files):
-            cache = set(self.files)
-            self.__dict__["_path_set"] = cache
-        return cache
 
 
 def _best(candidates: list[str], target: str) -> str | None:
