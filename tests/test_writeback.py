@@ -121,3 +121,20 @@ def test_chinese_text_round_trips(tmp_path, encoding_bom):
     write_ids(src, _insert_before_end, True)
     assert (tmp_path / "z.md").read_bytes() == encoding_bom + body.replace(
         b"END\n", b"<!--ID: 1566052191670-->\nEND\n")
+
+
+def test_stale_ids_of_inline_notes_sharing_a_line_are_each_rewritten():
+    raw = "STARTI [Basic] x Back: y <!--ID: 5--> ENDI STARTI [Basic] z Back: w <!--ID: 5--> ENDI\n"
+    second_endi = raw.rindex("ENDI")
+    out = apply_edits(raw, [IdEdit("replace", 1, second_endi, 77, "inline", old_id=5)], True, "\n")
+    assert out == "STARTI [Basic] x Back: y <!--ID: 5--> ENDI STARTI [Basic] z Back: w <!--ID: 77--> ENDI\n"
+    first_endi = raw.index("ENDI")
+    edits = [IdEdit("replace", 1, first_endi, 66, "inline", old_id=5),
+             IdEdit("replace", 1, second_endi, 77, "inline", old_id=5)]
+    assert apply_edits(raw, edits, True, "\n") == raw.replace("ID: 5", "ID: 66", 1).replace("ID: 5", "ID: 77")
+
+
+def test_replace_touches_only_the_old_id_not_other_numbers_on_the_line():
+    raw = "STARTI [Basic] What is ID: 42 in the table? Back: y <!--ID: 5--> ENDI\n"
+    out = apply_edits(raw, [IdEdit("replace", 1, raw.index("ENDI"), 9, "inline", old_id=5)], True, "\n")
+    assert out == raw.replace("ID: 5-->", "ID: 9-->")

@@ -300,7 +300,8 @@ def _planner(original: SourceFile, blocks: list[tuple[CardBlock, int]], settings
 
 def _edit_for(block: CardBlock, nid: int) -> IdEdit | None:
     if block.anki_id is not None and block.id_line is not None:
-        return IdEdit("replace", block.id_line, anki_id=nid)
+        before = block.id_insert[1] if block.kind == "inline" and block.id_insert else 0
+        return IdEdit("replace", block.id_line, before, nid, old_id=block.anki_id)
     if block.id_insert is None:
         return None
     line, col = block.id_insert

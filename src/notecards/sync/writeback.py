@@ -15,6 +15,7 @@ A note reached through a symlink is written at the link's target, so the link st
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -25,13 +26,16 @@ from notecards.types import Diagnostic, SourceFile
 from notecards.vault import decode_source
 
 TEMP_SUFFIX = ".notecards-tmp"
+_ID_NUMBER = re.compile(r"ID:[ \t]*(\d+)")
 
 
 @dataclass(frozen=True)
 class IdEdit:
     """One change to an ID line, in the coordinates of `SourceFile.text` (1-based line, 0-based col).
 
-    `insert`: put the ID at (line, col); `replace`: swap the ID digits on `line` for `anki_id`.
+    `insert`: put the ID at (line, col). `replace`: swap the digits of the ID `old_id` on `line` for
+    `anki_id`; with col > 0, the last such ID before col, since several inline notes (even copies
+    with the same ID) may share a line.
     """
 
     action: Literal["insert", "replace"]
@@ -39,6 +43,7 @@ class IdEdit:
     col: int = 0
     anki_id: int = 0
     kind: Literal["block", "inline", "regex"] = "block"
+    old_id: int | None = None
 
 
 def id_text(anki_id: int, comments: bool) -> str:
@@ -67,7 +72,7 @@ def apply_edits(raw_text: str, edits: list[IdEdit], comments: bool, newline: str
                 text = eol + ident
             pieces.append((pos, pos, text))
         else:
-            pieces.append(_replace_digits(raw_text, start, end, edit.anki_id))
+            pieces.append(_replace_digits(raw_text, start, end, edit))
     out = []
     cursor = 0
     for start, end, text in sorted(pieces, key=lambda p: (p[0], p[1])):
@@ -106,20 +111,14 @@ def _line_ending(raw: str, index: int, starts: list[int], ends: list[int]) -> st
     return raw[ends[index]:starts[index + 1]]
 
 
-def _replace_digits(raw: str, start: int, end: int, anki_id: int) -> tuple[int, int, str]:
+def _replace_digits(raw: str, start: int, end: int, edit: IdEdit) -> tuple[int, int, str]:
     line = raw[start:end]
-    key = line.find("ID:")
-    if key == -1:
-        raise ValueError("no ID on that line")
-    d0 = key + 3
-    while d0 < len(line) and line[d0] == " ":
-        d0 += 1
-    d1 = d0
-    while d1 < len(line) and line[d1].isdigit():
-        d1 += 1
-    if d1 == d0:
+    digits = [m.span(1) for m in _ID_NUMBER.finditer(line, 0, edit.col or len(line))
+              if edit.old_id is None or int(m.group(1)) == edit.old_id]
+    if not digits:
         raise ValueError("no ID number on that line")
-    return start + d0, start + d1, str(anki_id)
+    d0, d1 = digits[-1]
+    return start + d0, start + d1, str(edit.anki_id)
 
 
 @dataclass
