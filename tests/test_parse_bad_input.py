@@ -107,3 +107,12 @@ def test_tags_line_in_the_middle_warns():
     result = parse("START\nBasic\nq\nTags: x\nBack: a\nEND\n")
     assert problems(result) == [(4, "warning")]
     assert result.blocks[0].tags == [] and result.blocks[0].fields["Front"] == "q\nTags: x"
+
+
+def test_a_bare_file_setting_never_takes_the_card_below_it_as_its_value():
+    """`TARGET DECK` alone takes the next line as the deck, but a START there is a card, not a name."""
+    for keyword in ("TARGET DECK", "FILE TAGS"):
+        result = parse(f"{keyword}\n" + GOOD.format(n=1))
+        assert fronts(result) == ["good 1"]
+        assert problems(result) == [(1, "warning")]
+        assert (result.deck, result.tags) == ("Default", [])

@@ -12,16 +12,34 @@ from __future__ import annotations
 
 from notecards.config import Settings
 from notecards.parse.compiled import Compiled, for_folder
+from notecards.parse.deletions import is_delete_line
 from notecards.parse.frontmatter import FrontMatter
+from notecards.parse.keywords import Keywords
 from notecards.parse.tags import merge_tags, split_tags, tags_from_value
 from notecards.types import Diagnostic
 
 
-def keyword_value(lines: list[str], index: int, keyword: str) -> tuple[str, int]:
+def value_line(lines: list[str], index: int, kw: Keywords) -> int | None:
+    """Index of the line holding the value of a bare `TARGET DECK` / `FILE TAGS` at `index`, or None.
+
+    Obsidian_to_Anki reads the next line whatever it is; when that line is card syntax (START, an
+    inline note, another keyword) it is kept as such, so a card never becomes a deck name.
+    """
+    if index + 1 >= len(lines):
+        return None
+    word = lines[index + 1].rstrip()
+    if (word in (kw.begin, kw.end) or kw.names(word, kw.target_deck) or kw.names(word, kw.file_tags)
+            or is_delete_line(word, kw.delete) or word.startswith(kw.frozen + " - ") or kw.begin_inline in word):
+        return None
+    return index + 1
+
+
+def keyword_value(lines: list[str], index: int, keyword: str, kw: Keywords) -> tuple[str, int]:
     """-> (the value, index of the line it was on)."""
     word = lines[index].rstrip()
     if word == keyword:
-        return (lines[index + 1].strip(), index + 1) if index + 1 < len(lines) else ("", index)
+        found = value_line(lines, index, kw)
+        return (lines[found].strip(), found) if found is not None else ("", index)
     return word[len(keyword) + 1:].strip(), index
 
 
@@ -33,14 +51,14 @@ class FileSettings:
         self.diagnostics: list[Diagnostic] = []
         self.ranges: list[tuple[int, int]] = []
         kw = compiled.keywords
-        self.target_deck = self._first(path, lines, deck_lines, kw.target_deck)
-        tags = self._first(path, lines, tag_lines, kw.file_tags)
+        self.target_deck = self._first(path, lines, deck_lines, kw.target_deck, kw)
+        tags = self._first(path, lines, tag_lines, kw.file_tags, kw)
         self.file_tags = split_tags(tags) if tags else []
 
-    def _first(self, path: str, lines: list[str], indexes: list[int], keyword: str) -> str | None:
+    def _first(self, path: str, lines: list[str], indexes: list[int], keyword: str, kw: Keywords) -> str | None:
         found = None
         for index in indexes:
-            value, last = keyword_value(lines, index, keyword)
+            value, last = keyword_value(lines, index, keyword, kw)
             self.ranges.append((index, last))
             if not value:
                 self.diagnostics.append(Diagnostic(path, index + 1, "warning", f"{keyword} without a value; ignored"))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from notecards.parse.deletions import is_delete_line
 from notecards.parse.fences import closes_fence, opening_fence
+from notecards.parse.file_settings import value_line
 from notecards.parse.keywords import Keywords
 from notecards.types import Diagnostic
 
@@ -85,7 +86,8 @@ def scan_lines(path: str, lines: list[str], first: int, kw: Keywords, first_char
             if kw.names(word, kw.target_deck) or kw.names(word, kw.file_tags):
                 (scan.deck_lines if word.startswith(kw.target_deck) else scan.tag_lines).append(i)
                 if word in (kw.target_deck, kw.file_tags):
-                    skip = i + 1
+                    found = value_line(lines, i, kw)
+                    skip = found if found is not None else -1
                 continue
             if is_delete_line(word, kw.delete):
                 scan.delete_lines.append(i)
