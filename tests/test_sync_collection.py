@@ -358,3 +358,34 @@ def test_stale_id_whose_rewrite_was_lost_is_not_recreated_twice(tmp_path):
     col = Collection(str(path))
     assert col.find_notes("") == [created]
     col.close()
+
+
+def _rename_field(path: Path, old: str, new: str) -> None:
+    col = Collection(str(path))
+    basic = col.models.by_name("Basic")
+    col.models.rename_field(basic, next(f for f in basic["flds"] if f["name"] == old), new)
+    col.models.update_dict(basic)
+    col.close()
+
+
+def test_cards_anki_refused_are_tried_again_once_the_collection_is_fixed(tmp_path):
+    """A card that could not be added or updated leaves its file to be read again, so fixing the
+    note type in Anki is enough: the vault need not be touched."""
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1", "a1"), "b.md": _block("q2", "a2")})
+    sync_vault(vault, collection=path)
+    nid_a = _id_of((vault / "a.md").read_text())
+    _rename_field(path, "Back", "Answer")
+    (vault / "a.md").write_text((vault / "a.md").read_text().replace("a1", "a1 edited"))
+    (vault / "c.md").write_text(_block("q3", "a3"))
+    refused = sync_vault(vault, collection=path)
+    assert refused.exit_code() == 1
+    assert {(d.path, "Back" in d.message) for d in refused.diagnostics} == {("a.md", True), ("c.md", True)}
+    _rename_field(path, "Answer", "Back")
+    fixed = sync_vault(vault, collection=path)
+    assert fixed.exit_code() == 0 and fixed.plan.counts()["add"] == 1, fixed.summary()
+    assert fixed.plan.counts()["update"] == 1
+    col = Collection(str(path))
+    assert col.get_note(nid_a)["Back"] == "a1 edited" and col.note_count() == 3
+    col.close()
+    assert "<!--ID: " in (vault / "c.md").read_text()

@@ -29,7 +29,7 @@ from notecards.config import Settings, load_settings
 from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
 from notecards.sync.state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
                                   target_key)
-from notecards.sync.writeback import IdEdit, remove_stale_temps, sync_folders, write_ids
+from notecards.sync.writeback import IdEdit, WriteResult, remove_stale_temps, sync_folders, write_ids
 from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile
 from notecards.vault import VaultIndex, note_files
 
@@ -162,11 +162,13 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
     new_ids, diags = backend.apply(plan)
     report.diagnostics.extend(diags)
     report.applied = True
-    final_ids = _record_notes(state, plan, new_ids)
+    refused = {(d.path, d.line) for d in diags if d.severity == "error"}
+    placed = _placed_notes(plan, new_ids)
+    _record_notes(state, plan, placed, refused)
     for path in removed:
         state.forget_file(path)
     save_sync_state(vault, state)
-    _write_back(vault, settings, build.parsed, plan, final_ids, broken, state, report)
+    _write_back(settings, build.parsed, placed, broken | {path for path, _ in refused}, state, report)
     save_sync_state(vault, state)
 
 
@@ -208,79 +210,74 @@ def fold_simulation(card: Card) -> Card:
     return card
 
 
-def _record_notes(state: SyncState, plan: SyncPlan, new_ids: dict[int, int]) -> dict[int, int]:
-    """Remember every note this sync touched; returns id(card) -> the note id its block now names."""
-    final: dict[int, int] = {}
+def _placed_notes(plan: SyncPlan, new_ids: dict[int, int]) -> list[tuple[Card, int]]:
+    """Each card with the note its block names once this sync is done (none if Anki refused it)."""
+    placed = [(a.card, new_ids[i]) for i, a in enumerate(plan.adds) if i in new_ids]
+    for j, u in enumerate(plan.updates):
+        if "note type" not in u.changes:
+            placed.append((u.card, u.nid))
+        elif -1 - j in new_ids:
+            placed.append((u.card, new_ids[-1 - j]))
+    placed += [(card, nid) for nid, card in plan.unchanged]
+    return placed
+
+
+def _record_notes(state: SyncState, plan: SyncPlan, placed: list[tuple[Card, int]],
+                  refused: set[tuple[str, int]]) -> None:
+    """Remember which notes the blocks are and what was sent to them. A card Anki refused keeps
+    its old record, so its digest still differs and the next sync sends it again."""
     for d in plan.deletes:
         state.notes.pop(d.nid, None)
-    for i, add in enumerate(plan.adds):
-        if i in new_ids:
-            final[id(add.card)] = new_ids[i]
-    for j, upd in enumerate(plan.updates):
-        if "note type" in upd.changes:
-            state.notes.pop(upd.nid, None)
-            if -1 - j in new_ids:
-                final[id(upd.card)] = new_ids[-1 - j]
-        else:
-            final[id(upd.card)] = upd.nid
-    for nid, card in plan.unchanged:
-        final[id(card)] = nid
-    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates] + [c for _, c in plan.unchanged]:
-        nid = final.get(id(card))
-        if nid is not None:
+    for u in plan.updates:
+        if "note type" in u.changes:
+            state.notes.pop(u.nid, None)
+    for card, nid in placed:
+        if (card.block.path, card.block.line) not in refused:
             state.notes[nid] = NoteRecord(card.block.path, card.block.line, card.guid, card_digest(card))
-    return final
 
 
-def _write_back(vault: Path, settings: Settings, parsed: list[ParsedFile], plan: SyncPlan,
-                final_ids: dict[int, int], broken: set[str], state: SyncState, report: SyncReport) -> None:
-    wanted = _id_changes(plan, final_ids)
-    by_path: dict[str, list[tuple[CardBlock, int]]] = {}
-    for card_id_pair in wanted:
-        by_path.setdefault(card_id_pair[0].path, []).append(card_id_pair)
-    nids_of = _nids_by_path(plan, final_ids)
-    jobs = {pf.source.path: (pf.source, _planner(pf.source, by_path[pf.source.path], settings))
-            for pf in parsed if pf.source.path in by_path}
+def _write_back(settings: Settings, parsed: list[ParsedFile], placed: list[tuple[Card, int]],
+                unsynced: set[str], state: SyncState, report: SyncReport) -> None:
+    """Write the ID lines, then record each file whose content is now fully in Anki.
+
+    A file is recorded with the size and mtime of the text that was sent (as read, or as we wrote
+    it), never a later stat, so a save that raced the sync makes the next sync read it again.
+    `unsynced` files (errors, cards Anki refused) are not recorded, so they are read again.
+    """
+    edits: dict[str, list[tuple[CardBlock, int]]] = {}
+    nids: dict[str, list[int]] = {}
+    for card, nid in placed:
+        nids.setdefault(card.block.path, []).append(nid)
+        if card.block.anki_id != nid:
+            edits.setdefault(card.block.path, []).append((card.block, nid))
+    sources = [pf.source for pf in parsed if pf.source.path in edits]
     # fsync dominates: files are written in parallel so the disk can commit them together
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        results = dict(zip(jobs, pool.map(
-            lambda job: write_ids(job[0], job[1], settings.id_comments, sync_folder=False), jobs.values())))
-    sync_folders([src.abspath for src, _ in jobs.values()])
+        results = dict(zip((src.path for src in sources), pool.map(
+            lambda src: write_ids(src, _planner(src, edits[src.path], settings), settings.id_comments,
+                                  sync_folder=False), sources)))
+    sync_folders([src.abspath for src in sources])
     for pf in parsed:
         path = pf.source.path
         result = results.get(path)
-        written_ok = result is None or result.diagnostic is None
-        if result is not None and result.diagnostic is not None:
-            report.diagnostics.append(result.diagnostic)
-        elif result is not None and result.written:
-            report.ids_written += len(by_path[path])
-        if written_ok and path not in broken:
-            try:
-                st = pf.source.abspath.stat()
-            except OSError:
-                continue
-            state.files[path] = FileRecord(st.st_size, st.st_mtime_ns, sorted(nids_of.get(path, [])))
+        if result is None:
+            synced: tuple[int, int] | None = (pf.source.size, pf.source.mtime_ns)
         else:
+            if result.diagnostic is not None:
+                report.diagnostics.append(result.diagnostic)
+            report.ids_written += len(edits[path]) if result.written else 0
+            synced = _synced_stat(result, pf.source)
+        if synced is None or path in unsynced:
             state.files.pop(path, None)
+        else:
+            state.files[path] = FileRecord(*synced, sorted(nids.get(path, [])))
 
 
-def _id_changes(plan: SyncPlan, final_ids: dict[int, int]) -> list[tuple[CardBlock, int]]:
-    """Blocks whose ID line must be written or rewritten, with the id it must name."""
-    out = []
-    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates]:
-        nid = final_ids.get(id(card))
-        if nid is not None and card.block.anki_id != nid:
-            out.append((card.block, nid))
-    return out
-
-
-def _nids_by_path(plan: SyncPlan, final_ids: dict[int, int]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for card in [a.card for a in plan.adds] + [u.card for u in plan.updates] + [c for _, c in plan.unchanged]:
-        nid = final_ids.get(id(card))
-        if nid is not None:
-            out.setdefault(card.block.path, []).append(nid)
-    return out
+def _synced_stat(result: WriteResult, source: SourceFile) -> tuple[int, int] | None:
+    """(size, mtime_ns) of the file when it holds what was sent to Anki, else None."""
+    if result.diagnostic is not None or result.reread:
+        return None
+    return result.stat if result.written else (source.size, source.mtime_ns)
 
 
 def _planner(original: SourceFile, blocks: list[tuple[CardBlock, int]], settings: Settings):

@@ -113,18 +113,20 @@ class AnkiConnectBackend:
                 else:
                     diags.append(Diagnostic(card.block.path, card.block.line, "error",
                                             "AnkiConnect did not add this note (empty first field or no cloze?)"))
-        edits, moves = [], {}
+        edited, moves = [], {}
         for u in plan.updates:
             if "note type" in u.changes:
                 continue
             if "fields" in u.changes or "tags" in u.changes:
-                edits.append(("updateNote", {"note": {"id": u.nid, "fields": u.card.fields, "tags": u.card.tags}}))
+                edited.append(u)
             if "deck" in u.changes:
                 moves.setdefault(u.card.deck, []).append(u.nid)
-        answers = self.client.multi(edits) if edits else []
-        for (_, params), answer in zip(edits, answers):
+        answers = self.client.multi([("updateNote", {"note": {"id": u.nid, "fields": u.card.fields,
+                                                               "tags": u.card.tags}}) for u in edited])
+        for u, answer in zip(edited, answers):
             if isinstance(answer, AnkiConnectError):
-                diags.append(Diagnostic("", 0, "error", f"note {params['note']['id']}: {answer}"))
+                diags.append(Diagnostic(u.card.block.path, u.card.block.line, "error",
+                                        f"Anki did not update note {u.nid}: {answer}"))
         if moves:
             info = self.client.call("notesInfo", notes=[n for ns in moves.values() for n in ns])
             cards_of = {i["noteId"]: i["cards"] for i in info if i}

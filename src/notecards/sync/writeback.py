@@ -123,9 +123,13 @@ def _replace_digits(raw: str, start: int, end: int, edit: IdEdit) -> tuple[int, 
 
 @dataclass
 class WriteResult:
+    """What became of one file. `reread`: it changed after it was parsed, so what the sync sent to
+    Anki is not what it holds now. `stat`: (size, mtime_ns) of the file as written."""
+
     path: str
     written: bool
-    source: SourceFile | None = None          # what the file holds now (re-read on a retry)
+    reread: bool = False
+    stat: tuple[int, int] | None = None
     diagnostic: Diagnostic | None = None
 
 
@@ -142,15 +146,17 @@ def write_ids(source: SourceFile, edits_for: Callable[[SourceFile], list[IdEdit]
     for attempt in range(2):
         edits = edits_for(current)
         if not edits:
-            return WriteResult(source.path, False, current)
+            return WriteResult(source.path, False, current is not source)
         try:
             raw = _read_if_unchanged(current)
             if raw is not None:
-                new_text = apply_edits(_decode(raw, current.encoding), edits, comments, current.newline)
-                if _replace_atomically(current.abspath, raw, new_text.encode(current.encoding), sync_folder):
-                    return WriteResult(source.path, True, current)
+                new_text = apply_edits(raw.decode(current.encoding), edits, comments, current.newline)
+                written = _replace_atomically(current.abspath, raw, new_text.encode(current.encoding),
+                                              sync_folder)
+                if written is not None:
+                    return WriteResult(source.path, True, current is not source, written)
         except (OSError, ValueError) as exc:
-            return WriteResult(source.path, False, current, Diagnostic(
+            return WriteResult(source.path, False, current is not source, diagnostic=Diagnostic(
                 source.path, edits[0].line, "warning",
                 f"could not write the ID line ({exc}); the next sync tries again"))
         if attempt == 0:
@@ -158,13 +164,9 @@ def write_ids(source: SourceFile, edits_for: Callable[[SourceFile], list[IdEdit]
             if fresh is None:
                 break
             current = fresh
-    return WriteResult(source.path, False, current, Diagnostic(
+    return WriteResult(source.path, False, True, diagnostic=Diagnostic(
         source.path, 1, "warning",
         "file changed on disk while syncing; its ID lines were not written (the next sync writes them)"))
-
-
-def _decode(raw: bytes, encoding: str) -> str:
-    return raw.decode(encoding)
 
 
 def _read_if_unchanged(source: SourceFile) -> bytes | None:
@@ -188,10 +190,11 @@ def _reread(source: SourceFile) -> SourceFile | None:
     return decode_source(source.path, path, raw, st.st_mtime_ns, [])
 
 
-def _replace_atomically(path: Path, expected: bytes, data: bytes, sync_folder: bool) -> bool:
+def _replace_atomically(path: Path, expected: bytes, data: bytes, sync_folder: bool) -> tuple[int, int] | None:
     """Write `data` over `path` via a temp file + rename, unless `path` no longer holds `expected`.
 
-    Returns False (and leaves the file alone) when the file changed under us.
+    Returns the new file's (size, mtime_ns), taken from the temp file itself so that a save racing
+    the rename cannot be mistaken for ours; None (file left alone) when the file changed under us.
     """
     target = Path(os.path.realpath(path))
     before = target.stat()
@@ -201,13 +204,14 @@ def _replace_atomically(path: Path, expected: bytes, data: bytes, sync_folder: b
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+            written = os.fstat(fh.fileno())
         os.chmod(tmp, stat.S_IMODE(before.st_mode))
         _copy_owner(tmp, before)
         now = target.stat()
         if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size) \
                 or target.read_bytes() != expected:
             os.unlink(tmp)
-            return False
+            return None
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
@@ -215,7 +219,7 @@ def _replace_atomically(path: Path, expected: bytes, data: bytes, sync_folder: b
         raise
     if sync_folder:
         _fsync_dir(target.parent)
-    return True
+    return written.st_size, written.st_mtime_ns
 
 
 def _copy_owner(tmp: str, st: os.stat_result) -> None:
