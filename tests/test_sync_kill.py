@@ -17,11 +17,6 @@ import pytest
 pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
 
-try:
-    from notecards.parse import parse_file  # noqa: F401
-except ImportError:
-    pytest.skip("parse stage not available", allow_module_level=True)
-
 from notecards.sync import sync_vault  # noqa: E402
 
 FILES = 500

@@ -17,11 +17,6 @@ import pytest
 pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
 
-try:
-    from notecards.parse import parse_file  # noqa: F401
-except ImportError:
-    pytest.skip("parse stage not available", allow_module_level=True)
-
 from notecards.sync import sync_vault  # noqa: E402
 
 SUITES = Path(__file__).resolve().parents[2] / "shared" / "o2a-suites"
@@ -145,3 +140,24 @@ def test_ng_delete_sync_second_sync_deletes_the_note(tmp_path):
     assert "DELETE\n<!--ID: " in note_file.read_text(encoding="utf-8")
     third = sync_vault(vault, collection=col_path)
     assert third.plan.is_empty() and _notes(col_path) == [], third.summary()
+
+
+def test_tag_sync_adds_the_default_tag_from_data_json(tmp_path):
+    """data.json's `Defaults.Tag` goes on every note, with the block's and the file's tags."""
+    vault, col_path = _vault(tmp_path, "tag_sync")
+    sync_vault(vault, collection=col_path)
+    tags = {_br(n["Front"]): sorted(n["tags"]) for n, _ in _notes(col_path)}
+    assert tags["This is a test."] == ["Obsidian_to_Anki", "Tag1", "Tag2", "Tag3"]
+    assert tags["This is a test. This should not have any tags except default ones.<br />\n"
+                "And the test is continuing."] == ["Obsidian_to_Anki"]
+    assert tags["This is a test with file tags specified inline"] == ["Maths", "Obsidian_to_Anki", "Physics", "School"]
+
+
+def test_folder_deck_tags_put_each_folder_in_its_deck_with_its_tags(tmp_path):
+    vault, col_path = _vault(tmp_path, "folder_deck_tags")
+    sync_vault(vault, collection=col_path)
+    placed = sorted((sorted(decks), sorted(n["tags"])) for n, decks in _notes(col_path))
+    assert placed == [(["Default"], ["Obsidian_to_Anki", "Testing"]),
+                      (["English"], ["Obsidian_to_Anki", "arts", "booring"]),
+                      (["Math"], ["Obsidian_to_Anki", "fun", "sciences"]),
+                      (["Science"], ["Obsidian_to_Anki", "fun", "sciences"])]

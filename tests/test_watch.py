@@ -11,11 +11,6 @@ pytest.importorskip("anki")
 pytest.importorskip("watchdog")
 from anki.collection import Collection  # noqa: E402
 
-try:
-    from notecards.parse import parse_file  # noqa: F401
-except ImportError:
-    pytest.skip("parse stage not available", allow_module_level=True)
-
 from notecards.sync.watch import watch_vault  # noqa: E402
 
 
