@@ -36,15 +36,26 @@ def test_default_output_is_output_slash_vault_name(tmp_path):
     assert (tmp_path / "output" / "myvault.apkg").is_file()
 
 
-def test_check_writes_no_package_and_leaves_notes_alone(tmp_path):
+def test_check_writes_nothing(tmp_path):
     vault = tmp_path / "v"
     note = write(vault, "a.md", "START\nBasic\nQ\nBack: A\nEND\n")
     before = note.read_bytes(), note.stat().st_mtime_ns
     proc = run_cli("check", vault, "--no-sim", cwd=tmp_path)
     assert proc.returncode == 0
-    assert sorted(p.name for p in vault.iterdir() if p.name != ".notecards") == ["a.md"]
+    assert "1 files, 1 cards" in proc.stdout
+    assert sorted(p.name for p in vault.iterdir()) == ["a.md"]
     assert (note.read_bytes(), note.stat().st_mtime_ns) == before
     assert not (tmp_path / "output").exists()
+
+
+def test_check_uses_what_export_cached_without_changing_it(tmp_path):
+    vault = tmp_path / "v"
+    write(vault, "a.md", "START\nBasic\nQ\nBack: A ![[missing.png]]\nEND\n")
+    run_cli("export", vault, "-o", tmp_path / "o.apkg", "--no-sim", check=True)
+    state = {p.name: p.read_bytes() for p in (vault / ".notecards").iterdir() if p.is_file()}
+    proc = run_cli("check", vault, "--no-sim")
+    assert "a.md:4: warning:" in proc.stderr          # cached diagnostics are still reported
+    assert {p.name: p.read_bytes() for p in (vault / ".notecards").iterdir() if p.is_file()} == state
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards import __version__
+from notecards.state import STATE_DIR
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile
 
 _SCHEMA = "create table if not exists files (path text primary key, stamp text not null, data text not null)"
@@ -84,22 +85,37 @@ def stamp_of(path: Path) -> list[int] | None:
 
 
 class RenderCache:
-    """sqlite rows of finished files; only changed rows are written."""
+    """sqlite rows of finished files; only changed rows are written. Read-only for `check`,
+    which must write nothing: it still profits from what export stored."""
 
-    def __init__(self, vault: Path, context: str):
+    def __init__(self, vault: Path, context: str, writable: bool = True):
         self.vault = vault
         self.context = context
-        folder = vault / ".notecards"
-        folder.mkdir(exist_ok=True)
-        self._db = sqlite3.connect(folder / "cache.sqlite")
+        self.writable = writable
+        self._path = vault / STATE_DIR / "cache.sqlite"
+        self._db: sqlite3.Connection | None = None
+        self._rows: dict[str, str] = {}
+        if writable:
+            self._path.parent.mkdir(exist_ok=True)
+        if writable or self._path.exists():
+            self._open()
+
+    def _open(self) -> None:
+        """Load every row; a damaged cache is dropped (and, when writable, started afresh)."""
         try:
-            self._db.execute(_SCHEMA)
+            mode = "rwc" if self.writable else "ro"
+            self._db = sqlite3.connect(f"{self._path.as_uri()}?mode={mode}", uri=True)
+            if self.writable:
+                self._db.execute(_SCHEMA)
+            self._rows = dict(self._db.execute("select path, stamp || char(31) || data from files"))
         except sqlite3.DatabaseError:
-            self._db.close()
-            (folder / "cache.sqlite").unlink()
-            self._db = sqlite3.connect(folder / "cache.sqlite")
-            self._db.execute(_SCHEMA)
-        self._rows = dict(self._db.execute("select path, stamp || char(31) || data from files"))
+            if self._db is not None:
+                self._db.close()
+            self._db, self._rows = None, {}
+            if self.writable:
+                self._path.unlink(missing_ok=True)
+                self._db = sqlite3.connect(self._path)
+                self._db.execute(_SCHEMA)
 
     def get(self, rel: str) -> FileEntry | None:
         """The entry for `rel` if it and everything it read are unchanged since it was stored."""
@@ -119,16 +135,21 @@ class RenderCache:
 
     def put(self, rel: str, entry: FileEntry) -> None:
         stamp = self._stamp(rel)
-        if stamp is None:
+        if stamp is None or self._db is None or not self.writable:
             return
         self._db.execute("insert or replace into files values (?, ?, ?)", (rel, stamp, entry.to_json()))
 
     def forget_missing(self, present: set[str]) -> None:
+        if self._db is None or not self.writable:
+            return
         gone = [p for p in self._rows if p not in present]
         self._db.executemany("delete from files where path = ?", [(p,) for p in gone])
 
     def close(self) -> None:
-        self._db.commit()
+        if self._db is None:
+            return
+        if self.writable:
+            self._db.commit()
         self._db.close()
 
     def _stamp(self, rel: str) -> str | None:

@@ -125,13 +125,14 @@ def _settings(target: Target, args: argparse.Namespace, diagnostics: list[Diagno
     return settings
 
 
-def _build(args: argparse.Namespace, target: Target, state):
+def _build(args: argparse.Namespace, target: Target, state, read_only: bool = False):
     from notecards.pipeline import BuildOptions, build
 
     early: list[Diagnostic] = []
     settings = _settings(target, args, early)
     options = BuildOptions(files=target.files, simulate=not args.no_sim, allow_code=settings.allow_code,
-                           progress=_interactive() and not args.quiet, workers=args.jobs, cache=True)
+                           progress=_interactive() and not args.quiet, workers=args.jobs, cache=True,
+                           read_only=read_only)
     result = build(target.vault, settings, state, options)
     result.diagnostics[:0] = early
     return result
@@ -141,7 +142,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from notecards.state import load_state
 
     target = resolve_target(args.paths)
-    result = _build(args, target, load_state(target.vault))
+    result = _build(args, target, load_state(target.vault), read_only=True)
     _print_diagnostics(result.vault, result.diagnostics)
     if not args.quiet:
         print(_summary(result))

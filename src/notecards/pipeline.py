@@ -74,6 +74,7 @@ class BuildOptions:
     progress: bool = False
     workers: int = 0                      # 0 = one per core
     cache: bool = False                   # reuse unchanged files' cards from .notecards/
+    read_only: bool = False               # write nothing, not even caches (notecards check)
 
 
 @dataclass
@@ -97,7 +98,8 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     index = VaultIndex.scan(vault)
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
     rels = options.files if options.files is not None else note_files(index, settings)
-    cache = RenderCache(vault, _context(settings, index, options)) if options.cache else None
+    cache = (RenderCache(vault, _context(settings, index, options), writable=not options.read_only)
+             if options.cache else None)
     taken: set[str] = set()
     cached, fresh = _reuse_or_parse(rels, cache, result, taken)
     present = set(rels)
