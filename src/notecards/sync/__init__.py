@@ -20,7 +20,6 @@ went, and later syncs leave it gone.
 from __future__ import annotations
 
 import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,29 +109,21 @@ def _open_backend(collection: Path | None, ankiconnect: str | None):
 
 
 def _settings_hash(settings: Settings) -> str:
-    return hashlib.sha256(json.dumps(repr(settings)).encode()).hexdigest()[:16]
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
 
 
 def _run(vault: Path, settings: Settings, backend, target: str, report: SyncReport, *,
          dry_run: bool, yes: bool, full: bool, progress: bool) -> None:
     state = load_sync_state(vault, target)
-    if state.settings_hash != _settings_hash(settings):
-        full = True
-        state.settings_hash = _settings_hash(settings)
+    settings_hash = _settings_hash(settings)
+    full = full or state.settings_hash != settings_hash      # new settings can change every card
+    state.settings_hash = settings_hash
     if not dry_run:
         remove_stale_temps(vault)
-    index = VaultIndex.scan(vault)
-    files = note_files(index, settings)
-    report.files = len(files)
-    stats = _stats(vault, files)
+    stats = _stats(vault, note_files(VaultIndex.scan(vault), settings))
+    report.files = len(stats)
     removed = [p for p in state.files if p not in stats]
-    todo = [p for p in files if full or _changed(state.files.get(p), stats[p])]
-    unchanged = [p for p in files if p not in set(todo)]
-    kept = {n for p in unchanged for n in state.files[p].nids}
-    alive = backend.existing(kept) if kept else set()
-    lost = {state.notes[n].path for n in kept - alive if n in state.notes}
-    todo += [p for p in unchanged if p in lost]
-    unchanged = [p for p in unchanged if p not in lost]
+    todo, unchanged = _split_by_change(stats, state, backend, full)
     if not todo and not removed:
         report.plan = SyncPlan()
         report.applied = not dry_run
@@ -173,6 +164,7 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
 
 
 def _stats(vault: Path, files: list[str]) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of each note file, in vault order; a file gone meanwhile is left out."""
     out = {}
     for rel in files:
         try:
@@ -181,6 +173,17 @@ def _stats(vault: Path, files: list[str]) -> dict[str, tuple[int, int]]:
             continue
         out[rel] = (st.st_size, st.st_mtime_ns)
     return out
+
+
+def _split_by_change(stats: dict[str, tuple[int, int]], state: SyncState, backend,
+                     full: bool) -> tuple[list[str], list[str]]:
+    """(files to read, files to leave alone). A file is read when it changed since it was last
+    synced completely, or when one of its notes is gone from Anki (deleted there: re-created)."""
+    todo = {p for p, stat in stats.items() if full or _changed(state.files.get(p), stat)}
+    kept = {n for p in stats if p not in todo for n in state.files[p].nids}
+    alive = backend.existing(kept) if kept else set()
+    todo |= {p for p in stats if p not in todo and not alive.issuperset(state.files[p].nids)}
+    return [p for p in stats if p in todo], [p for p in stats if p not in todo]
 
 
 def _changed(record: FileRecord | None, stat: tuple[int, int]) -> bool:

@@ -73,7 +73,9 @@ class AnkiConnectBackend:
         """Nothing to release: every request stands alone."""
 
     def existing(self, nids: Iterable[int]) -> set[int]:
-        return set(self.notes(nids))
+        """Asked on every sync for all unchanged notes, so without the per-card deck lookup."""
+        infos = self.client.call("notesInfo", notes=sorted({int(n) for n in nids}))
+        return {info["noteId"] for info in infos if info and "noteId" in info}
 
     def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
         ids = sorted({int(n) for n in nids})
@@ -97,6 +99,7 @@ class AnkiConnectBackend:
         return {}
 
     def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
+        """Carry out the plan (see `plan.Backend.apply`): one request per kind of change."""
         diags: list[Diagnostic] = []
         retype = [(j, u) for j, u in enumerate(plan.updates) if "note type" in u.changes]
         doomed = [d.nid for d in plan.deletes] + [u.nid for _, u in retype]

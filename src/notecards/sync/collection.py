@@ -95,23 +95,23 @@ class CollectionBackend:
     # -- writing ---------------------------------------------------------------------------
 
     def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
-        """Carry out the plan; returns (index in plan.adds -> new note id, diagnostics)."""
+        """Carry out the plan (see `plan.Backend.apply`)."""
         from anki.collection import AddNoteRequest
 
         diags: list[Diagnostic] = []
-        retype = [u for u in plan.updates if "note type" in u.changes]
-        self.col.remove_notes([d.nid for d in plan.deletes] + [u.nid for u in retype])
+        retype = [(-1 - j, u) for j, u in enumerate(plan.updates) if "note type" in u.changes]
+        self.col.remove_notes([d.nid for d in plan.deletes] + [u.nid for _, u in retype])
         requests, index = [], []
         for i, add in enumerate(plan.adds):
             note = self._new_note(add.card, diags)
             if note is not None:
                 requests.append(AddNoteRequest(note, self._deck_id(add.card.deck)))
                 index.append(i)
-        for u in retype:
+        for i, u in retype:
             note = self._new_note(u.card, diags, keep_guid=False)
             if note is not None:
                 requests.append(AddNoteRequest(note, self._deck_id(u.card.deck)))
-                index.append(-1 - plan.updates.index(u))
+                index.append(i)
         if requests:
             self.col.add_notes(requests)
         new_ids = {i: int(r.note.id) for i, r in zip(index, requests)}

@@ -44,11 +44,20 @@ class RemoteNote:
 
 
 class Backend(Protocol):
-    """Where notes live: an open collection file or a running Anki (AnkiConnect)."""
+    """Where notes live: an open collection file (`collection.py`) or a running Anki (`ankiconnect.py`)."""
+
+    def existing(self, nids: Iterable[int]) -> set[int]: ...
 
     def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]: ...
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]: ...
+
+    def apply(self, plan: "SyncPlan") -> tuple[dict[int, int], list[Diagnostic]]:
+        """Carry out the plan. Returns the new note ids, keyed i for `plan.adds[i]` and -1 - j for
+        `plan.updates[j]` when its note type changed (re-added), and diagnostics pinned to the
+        blocks of the cards Anki refused."""
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -86,7 +95,8 @@ class SyncPlan:
         return [u for u in self.updates if "deck" in u.changes]
 
     def id_lines(self) -> int:
-        return len(self.adds) + sum(1 for u in self.updates if u.adopt or "note type" in u.changes)
+        return sum(_can_take_id(a.card.block) for a in self.adds) + \
+            sum(1 for u in self.updates if u.adopt or "note type" in u.changes)
 
     def is_empty(self) -> bool:
         return not (self.adds or self.updates or self.deletes)

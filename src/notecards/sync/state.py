@@ -2,7 +2,7 @@
 
 Kept in `.notecards/sync-<hash of target>.json` at the vault root. Everything in it can be rebuilt:
 deleting it makes the next sync re-read every file and let the vault win every difference once,
-and forget which notes it made (so it deletes none of them until it has made them again).
+and forget which notes it made (so it deletes none of them until a sync has seen their blocks again).
 - `files`: per note file, its size and mtime when last synced completely (ID lines written), and
   the notes its blocks are; an unchanged file is not re-read;
 - `notes`: per note id, the file and line of its block, its GUID, and the digest of what was sent,
