@@ -389,3 +389,22 @@ def test_cards_anki_refused_are_tried_again_once_the_collection_is_fixed(tmp_pat
     assert col.get_note(nid_a)["Back"] == "a1 edited" and col.note_count() == 3
     col.close()
     assert "<!--ID: " in (vault / "c.md").read_text()
+
+
+def test_note_type_change_keeps_the_note_its_id_and_its_review_history(tmp_path):
+    path = _new_collection(tmp_path)
+    vault = _vault(tmp_path, {"a.md": _block("q1", "a1")})
+    sync_vault(vault, collection=path)
+    nid = _id_of((vault / "a.md").read_text())
+    ivl, _ = _answer_good(path, nid)
+    (vault / "a.md").write_text((vault / "a.md").read_text().replace("Basic", "Basic (and reversed card)"))
+    before = (vault / "a.md").read_bytes()
+    report = sync_vault(vault, collection=path)
+    assert report.exit_code() == 0 and report.plan.updates[0].changes == ["note type"], report.summary()
+    assert (vault / "a.md").read_bytes() == before, "the note keeps its id: no ID line to rewrite"
+    col = Collection(str(path))
+    note = col.get_note(nid)
+    first, second = sorted(note.cards(), key=lambda c: c.ord)
+    assert note.note_type()["name"] == "Basic (and reversed card)" and note["Back"] == "a1"
+    assert first.ivl == ivl and len(col.get_review_logs(first.id)) == 1 and second.ivl == 0
+    col.close()

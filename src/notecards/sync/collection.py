@@ -4,8 +4,8 @@ Cards go into the collection's own note types by name (`Basic`, `Cloze`, …), a
 does; a stock type the collection lacks is created from Anki's stock definition, and a custom one
 as a plain front/back type with the card's fields. Adds go in one backend call and keep the card's
 GUID, so a sync killed before its ID lines were written finds its notes again instead of adding
-duplicates. Updates change the note in place (its cards, and so their review history, stay);
-a changed note type is carried out as delete + add, because a note's cards belong to its type.
+duplicates. Updates change the note in place (its cards, and so their review history, stay),
+a changed note type too, through Anki's own Change Note Type (cards map by template position).
 Anki holds its collection exclusively while it runs: opening it then fails, and we say so.
 """
 
@@ -99,23 +99,20 @@ class CollectionBackend:
         from anki.collection import AddNoteRequest
 
         diags: list[Diagnostic] = []
-        retype = [(-1 - j, u) for j, u in enumerate(plan.updates) if "note type" in u.changes]
-        self.col.remove_notes([d.nid for d in plan.deletes] + [u.nid for _, u in retype])
+        self.col.remove_notes([d.nid for d in plan.deletes])
         requests, index = [], []
         for i, add in enumerate(plan.adds):
             note = self._new_note(add.card, diags)
             if note is not None:
                 requests.append(AddNoteRequest(note, self._deck_id(add.card.deck)))
                 index.append(i)
-        for i, u in retype:
-            note = self._new_note(u.card, diags, keep_guid=False)
-            if note is not None:
-                requests.append(AddNoteRequest(note, self._deck_id(u.card.deck)))
-                index.append(i)
         if requests:
             self.col.add_notes(requests)
         new_ids = {i: int(r.note.id) for i, r in zip(index, requests)}
-        self._update(plan.updates, diags)
+        for j, u in enumerate(plan.updates):
+            if "note type" in u.changes and self._change_note_type(u, diags):
+                new_ids[-1 - j] = u.nid
+        self._update([u for u in plan.updates if "note type" not in u.changes], diags)
         self._store_media([a.card for a in plan.adds] + [u.card for u in plan.updates])
         return new_ids, diags
 
@@ -123,8 +120,6 @@ class CollectionBackend:
         changed = []
         moves: dict[int, list[int]] = defaultdict(list)
         for u in updates:
-            if "note type" in u.changes:
-                continue
             if "fields" in u.changes or "tags" in u.changes:
                 note = self.col.get_note(u.nid)
                 if self._fill(note, u.card, diags):
@@ -136,10 +131,26 @@ class CollectionBackend:
         for did, cids in moves.items():
             self.col.set_deck(cids, did)
 
-    def _new_note(self, card: Card, diags: list[Diagnostic], keep_guid: bool = True):
+    def _change_note_type(self, u: Update, diags: list[Diagnostic]) -> bool:
+        """Anki's own "Change Note Type": the note keeps its id, and cards whose template maps
+        across keep their review history."""
+        model = self._note_type(u.card)
+        if not self._fill(self.col.new_note(model), u.card, diags):
+            return False
+        request = self.col.models.change_notetype_info(
+            old_notetype_id=self.col.get_note(u.nid).mid, new_notetype_id=model["id"]).input
+        request.note_ids.append(u.nid)
+        self.col.models.change_notetype_of_notes(request)
+        note = self.col.get_note(u.nid)
+        self._fill(note, u.card, diags)
+        self.col.update_note(note)
+        self.col.set_deck(self.col.card_ids_of_note(u.nid), self._deck_id(u.card.deck))
+        return True
+
+    def _new_note(self, card: Card, diags: list[Diagnostic]):
         model = self._note_type(card)
         note = self.col.new_note(model)
-        if keep_guid and card.guid:
+        if card.guid:
             note.guid = card.guid
         return note if self._fill(note, card, diags) else None
 
