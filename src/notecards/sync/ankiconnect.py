@@ -3,7 +3,9 @@
 For users who keep Anki open. Requests are batched with `multi` (one HTTP round trip per kind of
 change), so a large vault costs a handful of requests rather than one per note. AnkiConnect cannot
 set a note's GUID, so a sync killed between adding notes and writing ID lines is recovered from the
-state file (written right after the adds) rather than from the collection.
+state file (written right after the adds) rather than from the collection. A changed note type is
+carried out as delete + add (the add-on's older versions have no action for it), so that note's
+review history starts again and its ID line is rewritten.
 Actions used: version, notesInfo, cardsInfo, modelNames, modelFieldNames, createModel, createDeck,
 addNotes, updateNote, changeDeck, deleteNotes, storeMediaFile, multi.
 """

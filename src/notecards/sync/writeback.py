@@ -103,7 +103,8 @@ def _raw_lines(raw: str) -> tuple[list[int], list[int]]:
 
 
 def _line_ending(raw: str, index: int, starts: list[int], ends: list[int]) -> str:
-    """The terminator of line `index` (0-based), so an inserted line matches its neighbours."""
+    """The terminator of line `index` (0-based), so an inserted line matches its neighbours; the
+    last line has none, so the first line's stands in; "" for a one-line file (caller's default)."""
     if index < 0 or index >= len(ends) - 1:
         index = 0
     if len(ends) < 2:
