@@ -16,8 +16,9 @@ carry out the same decisions. The rules, in the order they are checked for each 
 A note is updated only when the vault changed it since the last sync (its digest differs from the
 one recorded in state), so an edit made in Anki survives until the block itself is edited. With no
 record (first sync, or `.notecards/` deleted) the vault, being the source of truth, wins.
-Deletions: notes named by `DELETE` lines, and notes this vault made (recorded in state) whose block
-is gone. Notes the vault never made are never deleted.
+Deletions: notes named by `DELETE` lines, and notes whose block a sync has seen (recorded in state:
+made by it, or named by an ID line such as Obsidian_to_Anki's) and which is now gone. A note no
+block ever stood for (made in Anki, or by another tool) is never deleted.
 """
 
 from __future__ import annotations
