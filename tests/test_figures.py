@@ -189,8 +189,8 @@ def test_caption_states_model_values_defaults_and_how_to_set_them():
     result = hierarchical_result(spec)
     html = caption_html(result, closed_form(spec), "nc-sim-abc.png", FIGURE_OPTIONS)
     assert '<img src="nc-sim-abc.png"' in html
-    assert "theta ~ Normal(mean = 0, var = lambda)" in html
-    assert "X ~ Normal(mean = theta, var = sigma^2)" in html
+    assert "theta ~ Normal(mean 0, var lambda)" in html
+    assert "X ~ Normal(mean theta, var sigma^2)" in html
     assert "lambda = 4 <i>(default)</i>" in html and "sigma = 1 <i>(default)</i>" in html
     assert "```sim" in html and "n = 20000 draws" in html
 

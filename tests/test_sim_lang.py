@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from notecards.sim.describe import describe_model, describe_node
+from notecards.sim.describe import describe_node
 from notecards.sim.expr import format_expr, parse_expr
 from conftest import DESIGN_EXAMPLE
 from notecards.sim.lang import MAX_ELEMENTS, parse_sim
@@ -211,7 +211,7 @@ def test_expression_parser_precedence():
     assert format_expr(parse_expr("P(X > 0 and theta < 1)")) == "P(X > 0 and theta < 1)"
 
 
-def test_describe_model_lists_defaults():
+def test_a_latex_model_states_its_defaults():
     spec, _ = parse_sim("theta ~ Normal(0, lambda)", "a.md", 1, origin="latex")
-    assert describe_model(spec) == ["lambda = 1", "theta ~ Normal(mean 0, var 1)",
-                                    "defaults: lambda = 1"]
+    assert [describe_node(n, spec) for n in spec.nodes.values()] == ["lambda = 1", "theta ~ Normal(mean 0, var 1)"]
+    assert spec.defaults == {"lambda": 1}

@@ -151,8 +151,8 @@ def test_report_states_the_model_values_summaries_and_checks():
     spec = spec_of()
     result, _ = simulate(spec, 123)
     text = report_text(spec, result)
-    assert "theta ~ Normal(mean = 0, var = lambda)" in text
-    assert "X ~ Normal(mean = theta, var = sigma^2)" in text
+    assert "theta ~ Normal(mean 0, var lambda)" in text
+    assert "X ~ Normal(mean theta, var sigma^2)" in text
     assert "lambda = 4" in text and "N(0, 5)" in text
     assert "FAILED: mean(X) ≈ 3" in text and "passed: var(X) ≈ lambda + sigma^2" in text
     data = json.loads(json.dumps(report_json(spec, result)))
@@ -171,7 +171,7 @@ def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
     out = tmp_path / "figures"
     text, status = run_sim_command(note, 5, out, False, Settings())
     assert status == 1                                                  # `mean(X) ≈ 3` fails
-    assert "theta ~ Normal(mean = 0, var = lambda)" in text and "FAILED: mean(X) ≈ 3" in text
+    assert "theta ~ Normal(mean 0, var lambda)" in text and "FAILED: mean(X) ≈ 3" in text
     [figure] = list(out.glob("nc-sim-*.png"))
     assert f"figure: {figure}" in text
     data, status = run_sim_command(note, None, out, True, Settings())

@@ -17,6 +17,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from notecards.sim.describe import moments
 from notecards.sim.model import Comparison
 
 KS_ALPHA = 1e-4
@@ -24,11 +25,15 @@ Z_THRESHOLD = 4.0
 
 
 def summary(x: np.ndarray) -> dict[str, float]:
-    """Mean, variance, sd and the 5/50/95 % quantiles of pooled draws."""
-    q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
-    var = float(x.var())
-    return {"mean": float(x.mean()), "var": var, "sd": math.sqrt(var),
-            "q05": float(q05), "q50": float(q50), "q95": float(q95)}
+    """A definition's moments with its variance up front: the variance is what a structural
+    equation most often gets wrong (a forgotten σ²), so it is what the card shows."""
+    pooled = moments(x)
+    return {"mean": pooled["mean"], "var": pooled["sd"] ** 2, **pooled}
+
+
+def summary_text(summary: dict[str, float]) -> str:
+    """`mean 0.01, var 5`: one definition's summary in the caption, the warning and the report."""
+    return ", ".join(f"{key} {summary[key]:.4g}" for key in ("mean", "var"))
 
 
 def compare_draws(name: str, line: int, first: np.ndarray, second: np.ndarray) -> Comparison:

@@ -32,7 +32,8 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: 
 
 from notecards.sim.closed_form import ClosedForm  # noqa: E402
 from notecards.sim.model import CheckResult, Comparison, ModelSpec, Node, SimResult  # noqa: E402
-from notecards.sim.report import describe_statement  # noqa: E402
+from notecards.sim.compare import summary_text  # noqa: E402
+from notecards.sim.describe import describe_node, format_value  # noqa: E402
 from notecards.sim.run import FigureOptions  # noqa: E402
 
 GREEK = {
@@ -66,7 +67,6 @@ STYLE = {
     "hist.bins": 50,
 }
 
-SUMMARY_KEYS = ("mean", "var")          # what a comparison shows of each definition
 DRAW_COLOR = "#3b6ea8"
 EXACT_COLOR = "#c0392b"
 BIN_COLOR = "#1e1e1e"
@@ -369,7 +369,7 @@ def caption_html(result: SimResult, cf: ClosedForm, image_name: str, options: Fi
 
 def _model_html(spec: ModelSpec) -> str:
     origin = "the sim block" if spec.origin == "sim" else "the card's formulas"
-    items = "".join(f"<li><code>{html.escape(describe_statement(n))}</code></li>"
+    items = "".join(f"<li><code>{html.escape(describe_node(n))}</code></li>"
                     for n in spec.nodes.values() if n.kind in ("stochastic", "deterministic"))
     return f'<div class="nc-sim-model"><b>Model</b> (from {origin}):<ul>{items}</ul></div>'
 
@@ -379,9 +379,9 @@ def _values_html(spec: ModelSpec, cf: ClosedForm) -> str:
     for node in spec.nodes.values():
         if (node.kind in ("const", "data") and node.observed is None and node.value is not None
                 and node.name not in spec.defaults):
-            values.append(f"{html.escape(node.name)} = {html.escape(_value_text(node.value))}")
+            values.append(f"{html.escape(node.name)} = {html.escape(format_value(node.value))}")
     for name, value in spec.defaults.items():
-        values.append(f"{html.escape(name)} = {_value_text(value)} <i>(default)</i>")
+        values.append(f"{html.escape(name)} = {format_value(value)} <i>(default)</i>")
     seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the card's identity"
     values.append(f"n = {spec.n} draws, {seed}")
     text = f'<div class="nc-sim-values"><b>Values</b>: {"; ".join(values)}.</div>'
@@ -391,13 +391,6 @@ def _values_html(spec: ModelSpec, cf: ClosedForm) -> str:
                  f"set them in a <code>```sim</code> block on this card, e.g. <code>{html.escape(example)}</code>."
                  "</div>")
     return text
-
-
-def _value_text(value) -> str:
-    if np.ndim(value) == 0:
-        return f"{float(value):.6g}"
-    items = [f"{float(v):.6g}" for v in np.ravel(value)[:12]]
-    return "[" + ", ".join(items) + (", …" if np.size(value) > 12 else "") + "]"
 
 
 def _checks_html(checks: list[CheckResult]) -> str:
@@ -411,14 +404,10 @@ def _checks_html(checks: list[CheckResult]) -> str:
 
 
 def _comparison_html(c: Comparison) -> str:
-    first, second = _summary_text(c.first), _summary_text(c.second)
+    first, second = summary_text(c.first), summary_text(c.second)
     if c.agree:
         return (f'<div class="nc-sim-compare agree">✓ The two definitions of <code>{html.escape(c.name)}</code> '
                 f"agree (p = {c.p_value:.3g}): {first} vs {second}.</div>")
     return (f'<div class="nc-sim-compare disagree"><b>✗ The two definitions of <code>{html.escape(c.name)}</code> '
             f"DISAGREE</b> (p = {c.p_value:.2g}):<br>first definition: {first}<br>"
             f"second definition (line {c.line}): {second}</div>")
-
-
-def _summary_text(summary: dict[str, float]) -> str:
-    return ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in summary.items() if k in SUMMARY_KEYS)

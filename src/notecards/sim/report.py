@@ -21,36 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from notecards.sim.compare import summary_text
+from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
-from notecards.sim.model import ModelSpec, Node, SimResult
+from notecards.sim.model import ModelSpec, SimResult
 from notecards.types import Diagnostic
-
-QUANTILES = (0.05, 0.5, 0.95)
-
-
-def describe_statement(node: Node) -> str:
-    """A statement in the notes' parameterisation, argument names spelled out."""
-    index = f"[{node.index}]" if node.plate and node.index else ""
-    if node.kind == "deterministic" and node.expr is not None:
-        return f"{node.name}{index} = {format_expr(node.expr)}"
-    if node.kind in ("const", "data"):
-        return node.source or f"{node.name} = {node.value}"
-    args = ", ".join(f"{k} = {format_expr(v)}" for k, v in node.args.items())
-    observed = " (observed)" if node.observed is not None else ""
-    return f"{node.name}{index} ~ {node.dist}({args}){observed}"
-
-
-def summarise_draws(draws: np.ndarray) -> dict[str, float]:
-    values = np.asarray(draws, dtype=float).ravel()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {"mean": float("nan"), "sd": float("nan")}
-    out = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
-    for q, v in zip(QUANTILES, np.quantile(values, QUANTILES)):
-        out[f"q{int(q * 100):02d}"] = float(v)
-    return out
 
 
 def _exact_labels(spec: ModelSpec) -> dict[str, str]:
@@ -61,7 +36,7 @@ def _exact_labels(spec: ModelSpec) -> dict[str, str]:
 
 def report_json(spec: ModelSpec, result: SimResult | None) -> dict:
     """The model as understood, its values, summaries of every drawn variable, checks, comparisons."""
-    model = [{"name": n.name, "kind": n.kind, "line": n.line, "statement": describe_statement(n),
+    model = [{"name": n.name, "kind": n.kind, "line": n.line, "statement": describe_node(n),
               "written": n.source, "dist": n.dist, "args": {k: format_expr(v) for k, v in n.args.items()},
               "plate": n.plate, "index": n.index}
              for n in spec.nodes.values()]
@@ -69,13 +44,13 @@ def report_json(spec: ModelSpec, result: SimResult | None) -> dict:
               if n.kind in ("const", "data") and n.value is not None}
     out = {"path": spec.path, "line": spec.line, "origin": spec.origin, "n": spec.n, "seed": spec.seed,
            "model": model, "values": values, "defaults": dict(spec.defaults),
-           "alternatives": [[describe_statement(n) for n in alt] for alt in spec.alternatives],
+           "alternatives": [[describe_node(n) for n in alt] for alt in spec.alternatives],
            "summaries": {}, "checks": [], "comparisons": []}
     if result is None:
         return out
     exact = _exact_labels(spec)
-    for name, draws in result.draws.items():
-        out["summaries"][name] = {**summarise_draws(draws), "exact": exact.get(name)}
+    for name, summary in summarise(result).items():
+        out["summaries"][name] = {**summary, "exact": exact.get(name)}
     out["checks"] = [{"line": c.line, "text": c.text, "simulated": c.simulated, "expected": c.expected,
                       "z": c.z, "passed": c.passed} for c in result.checks]
     out["comparisons"] = [{"name": c.name, "line": c.line, "first": c.first, "second": c.second,
@@ -133,7 +108,7 @@ def report_text(spec: ModelSpec, result: SimResult | None) -> str:
         lines.append("Values")
         for name, value in data["values"].items():
             mark = "   (default: set it in a ```sim block)" if name in spec.defaults else ""
-            lines.append(f"  {name} = {value}{mark}")
+            lines.append(f"  {name} = {format_value(value)}{mark}")
     if data["summaries"]:
         lines.append(f"Draws {'':<10}{'mean':>10}{'sd':>10}{'5%':>10}{'50%':>10}{'95%':>10}   exact")
         for name, s in data["summaries"].items():
@@ -148,12 +123,8 @@ def report_text(spec: ModelSpec, result: SimResult | None) -> str:
     for c in data["comparisons"]:
         verdict = "agree" if c["agree"] else "DISAGREE"
         lines.append(f"Two definitions of {c['name']} {verdict} (p = {c['p_value']:.3g}, line {c['line']}): "
-                     f"first {_summary(c['first'])}; second {_summary(c['second'])}")
+                     f"first {summary_text(c['first'])}; second {summary_text(c['second'])}")
     return "\n".join(lines)
-
-
-def _summary(summary: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in summary.items() if not k.startswith("z_"))
 
 
 def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, settings) -> tuple[str, int]:

@@ -46,7 +46,8 @@ from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
 # the notecards.sim modules whose code shapes a card's draws, figure or caption
-OUTPUT_MODULES = ("run", "figures", "closed_form", "report", "sample", "checks", "compare", "distributions", "expr")
+OUTPUT_MODULES = ("run", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
+                  "expr")
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from notecards.sim import distributions
 from notecards.sim.checks import evaluate_checks
-from notecards.sim.compare import compare_draws
+from notecards.sim.compare import compare_draws, summary_text
 from notecards.sim.expr import (BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evaluator, Val, align,
                                 expand)
 from notecards.sim.lang import indices_of, plates_of, topological_order, value_of
@@ -210,9 +210,7 @@ def _needed(target: Node, nodes: dict[str, Node]) -> set[str]:
 
 
 def _disagreement(c: Comparison, first: Node, second: Node) -> str:
-    def summary(s: dict[str, float]) -> str:
-        return f"mean {s['mean']:.4g}, var {s['var']:.4g}"
     return (f"{c.name} is defined twice and the two do not agree: line {first.line} "
-            f"(`{first.source}`) gives {summary(c.first)}; line {second.line} "
-            f"(`{second.source}`) gives {summary(c.second)} "
+            f"(`{first.source}`) gives {summary_text(c.first)}; line {second.line} "
+            f"(`{second.source}`) gives {summary_text(c.second)} "
             f"(two-sample KS p = {c.p_value:.2g}); the forms are not equivalent")
