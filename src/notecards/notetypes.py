@@ -14,6 +14,7 @@ from importlib import resources
 
 import genanki
 
+from notecards.cloze import is_cloze_type
 from notecards.config import STOCK_FIELDS
 
 SIM_FIELD = "Simulation"
@@ -52,11 +53,6 @@ _TEMPLATES: dict[str, list[dict[str, str]]] = {
 @cache
 def card_css() -> str:
     return resources.files("notecards").joinpath("card.css").read_text(encoding="utf-8")
-
-
-def is_cloze_type(note_type: str) -> bool:
-    """Obsidian_to_Anki treats a type as cloze when its name says so; so do we."""
-    return "cloze" in note_type.lower()
 
 
 @cache

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from notecards.cloze import ANKI_CLOZE, is_cloze_type
 from notecards.config import CONFIG_FILE, O2A_DATA_JSON, Settings
 from notecards.parse.context import FileContext
 from notecards.parse.fields import FieldSpec
@@ -34,7 +35,6 @@ ID_SUFFIX = r"\n?(?:<!--)?(?:ID: (\d+).*)"
 
 _SOFT_SPANS = re.compile(r"\$\$[\s\S]*?\$\$|(?<!\$)\$(?=[^\s$])[^$]*?\S\$|(?<!`)`(?=[^`])[^`]*`")
 _MATH_OR_CODE = re.compile(r"\$\$[\s\S]*?\$\$|\$[^$\n]+\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]|`[^`]*`")
-_ANKI_CLOZE = re.compile(r"\{\{c\d+::[\s\S]+?\}\}")
 _CURLY = re.compile(r"\{[^{}\n]+\}")
 _HIGHLIGHT = re.compile(r"==[^=\n]+==")
 
@@ -74,7 +74,7 @@ def compile_rules(settings: Settings, specs: dict[str, FieldSpec]) -> tuple[list
             problems.append(Diagnostic(where, 1, "error", f"custom regex for note type {note_type!r} has no "
                                        "capture group, so it gives no fields; its notes are not read"))
             continue
-        rules.append(RegexRule(note_type, spec, passes, groups, "cloze" in note_type.lower()))
+        rules.append(RegexRule(note_type, spec, passes, groups, is_cloze_type(note_type)))
     return rules, problems
 
 
@@ -147,7 +147,7 @@ def _text_line(ctx: FileContext, match: re.Match, group: int) -> int:
 def has_cloze(text: str, settings: Settings) -> bool:
     """Whether a field holds a cloze deletion outside math and code, as render will make them."""
     bare = _MATH_OR_CODE.sub(" ", text) if ("$" in text or "\\" in text or "`" in text) else text
-    if _ANKI_CLOZE.search(bare):
+    if ANKI_CLOZE.search(bare):
         return True
     if settings.curly_cloze and _CURLY.search(bare):
         return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notecards.config import Settings
-from notecards.render.cloze import ANKI_CLOZE
+from notecards.cloze import ANKI_CLOZE, is_cloze_type
 from notecards.render.context import file_link, heading_context
 from notecards.render.markdown import render_text
 from notecards.render.state import RenderState
@@ -33,11 +33,6 @@ class Rendered:
     media: list[MediaFile] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-def is_cloze_type(note_type: str) -> bool:
-    """Obsidian_to_Anki's test: the note type's name contains "cloze" (any case)."""
-    return "cloze" in note_type.lower()
 
 
 def render_block(block: CardBlock, ctx: RenderContext) -> Rendered:

@@ -20,7 +20,6 @@ from markdown_it.token import Token
 from notecards.render.inline_scan import scan_to, tokenize_between
 from notecards.render.state import state_of, walk_inline
 
-ANKI_CLOZE = re.compile(r"\{\{c\d+::[\s\S]+?\}\}")
 _NUMBER = re.compile(r"c?(\d+)[:|]")
 
 
