@@ -100,7 +100,8 @@ def _resolve(md: MarkdownIt, rs: RenderState | None, inline: Token, token: Token
         return token
     section = find_section(source.text, target.heading) if target.heading else whole_note(source.text)
     if section is None:
-        rs.warn(line, f"heading `{target.heading}` is not in `{rel}`; {shown} is shown as text")
+        what = "block" if target.heading.startswith("^") else "heading"
+        rs.warn(line, f"{what} `{target.heading}` is not in `{rel}`; {shown} is shown as text")
         return token
     return _note_token(md, rs.child(rel, section.first_line, key), section)
 
