@@ -105,3 +105,11 @@ def test_data_from_a_csv_block_binds_by_column_name_and_groups_by_label(tmp_path
     for k, members in ((1, [1.0, 1.4, 0.6]), (2, [5.2, 4.8])):
         precision = 1 / 100 + len(members)
         assert_matches(result, f"theta[{k}]", stats.norm(sum(members) / precision, precision**-0.5))
+
+
+def test_a_quantity_computed_from_the_data_does_not_stop_the_fit():
+    # `ybar = mean(y)` reads the data: given the data it is known, like a constant.
+    y = np.array([2.1, 3.4, 1.9, 2.8, 3.9, 2.2])
+    result = fitted(f"y = {y.tolist()}\nI = 6\nybar = mean(y)\nmu ~ Normal(0, 4)\ny[i] ~ Normal(mu, 1.5)\n")
+    precision = 1 / 4 + len(y) / 1.5
+    assert_matches(result, "mu", stats.norm(y.sum() / 1.5 / precision, precision**-0.5))

@@ -92,8 +92,7 @@ def test_posterior_means_match_the_numerical_integration(spec, reference):
 
 def test_a_sampler_with_the_wrong_variance_fails_the_comparison(spec, reference, monkeypatch):
     # Use tau as the variance of theta instead of tau^2: the comparison must notice.
-    monkeypatch.setattr(NormalHierarchy, "_theta_variance",
-                        lambda self, state, tau: np.broadcast_to(tau, tau.shape))
+    monkeypatch.setattr(NormalHierarchy, "theta_variance", lambda self, tau: tau)
     result = fit(spec, seed=20240501)
     assert mismatches(result, reference) != []
 
@@ -125,6 +124,13 @@ def test_empirical_bayes_for_eight_schools_is_complete_pooling(spec):
     assert result.params["tau"].mean == 0.0
     assert result.params["mu"].mean == pytest.approx(pooled, rel=1e-6)
     assert result.params["theta[3]"].mean == pytest.approx(pooled, rel=1e-6)
+
+
+def test_empirical_bayes_ignores_a_quantity_derived_from_the_hyperparameters(spec):
+    # `mu_plus = mu + 1` is a deterministic node: the point estimates do not need it.
+    with_derived, _ = parse_sim(EIGHT_SCHOOLS + "mu_plus = mu + 1\n", "schools.md", 1)
+    assert fit(with_derived, seed=1, empirical_bayes=True).to_dict() == \
+        fit(spec, seed=1, empirical_bayes=True).to_dict()
 
 
 def test_empirical_bayes_matches_a_direct_maximisation_of_the_marginal_likelihood():

@@ -53,18 +53,18 @@ class NormalHierarchy:
     def update(self, state: dict[str, np.ndarray], rng: np.random.Generator, adapt: bool) -> None:
         chains = state[self.tau.name].shape[0]
         env = self.graph.env(state)
-        precision, ybar = self._group_data(env, state, chains)
+        precision, ybar = self.group_data(env, state, chains)
         has_data = None if np.all(precision > 0) else precision > 0
         mu_prior = self.graph.args_of(self.mu.node, env) if self.mu is not None else None
         tau_prior = self.graph.args_of(self.tau.node, env)
 
         def log_marginal(tau: np.ndarray) -> np.ndarray:
-            w = precision / (1.0 + self._theta_variance(state, tau) * precision)
+            w = precision / (1.0 + self.theta_variance(tau) * precision)
             return (log_density(self.tau.node.dist, tau, tau_prior) + _half_log_sum(w, has_data)
                     + self._mu_integral(w, ybar, mu_prior, env)[0])
 
         tau = self.sampler.step(state[self.tau.name], log_marginal, rng, adapt)
-        v = self._theta_variance(state, tau)
+        v = self.theta_variance(tau)
         w = precision / (1.0 + v * precision)
         if self.mu is not None:
             _, mean, prec = self._mu_integral(w, ybar, mu_prior, env)
@@ -77,7 +77,8 @@ class NormalHierarchy:
         state[self.tau.name] = tau
         state[self.theta.name] = post_mean + rng.standard_normal(post_mean.shape) / np.sqrt(post_precision)
 
-    def _group_data(self, env, state, chains) -> tuple[np.ndarray, np.ndarray]:
+    def group_data(self, env, state, chains) -> tuple[np.ndarray, np.ndarray]:
+        """Each group's data as one normal observation: precision P_j and mean ȳ_j (0 without data)."""
         precision = np.zeros((chains, self.theta.size))
         weighted = np.zeros((chains, self.theta.size))
         for ref in self.theta.refs:
@@ -90,9 +91,9 @@ class NormalHierarchy:
         ybar = np.divide(weighted, precision, out=np.zeros_like(weighted), where=precision > 0)
         return precision, ybar
 
-    def _theta_variance(self, state, tau: np.ndarray) -> np.ndarray:
-        env = self.graph.env({**state, self.tau.name: tau}) if self.graph.deterministic else \
-            {**self.graph.constants, self.tau.name: Val(tau[:, 0])}
+    def theta_variance(self, tau: np.ndarray) -> np.ndarray:
+        """f(τ), the variance of θ: τ is the only unknown it reads (`_match` makes sure)."""
+        env = {**self.graph.constants, self.tau.name: Val(tau[:, 0])}
         return normal_variance(self.graph.args_of(self.theta.node, env, skip="mean"))
 
     def _mu_integral(self, w, ybar, mu_prior, env):

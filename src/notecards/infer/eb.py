@@ -18,7 +18,6 @@ import numpy as np
 from scipy import optimize
 
 from .collapsed import NormalHierarchy, find_normal_hierarchies
-from .fit import summary_of
 from .graph import ModelGraph, UnsupportedModel
 from .result import FitResult, ParamSummary
 
@@ -29,28 +28,26 @@ LABEL_GROUP = "exact normal conditional given the estimated hyperparameters"
 def fit_empirical_bayes(graph: ModelGraph, rng: np.random.Generator, *, chains: int,
                         draws: int) -> FitResult:
     block = _the_hierarchy(graph)
-    precision, ybar = block._group_data(graph.env({}), {}, 1)
+    # every unknown is in the block, so the groups' data need only the constants
+    precision, ybar = (a[0] for a in block.group_data(graph.constants, {}, 1))
     tau_hat, mu_hat, v_hat = _maximise(block, precision, ybar)
     shape = (chains, draws, block.theta.size)
-    post_precision = (1.0 / v_hat if v_hat > 0 else np.inf) + precision[0]
     if v_hat > 0:
-        post_mean = (mu_hat / v_hat + precision[0] * ybar[0]) / post_precision
+        post_precision = 1.0 / v_hat + precision
+        post_mean = (mu_hat / v_hat + precision * ybar) / post_precision
         theta = post_mean + rng.standard_normal(shape) / np.sqrt(post_precision)
     else:
         theta = np.full(shape, mu_hat)
     result = FitResult(method="empirical bayes", chains=chains, iterations=draws, warmup=0)
-    result.params[block.tau.name] = _point(tau_hat)
-    result.samplers[block.tau.name] = LABEL_HYPER
-    if block.mu is not None:
-        result.params[block.mu.name] = _point(mu_hat)
-        result.samplers[block.mu.name] = LABEL_HYPER
+    hyper = {block.tau.name: tau_hat} | ({block.mu.name: mu_hat} if block.mu is not None else {})
+    for name, value in hyper.items():
+        result.params[name] = ParamSummary.point(value)
+        result.samplers[name] = LABEL_HYPER
+        result.draws[name] = np.full((chains, draws), value)
     for k in range(block.theta.size):
-        result.params[f"{block.theta.name}[{k + 1}]"] = summary_of(theta[:, :, k])
+        result.params[f"{block.theta.name}[{k + 1}]"] = ParamSummary.of_draws(theta[:, :, k])
     result.samplers[block.theta.name] = LABEL_GROUP
-    result.draws = {block.theta.name: theta,
-                    block.tau.name: np.full((chains, draws), tau_hat)}
-    if block.mu is not None:
-        result.draws[block.mu.name] = np.full((chains, draws), mu_hat)
+    result.draws[block.theta.name] = theta
     return result
 
 
@@ -62,30 +59,27 @@ def _the_hierarchy(graph: ModelGraph) -> NormalHierarchy:
     return blocks[0]
 
 
-def _maximise(block: NormalHierarchy, precision: np.ndarray, ybar: np.ndarray):
+def _maximise(block: NormalHierarchy, precision: np.ndarray,
+              ybar: np.ndarray) -> tuple[float, float, float]:
     """(τ̂, μ̂, f(τ̂)) maximising the marginal likelihood, μ profiled out."""
+    has_data = precision > 0
+    observed, observed_variance = ybar[has_data], 1.0 / precision[has_data]
+    graph, theta = block.graph, block.theta.node
     mu_fixed = None if block.mu is not None else float(
-        block.graph.evaluate(block.theta.node.args["mean"], block.graph.env({}), block.theta.node)[0, 0])
+        graph.evaluate(theta.args["mean"], graph.constants, theta)[0, 0])
 
-    def negative_log_marginal(tau: float) -> float:
-        v = float(block._theta_variance({}, np.array([[tau]]))[0, 0])
-        variance = v + 1.0 / observed_precision
+    def profile(tau: float) -> tuple[float, float, float]:
+        """−log marginal likelihood at τ with μ at its best, that μ, and f(τ)."""
+        v = float(block.theta_variance(np.array([[tau]]))[0, 0])
+        variance = v + observed_variance
         w = 1.0 / variance
         mu = mu_fixed if mu_fixed is not None else float(np.sum(w * observed) / np.sum(w))
         return 0.5 * float(np.sum(np.log(variance) + w * np.square(observed - mu))), mu, v
 
-    has_data = precision[0] > 0
-    observed, observed_precision = ybar[0][has_data], precision[0][has_data]
-    spread = float(np.ptp(observed) + np.sqrt(np.max(1.0 / observed_precision)))
-    best = optimize.minimize_scalar(lambda t: negative_log_marginal(t)[0], bounds=(0.0, 10 * spread),
+    spread = float(np.ptp(observed) + np.sqrt(np.max(observed_variance)))
+    best = optimize.minimize_scalar(lambda t: profile(t)[0], bounds=(0.0, 10 * spread),
                                     method="bounded", options={"xatol": 1e-6 * spread})
-    tau = float(best.x)
-    if negative_log_marginal(0.0)[0] <= best.fun:
-        tau = 0.0
-    _, mu, v = negative_log_marginal(tau)
+    # the bounded search never evaluates its end point: complete pooling is checked on its own
+    tau = 0.0 if profile(0.0)[0] <= best.fun else float(best.x)
+    _, mu, v = profile(tau)
     return tau, mu, v
-
-
-def _point(value: float) -> ParamSummary:
-    return ParamSummary(mean=value, sd=0.0, q5=value, q50=value, q95=value, rhat=float("nan"),
-                        ess=float("nan"), ess_tail=float("nan"))

@@ -19,7 +19,7 @@ from notecards.sim.model import ModelSpec
 from notecards.types import Diagnostic
 
 from .chains import build_schedule, run_chains
-from .diagnostics import ess_bulk, ess_tail, rhat
+from .eb import fit_empirical_bayes
 from .graph import ModelGraph, UnsupportedModel
 from .result import FitResult, ParamSummary
 
@@ -36,7 +36,6 @@ def fit(spec: ModelSpec, seed: int | np.random.SeedSequence, *, chains: int = 4,
         graph = ModelGraph(spec)
         check_budget(graph, chains, draws)
         if empirical_bayes:
-            from .eb import fit_empirical_bayes
             return fit_empirical_bayes(graph, rng, chains=chains, draws=draws)
         schedule = build_schedule(graph)
         kept = run_chains(graph, schedule, rng, chains, draws, warmup)
@@ -75,19 +74,8 @@ def summarise(graph: ModelGraph, kept: dict[str, np.ndarray]) -> dict[str, Param
     params = {}
     for name, value in kept.items():
         for k, label in enumerate(parameter_names(graph, name)):
-            params[label] = summary_of(value[:, :, k])
+            params[label] = ParamSummary.of_draws(value[:, :, k])
     return params
-
-
-def summary_of(draws: np.ndarray) -> ParamSummary:
-    """Posterior summary of one scalar's (chains, iterations) draws."""
-    flat = draws.ravel()
-    q5, q50, q95 = np.quantile(flat, [0.05, 0.5, 0.95])
-    # a constant (a point estimate drawn as draws) has sd 0, not the rounding error of its mean
-    sd = 0.0 if flat.min() == flat.max() else float(flat.std(ddof=1))
-    return ParamSummary(mean=float(flat.mean()), sd=sd, q5=float(q5),
-                        q50=float(q50), q95=float(q95), rhat=rhat(draws), ess=ess_bulk(draws),
-                        ess_tail=ess_tail(draws))
 
 
 def convergence_warnings(graph: ModelGraph, result: FitResult) -> list[Diagnostic]:

@@ -83,7 +83,9 @@ class ModelGraph:
 
     def _add(self, node: Node) -> None:
         if node.observed is not None:
+            # given the data, observed values are known like constants (`ybar = mean(y)`)
             self.observed[node.name] = node
+            self.constants[node.name] = _val_of_constant(node.observed)
         elif node.kind == "stochastic":
             self.latent[node.name] = Latent(node, self._latent_size(node))
         elif node.kind == "deterministic":

@@ -8,6 +8,8 @@ import numpy as np
 
 from notecards.types import Diagnostic
 
+from .diagnostics import ess_bulk, ess_tail, rhat
+
 
 @dataclass
 class ParamSummary:
@@ -21,6 +23,22 @@ class ParamSummary:
     rhat: float
     ess: float              # bulk ESS
     ess_tail: float
+
+    @classmethod
+    def of_draws(cls, draws: np.ndarray) -> ParamSummary:
+        """Posterior summary of one scalar's (chains, iterations) draws."""
+        flat = draws.ravel()
+        q5, q50, q95 = np.quantile(flat, [0.05, 0.5, 0.95])
+        # a constant (a point estimate drawn as draws) has sd 0, not the rounding error of its mean
+        sd = 0.0 if flat.min() == flat.max() else float(flat.std(ddof=1))
+        return cls(mean=float(flat.mean()), sd=sd, q5=float(q5), q50=float(q50), q95=float(q95),
+                   rhat=rhat(draws), ess=ess_bulk(draws), ess_tail=ess_tail(draws))
+
+    @classmethod
+    def point(cls, value: float) -> ParamSummary:
+        """A point estimate (empirical Bayes' hyperparameters): no spread, no convergence to judge."""
+        nan = float("nan")
+        return cls(mean=value, sd=0.0, q5=value, q50=value, q95=value, rhat=nan, ess=nan, ess_tail=nan)
 
     def to_dict(self) -> dict:
         return {k: _plain(v) for k, v in asdict(self).items()}
