@@ -255,6 +255,20 @@ def test_laws(latex, sim):
     assert one(latex) == sim
 
 
+def _table_names() -> list[tuple[str, str, int]]:
+    """(name as written, canonical law, number of arguments) for every name and alias of
+    DESIGN's table; `_` is left out, since in LaTeX it starts a subscript."""
+    from notecards.sim.distributions import REGISTRY
+    return [(written, dist.name, len(dist.params)) for dist in REGISTRY.values()
+            for written in (dist.name, *dist.aliases) if "_" not in written]
+
+
+@pytest.mark.parametrize("written, law, arity", _table_names())
+def test_every_name_of_the_design_table_is_a_law_in_latex(written, law, arity):
+    args = ", ".join(str(k + 2) for k in range(arity))
+    assert one(f"x \\sim \\operatorname{{{written}}}({args})") == f"x ~ {law}({args})"
+
+
 @pytest.mark.parametrize("latex, why", [
     ("\\theta \\sim L(.\\mid\\lambda)", "unknown law 'L'"),
     ("X \\sim L_X(.\\mid\\theta)", "unknown law 'L_X'"),

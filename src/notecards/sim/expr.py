@@ -44,14 +44,16 @@ MAX_DEPTH = 60
 MAX_EXPONENT = 1000.0
 MAX_ELEMENTS = 20_000_000       # values in one array (draws × elements), float64: ≤ 160 MB
 
-GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
-    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
-    "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma",
-    "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-    "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi",
-    "Ψ": "Psi", "Ω": "Omega",
+GREEK_LETTERS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η",
+    "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ",
+    "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ",
+    "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }
+# a letter as typed or pasted -> its word; the variant glyphs read as the plain letter
+GREEK = {letter: word for word, letter in GREEK_LETTERS.items()} | {"ϵ": "epsilon", "ϑ": "theta",
+                                                                     "ϕ": "phi"}
 SUPERSCRIPTS = {"²": "2", "³": "3"}
 RELATIONS = ("≈", "~=", "<=", ">=", "==", "!=", "≤", "≥", "<", ">")
 _SYMBOLS = ("**", "..", "~=", "<=", ">=", "==", "!=", "≈", "≤", "≥",

@@ -34,15 +34,8 @@ from notecards.sim.closed_form import ClosedForm  # noqa: E402
 from notecards.sim.model import CheckResult, Comparison, ModelSpec, Node, SimResult  # noqa: E402
 from notecards.sim.compare import summary_text  # noqa: E402
 from notecards.sim.describe import describe_node, format_value  # noqa: E402
+from notecards.sim.expr import GREEK_LETTERS as GREEK  # noqa: E402
 from notecards.sim.run import FigureOptions  # noqa: E402
-
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η",
-    "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ",
-    "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ",
-    "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
-    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
 
 STYLE = {
     "font.family": "DejaVu Sans",

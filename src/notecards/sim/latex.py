@@ -51,25 +51,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from notecards.sim import distributions
+from notecards.sim.expr import GREEK, GREEK_LETTERS
 from notecards.sim.lang import DEFAULT_PLATE, DEFAULT_VALUE, parse_sim
 from notecards.sim.model import ModelSpec
 from notecards.types import CardBlock, Diagnostic
 
 INDEX_LETTERS = frozenset("ijklmnt")
 
-_GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
-    "Omega",
-}
+_GREEK = frozenset(GREEK_LETTERS)
 _GREEK_VARIANTS = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                    "varrho": "rho", "varsigma": "sigma", "varpi": "pi", "varkappa": "kappa",
                    "ell": "l"}
-_UNICODE_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ", [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
 _DECORATIONS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar",
                 "tilde": "tilde", "widetilde": "tilde", "dot": "dot"}
 _FUNCTIONS = {"exp": "exp", "log": "log", "ln": "log"}
@@ -297,8 +290,8 @@ def _tokens(text: str) -> list[_Tok]:
             value = m.group("cc").strip()
         elif kind == "cmd":
             value = _GREEK_VARIANTS.get(raw[1:], raw[1:])
-        elif kind == "punct" and raw in _UNICODE_GREEK:
-            kind, value = "letter", _UNICODE_GREEK[raw]
+        elif kind == "punct" and raw in GREEK:
+            kind, value = "letter", GREEK[raw]
         else:
             value = raw
         toks.append(_Tok(kind, raw, value, m.start(), m.end()))
@@ -612,33 +605,24 @@ def _subscript(toks: list[_Tok]) -> tuple[str, tuple[str, ...]]:
 
 # ---------------------------------------------------------------- laws
 
-_LAW_NAMES = {
-    "Normal": ("n", "normal", "gaussian", "gauss", "norm"),
-    "HalfNormal": ("halfnormal", "halfn", "n^+", "n+"),
-    "LogNormal": ("lognormal", "logn", "lnn", "ln", "lognorm"),
-    "StudentT": ("t", "studentt", "student", "studentst"),
-    "Cauchy": ("cauchy",),
-    "HalfCauchy": ("halfcauchy", "c^+"),
-    "Exponential": ("exp", "exponential", "expo", "expon"),
-    "Gamma": ("gamma", "ga"),
-    "InverseGamma": ("inversegamma", "invgamma", "ig", "invgam", "inversegam", "invga",
-                     "gamma^1", "gamma^{1}"),
+# How cards write laws beyond the sim language's own names and aliases (which
+# `distributions.lookup` knows, so every name of the DESIGN table reads here too), and the χ²
+# families, which become Gamma, InverseGamma or ScaledInvChiSquare in `_law_args`.
+_LATEX_LAW_NAMES = {
+    "Normal": ("gauss",),
+    "HalfNormal": ("halfn", "n^+", "n+"),
+    "LogNormal": ("lnn", "lognorm"),
+    "HalfCauchy": ("c^+",),
+    "Exponential": ("expo",),
+    "InverseGamma": ("invgam", "inversegam", "gamma^1", "gamma^{1}"),
     "ChiSquare": ("chi^2", "chisq", "chi2", "chisquared", "chisquare"),
     "InvChiSquare": ("invchi^2", "inversechi^2", "invchisq", "scaledinvchi^2",
                      "scaledinversechi^2", "scaledinvchisq", "invchi2"),
-    "Beta": ("beta", "be"),
-    "Uniform": ("u", "unif", "uniform"),
-    "Bernoulli": ("bern", "bernoulli", "ber"),
-    "Binomial": ("bin", "binom", "binomial"),
-    "Poisson": ("pois", "poisson", "poi", "po"),
-    "Categorical": ("cat", "categorical"),
-    "Dirichlet": ("dir", "dirichlet"),
-    "Multinomial": ("mult", "multinomial", "multi"),
+    "Beta": ("be",),
+    "Bernoulli": ("ber",),
+    "Poisson": ("po",),
 }
-_LAWS = {alias: law for law, aliases in _LAW_NAMES.items() for alias in aliases}
-_ARITY = {"Normal": 2, "LogNormal": 2, "Cauchy": 2, "Exponential": 1, "Gamma": 2,
-          "InverseGamma": 2, "Beta": 2, "Uniform": 2, "Bernoulli": 1, "Binomial": 2,
-          "Poisson": 1, "Categorical": 1, "Dirichlet": 1, "Multinomial": 2}
+_LATEX_LAWS = {alias: law for law, aliases in _LATEX_LAW_NAMES.items() for alias in aliases}
 _HALF = {"HalfNormal", "HalfCauchy"}
 _VECTOR_ARGUMENT = {"Dirichlet": 0, "Categorical": 0, "Multinomial": 1}
 _SUBSCRIPTED = {"StudentT", "ChiSquare", "InvChiSquare"}
@@ -656,7 +640,8 @@ def _law_name(head: str) -> tuple[str | None, str | None]:
         sub = m.group(1)
         h = h[:m.start()] + h[m.end():]
     key = re.sub(r"[\\\-_ ]", "", h).lower()
-    law = _LAWS.get(key)
+    registered = distributions.lookup(key)
+    law = _LATEX_LAWS.get(key) or (registered.name if registered else None)
     if law is not None and sub is not None and law not in _SUBSCRIPTED:
         return None, sub
     return law, sub
@@ -707,8 +692,9 @@ def _law_args(law: str, args: tuple, sub: object) -> tuple[str, tuple]:
         return "InverseGamma", (_half_of(df), _Bin("/", _Num("1"), _Num("2")))
     if sub is not None:
         raise _Skip(f"{law} takes no subscript")
-    if len(args) != _ARITY[law]:
-        raise _Skip(f"{law} takes {_ARITY[law]} argument(s), found {len(args)}")
+    arity = len(distributions.REGISTRY[law].params)
+    if len(args) != arity:
+        raise _Skip(f"{law} takes {arity} argument(s), found {len(args)}")
     return law, args
 
 
