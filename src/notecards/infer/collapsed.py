@@ -23,7 +23,7 @@ from .conjugate import truncated_normal
 from notecards.sim.expr import Val
 
 from .graph import Latent, ModelGraph, names_in
-from .logpdf import log_density, normal_variance
+from .logpdf import log_density
 from .mh import SliceSampler, transform_for
 
 
@@ -83,7 +83,7 @@ class NormalHierarchy:
         weighted = np.zeros((chains, self.theta.size))
         for ref in self.theta.refs:
             child = self.graph.stochastic()[ref.child]
-            p = 1.0 / normal_variance(self.graph.args_of(child, env, skip="mean"))
+            p = 1.0 / self.graph.args_of(child, env, skip="mean")["var"]
             y = self.graph.value_of(ref.child, state)
             shape = np.broadcast_shapes(p.shape, y.shape)
             precision += self.graph.group_sum(np.broadcast_to(p, shape), self.theta, ref.groups, chains)
@@ -94,7 +94,7 @@ class NormalHierarchy:
     def theta_variance(self, tau: np.ndarray) -> np.ndarray:
         """f(τ), the variance of θ: τ is the only unknown it reads (`_match` makes sure)."""
         env = {**self.graph.constants, self.tau.name: Val(tau[:, 0])}
-        return normal_variance(self.graph.args_of(self.theta.node, env, skip="mean"))
+        return self.graph.args_of(self.theta.node, env, skip="mean")["var"]
 
     def _mu_integral(self, w, ybar, mu_prior, env):
         """log ∫ p(μ) Π N(ȳ_j; μ, 1/w_j) dμ (up to a constant), and μ's conditional mean and precision."""
@@ -104,7 +104,7 @@ class NormalHierarchy:
         wsum = w.sum(axis=1, keepdims=True)
         wy = (w * ybar).sum(axis=1, keepdims=True)
         if self.mu.node.dist == "Normal":
-            p0 = 1.0 / normal_variance(mu_prior)
+            p0 = 1.0 / mu_prior["var"]
             m0 = mu_prior["mean"]
             prec = p0 + wsum
             mean = (p0 * m0 + wy) / prec

@@ -8,8 +8,8 @@ the prior's parameters, summed per parent element, so one rule serves a scalar (
 | prior | child uses it as | adds per child element |
 | --- | --- | --- |
 | Normal(m, v) or Uniform(lo, hi) (flat, truncated) | Normal mean | precision 1/σ², precision·y |
-| InverseGamma(a, b), Scaled-Inv-χ²(ν, s²) | Normal variance (or 1/precision) | ½, (y − m)²/2 |
-| Gamma(a, rate b) | Normal precision (or 1/variance) | ½, (y − m)²/2 |
+| InverseGamma(a, b), Scaled-Inv-χ²(ν, s²) | Normal variance | ½, (y − m)²/2 |
+| Gamma(a, rate b) | Normal precision (`prec=phi`, which the sim language reads as var 1/phi) | ½, (y − m)²/2 |
 | Gamma(a, rate b) | Poisson rate / Exponential rate / Gamma rate (shape k) | y, 1 / 1, y / k, y |
 | Beta(a, b) | Bernoulli p / Binomial p | y, 1 − y / y, n − y |
 | Dirichlet(α) | Categorical p (values 1..K) / Multinomial p | counts |
@@ -24,13 +24,13 @@ import numpy as np
 from scipy import special
 
 from .graph import Latent, ModelGraph, Reference, names_in
-from .logpdf import gamma_rate, normal_variance, scaled_inv_chi2_as_inverse_gamma
+from .logpdf import scaled_inv_chi2_as_inverse_gamma
 
 Stats = Callable[[np.ndarray, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]] | None
 
 
 def _normal_mean(y, a):
-    precision = 1.0 / normal_variance(a)
+    precision = 1.0 / a["var"]
     return precision, precision * y
 
 
@@ -64,8 +64,6 @@ FAMILY = {"Normal": "normal", "Uniform": "normal", "InverseGamma": "inverse-gamm
 RULES: dict[tuple[str, str, str, str], Stats] = {
     ("normal", "Normal", "mean", "direct"): _normal_mean,
     ("inverse-gamma", "Normal", "var", "direct"): _normal_squares,
-    ("inverse-gamma", "Normal", "prec", "inverse"): _normal_squares,
-    ("gamma", "Normal", "prec", "direct"): _normal_squares,
     ("gamma", "Normal", "var", "inverse"): _normal_squares,
     ("gamma", "Poisson", "rate", "direct"): _count_and_value,
     ("gamma", "Exponential", "rate", "direct"): _one_and_value,
@@ -139,7 +137,7 @@ def _draw_normal(prior, precision_sum, weighted_sum, rng, shape, dist):
         precision = np.maximum(precision_sum, 1e-300)
         mean = weighted_sum / precision
         return truncated_normal(mean, 1.0 / np.sqrt(precision), prior["low"], prior["high"], rng, shape)
-    prior_precision = 1.0 / normal_variance(prior)
+    prior_precision = 1.0 / prior["var"]
     precision = prior_precision + precision_sum
     mean = (prior["mean"] * prior_precision + weighted_sum) / precision
     return mean + rng.standard_normal(shape) / np.sqrt(precision)
@@ -154,7 +152,7 @@ def _draw_inverse_gamma(prior, shape_add, scale_add, rng, shape, dist):
 
 
 def _draw_gamma(prior, shape_add, rate_add, rng, shape, dist):
-    a, rate = prior["shape"], gamma_rate(prior)
+    a, rate = prior["shape"], prior["rate"]
     return rng.standard_gamma(np.broadcast_to(a + shape_add, shape)) / (rate + rate_add)
 
 

@@ -29,7 +29,6 @@ from notecards.sim.figures import GREEK, STYLE, pretty  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
 from .graph import ModelGraph, UnsupportedModel  # noqa: E402
-from .logpdf import normal_variance  # noqa: E402
 from .result import FitResult  # noqa: E402
 
 WIDTH_IN, DPI = 6.4, 110
@@ -165,8 +164,8 @@ def shrinkage_data(graph: ModelGraph, result: FitResult):
 def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
     """Complete pooling: precision-weighted when the data's variances are known (s_j²)."""
     try:
-        variance = normal_variance(graph.args_of(child, graph.constants, skip="mean"))
-    except (KeyError, ValueError):
+        variance = graph.args_of(child, graph.constants, skip="mean")["var"]
+    except ValueError:                # the variance reads an unknown (σ² fitted)
         return float(y.mean())
     weights = np.broadcast_to(1.0 / variance, (1, y.size))[0]
     return float(np.sum(weights * y) / np.sum(weights))
@@ -209,7 +208,7 @@ def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np
         shape = (picks.size, graph.sizes[name])
         if node.dist == "Normal":
             rep = np.broadcast_to(args["mean"], shape) + rng.standard_normal(shape) * np.sqrt(
-                np.broadcast_to(normal_variance(args), shape))
+                np.broadcast_to(args["var"], shape))
         else:
             rep = rng.poisson(np.broadcast_to(args["rate"], shape)).astype(float)
         found.append((name, np.asarray(node.observed, dtype=float).ravel(), rep))
