@@ -78,11 +78,6 @@ class ConditionalMean:
     slope: float
     intercept: float
 
-    def label(self) -> str:
-        if abs(self.intercept) < 1e-12:
-            return f"E[{self.parent} | {self.child}] = {_num(self.slope)}·{self.child}"
-        return f"E[{self.parent} | {self.child}] = {_num(self.intercept)} + {_num(self.slope)}·{self.child}"
-
 
 @dataclass
 class ClosedForm:

@@ -42,8 +42,7 @@ class Param:
 
     name: str
     label: str
-    support: str                 # "real", "positive", "unit", "open_unit", "count", "simplex",
-    #                              "positive_vector"
+    support: str                 # a key of _SUPPORT_TEXT
     default: float | None = None
 
     @property
@@ -86,7 +85,7 @@ class Distribution:
     name: str
     params: tuple[Param, ...]
     sampler: Callable[[np.random.Generator, Args, tuple[int, ...]], np.ndarray]
-    frozen: Callable[[dict[str, Any]], Any]
+    scipy_frozen: Callable[[dict[str, Any]], Any]     # the same law as scipy.stats sees it
     aliases: tuple[str, ...] = ()
     keywords: dict[str, tuple[str, Callable[[Expr], Expr]]] = field(default_factory=dict)
     discrete: bool = False
@@ -97,9 +96,6 @@ class Distribution:
     def event_vector(self) -> bool:
         """True when one draw is a vector (Dirichlet, Multinomial)."""
         return self.support in ("simplex", "counts")
-
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
 
     def check(self, args: Args) -> list[str]:
         """Messages for every argument outside its allowed values (empty when all is well)."""
@@ -113,16 +109,6 @@ class Distribution:
     def sample(self, rng: np.random.Generator, args: Args, size: tuple[int, ...]) -> np.ndarray:
         """Draws of shape `size` (plus the category axis for vector draws), as floats."""
         return np.asarray(self.sampler(rng, args, size), dtype=float)
-
-    def scipy_frozen(self, args: dict[str, Any]) -> Any:
-        """The same distribution as scipy.stats sees it (scalar arguments)."""
-        return self.frozen(args)
-
-    def mean(self, args: dict[str, Any]) -> Any:
-        return self.frozen(args).mean()
-
-    def var(self, args: dict[str, Any]) -> Any:
-        return self.frozen(args).var()
 
 
 def _vector_args(args: Args, size: tuple[int, ...], name: str) -> np.ndarray:
