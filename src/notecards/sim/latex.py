@@ -190,7 +190,6 @@ class _Stmt:
 class _Card:
     statements: list[_Stmt]
     order: list[_Stmt] = field(default_factory=list)
-    sizes: dict[str, int] = field(default_factory=dict)
     defaults: dict[str, float] = field(default_factory=dict)
     default_line: dict[str, int] = field(default_factory=dict)
     free: set[str] = field(default_factory=set)
@@ -278,9 +277,7 @@ def _clean(latex: str) -> str:
 def _tokens(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind in ("wc", "cc"):
-            kind = "word" if kind == "wc" else "cal"
+        kind = m.lastgroup      # the outer group's name: word, cal, cmd, esc, num, letter, …
         raw = m.group(0)
         if kind == "space" or raw in _SPACING or raw in _IGNORED_COMMANDS:
             continue
@@ -320,12 +317,7 @@ def _is_separator(toks: list[_Tok], k: int) -> bool:
 
 
 def _has_relation(toks: list[_Tok]) -> bool:
-    depth = 0
-    for tok in toks:
-        depth = _depth_step(tok, depth)
-        if depth == 0 and tok.text in ("\\sim", "="):
-            return True
-    return False
+    return bool(_top_level(toks, {"\\sim", "="}))
 
 
 def _split_statements(toks: list[_Tok]) -> list[list[_Tok]]:
@@ -728,8 +720,7 @@ def _lhs_tokens(toks: list[_Tok]) -> list[_Tok]:
     if any(t.text in ("(", "[") for t in toks[1:]):
         raise _Skip("the left side is a function or a product, not a variable")
     bars = _top_level(toks, _BARS)
-    lhs = toks[:bars[0]] if bars else toks
-    return lhs
+    return toks[:bars[0]] if bars else toks
 
 
 def _squared_name(piece: _Piece) -> str | None:
@@ -895,12 +886,14 @@ def _order(card: _Card) -> None:
 
 
 def _find_defaults(card: _Card) -> None:
+    """Symbols no statement defines: a plate size for every index (J for j), 1 for the rest."""
     defined = {s.name for s in card.order}
+    sizes: dict[str, float] = {}
     for stmt in card.order:
         for index in stmt.indices:
             size = index.upper()
-            if size not in defined and size not in card.sizes:
-                card.sizes[size] = DEFAULT_PLATE
+            if size not in defined and size not in sizes:
+                sizes[size] = float(DEFAULT_PLATE)
                 card.default_line[size] = stmt.line
         for node in stmt.rhs_nodes():
             for sym in _symbols(node):
@@ -909,7 +902,7 @@ def _find_defaults(card: _Card) -> None:
                 card.free.add(sym.name)
                 card.defaults[sym.name] = DEFAULT_VALUE
                 card.default_line[sym.name] = stmt.line
-    card.defaults = {**{k: float(v) for k, v in card.sizes.items()}, **card.defaults}
+    card.defaults = {**sizes, **card.defaults}
     _vector_defaults(card)
 
 
