@@ -178,3 +178,33 @@ def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
     cards = json.loads(data)["cards"]
     assert [c["model"]["checks"][1]["passed"] for c in cards] == [False]
     assert run_sim_command(note, 1, out, False, Settings())[1] == 2   # no card on line 1
+
+
+def _package_media(apkg: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(apkg) as z:
+        return {name: z.read(number) for number, name in json.loads(z.read("media")).items()}
+
+
+def test_changing_lambda_in_one_card_renders_that_card_only_and_ships_no_stale_figure(tmp_path):
+    from conftest import run_cli, write
+
+    sim_card = ("START\nBasic\nVar(X) in the normal-normal model?\nBack: lambda plus one.\n```sim\n"
+                "lambda = 4\ntheta ~ Normal(0, lambda)\nX ~ Normal(theta, 1)\nn = 2000\n"
+                "check: var(X) ≈ lambda + 1\n```\nEND\n\n")
+    latex_card = ("START\nBasic\nWhat does the card's own math say?\n"
+                  "Back: $$\\theta \\sim \\mathcal{N}(0, \\lambda) \\\\ X \\sim \\mathcal{N}(\\theta, \\sigma^2)$$\n"
+                  "END\n")
+    vault = tmp_path / "vault"
+    note = write(vault, "models.md", "TARGET DECK: Models\n\n" + sim_card + latex_card)
+    cold = run_cli("export", vault, "-o", tmp_path / "cold.apkg", check=True)
+    assert "2 model cards, 2 figures rendered, 0 reused, checks 1 passed, 0 failed" in cold.stdout
+    note.write_text(note.read_text(encoding="utf-8").replace("lambda = 4", "lambda = 9"), encoding="utf-8")
+    edited = run_cli("export", vault, "-o", tmp_path / "edited.apkg", check=True)
+    assert "2 model cards, 1 figures rendered, 1 reused, checks 1 passed, 0 failed" in edited.stdout
+    before, after = _package_media(tmp_path / "cold.apkg"), _package_media(tmp_path / "edited.apkg")
+    assert len(before) == len(after) == 2                     # the λ = 4 figure is not shipped again
+    assert len(set(before) & set(after)) == 1                 # the LaTeX card's figure is the same file
+    [kept] = set(before) & set(after)
+    assert before[kept] == after[kept]
