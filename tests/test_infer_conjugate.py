@@ -113,3 +113,23 @@ def test_a_quantity_computed_from_the_data_does_not_stop_the_fit():
     result = fitted(f"y = {y.tolist()}\nI = 6\nybar = mean(y)\nmu ~ Normal(0, 4)\ny[i] ~ Normal(mu, 1.5)\n")
     precision = 1 / 4 + len(y) / 1.5
     assert_matches(result, "mu", stats.norm(y.sum() / 1.5 / precision, precision**-0.5))
+
+
+def test_a_parameter_read_through_a_chain_of_computed_quantities_still_sees_the_data():
+    # mu reaches y only through m2 = m, m = mu: its likelihood must not be dropped.
+    y = np.array([2.1, 3.4, 1.9, 2.8, 3.9, 2.2])
+    result = fitted(f"y = {y.tolist()}\nI = 6\nmu ~ Normal(0, 4)\nm = mu * 1\nm2 = m * 1\n"
+                    "y[i] ~ Normal(m2, 1.5)\n")
+    precision = 1 / 4 + len(y) / 1.5
+    assert_matches(result, "mu", stats.norm(y.sum() / 1.5 / precision, precision**-0.5))
+
+
+def test_an_observation_reading_two_elements_of_a_sampled_plate_is_refused_at_its_line():
+    # theta's elements are slice-sampled side by side: y[i] reading theta[g[i]] and theta[h[i]]
+    # would couple them, so the fit says so instead of returning a wrong posterior.
+    text = ("y = [1.0, 1.4, 0.6, 5.2]\ng = [1, 1, 2, 2]\nh = [2, 2, 1, 1]\nI = 4\nK = 2\n"
+            "theta[1..K] ~ HalfNormal(100)\ny[i] ~ Normal(theta[g[i]], theta[h[i]]^2)\n")
+    result = fitted(text)
+    assert not result.ok
+    [warning] = result.diagnostics
+    assert warning.line == 7 and "two different elements of theta" in warning.message

@@ -82,7 +82,7 @@ class NormalHierarchy:
         precision = np.zeros((chains, self.theta.size))
         weighted = np.zeros((chains, self.theta.size))
         for ref in self.theta.refs:
-            child = self.graph.stochastic()[ref.child]
+            child = self.graph.stochastic[ref.child]
             p = 1.0 / self.graph.args_of(child, env, skip="mean")["var"]
             y = self.graph.value_of(ref.child, state)
             shape = np.broadcast_shapes(p.shape, y.shape)
@@ -146,12 +146,11 @@ def _match(graph: ModelGraph, theta: Latent) -> NormalHierarchy | None:
     if node.dist != "Normal" or not theta.plated or not theta.refs:
         return None
     for ref in theta.refs:
-        child = graph.stochastic()[ref.child]
+        child = graph.stochastic[ref.child]
         if child.dist != "Normal" or ref.arg != "mean" or ref.form != "direct" or ref.groups is None:
             return None
-    unknown = set(graph.latent) | graph.deterministic_names
-    mean_names = names_in(node.args["mean"]) & unknown
-    variance_names = set().union(*(names_in(e) for k, e in node.args.items() if k != "mean")) & unknown
+    mean_names = names_in(node.args["mean"]) & graph.unknowns
+    variance_names = names_in(node.args["var"]) & graph.unknowns
     if len(variance_names) != 1 or len(mean_names) > 1 or mean_names & variance_names:
         return None
     tau = graph.latent.get(next(iter(variance_names)))
@@ -174,6 +173,5 @@ def _is_hyper_mean(graph: ModelGraph, mu: Latent, theta: Latent) -> bool:
         return False
     if len(mu.refs) != 1 or mu.refs[0].arg != "mean" or mu.refs[0].form != "direct":
         return False
-    prior_names = set().union(*(names_in(e) for e in mu.node.args.values()))
-    return not (prior_names & (set(graph.latent) | graph.deterministic_names))
+    return graph.args_known(mu.node)
 

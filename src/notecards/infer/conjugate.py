@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from .graph import Latent, ModelGraph, Reference, names_in
+from .graph import Latent, ModelGraph, Reference
 from .logpdf import scaled_inv_chi2_as_inverse_gamma
 
 Stats = Callable[[np.ndarray, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]] | None
@@ -109,7 +109,7 @@ class ConjugateStep:
         first = np.zeros((chains, self.latent.size))
         second = np.zeros((chains, self.latent.size))
         for ref, stats in self.rules:
-            child = self.graph.stochastic()[ref.child]
+            child = self.graph.stochastic[ref.child]
             args = self.graph.args_of(child, env)
             y = self.graph.value_of(ref.child, state)
             a, b = stats(y, args)
@@ -123,7 +123,7 @@ class ConjugateStep:
         alpha = np.broadcast_to(prior["alpha"], (chains, self.latent.size)).copy()
         for ref, _ in self.rules:
             y = self.graph.value_of(ref.child, state)
-            child = self.graph.stochastic()[ref.child]
+            child = self.graph.stochastic[ref.child]
             if child.dist == "Categorical":
                 alpha += np.bincount(y.astype(int).ravel() - 1, minlength=self.latent.size)
             else:
@@ -185,12 +185,10 @@ def conjugate_step(graph: ModelGraph, latent: Latent) -> ConjugateStep | None:
     family = FAMILY.get(node.dist or "")
     if family is None or _prior_depends_on_itself(latent):
         return None
-    if node.dist == "Uniform" and not _uniform_is_constant(graph, latent):
-        return None
-    if node.dist == "Uniform" and latent.node.plate is not None:
+    if node.dist == "Uniform" and (latent.plated or not graph.args_known(node)):
         return None
     rules = []
-    stochastic = graph.stochastic()
+    stochastic = graph.stochastic
     for ref in latent.refs:
         child = stochastic[ref.child]
         rule = RULES.get((family, child.dist or "", ref.arg, ref.form))
@@ -204,13 +202,8 @@ def _prior_depends_on_itself(latent: Latent) -> bool:
     return any(ref.child == latent.name for ref in latent.refs)
 
 
-def _uniform_is_constant(graph: ModelGraph, latent: Latent) -> bool:
-    used = set().union(*(names_in(e) for e in latent.node.args.values()))
-    return not (used & (set(graph.latent) | graph.deterministic_names))
-
-
 def _dirichlet_step(graph: ModelGraph, latent: Latent) -> ConjugateStep | None:
-    stochastic = graph.stochastic()
+    stochastic = graph.stochastic
     rules = []
     for ref in latent.refs:
         child = stochastic[ref.child]

@@ -75,9 +75,11 @@ class ModelGraph:
             raise UnsupportedModel(spec.line, "nothing to infer: every variable has a value")
         if not self.observed:
             raise UnsupportedModel(spec.line, "no data: give a variable values (y = [...]) and a ~ law")
-        self._stochastic = {**{n: l.node for n, l in self.latent.items()}, **self.observed}
-        self.sizes = {name: self._child_size(node) for name, node in self._stochastic.items()}
-        self.deterministic_names = {n.name for n in self.deterministic}
+        self.stochastic: dict[str, Node] = {**{n: l.node for n, l in self.latent.items()},
+                                             **self.observed}
+        self.sizes = {name: self._child_size(node) for name, node in self.stochastic.items()}
+        self.unknowns = set(self.latent) | {n.name for n in self.deterministic}
+        self.latent_read_by = self._latent_read_by_deterministic()
         for latent in self.latent.values():
             latent.refs = self._references_to(latent.name)
 
@@ -119,8 +121,24 @@ class ModelGraph:
             return int(np.asarray(node.observed).shape[0]) if np.ndim(node.observed) else 1
         return self.latent[node.name].size
 
-    def stochastic(self) -> dict[str, Node]:
-        return self._stochastic
+    def _latent_read_by_deterministic(self) -> dict[str, set[str]]:
+        """The latent nodes each deterministic node reads, directly or through other deterministic
+        nodes (which the model defines before they are used)."""
+        read: dict[str, set[str]] = {}
+        for node in self.deterministic:
+            names = names_in(node.expr)
+            read[node.name] = (names & set(self.latent)).union(
+                *(read[name] for name in names if name in read))
+        return read
+
+    def reads(self, expr: Expr, parent: str) -> bool:
+        """Whether `expr` depends on the latent `parent`, directly or through deterministic nodes."""
+        names = names_in(expr)
+        return parent in names or any(parent in self.latent_read_by.get(name, ()) for name in names)
+
+    def args_known(self, node: Node) -> bool:
+        """Whether the node's arguments read only constants and data (no unknown)."""
+        return not any(names_in(expr) & self.unknowns for expr in node.args.values())
 
     def env(self, state: dict[str, np.ndarray]) -> dict[str, Val]:
         """Constants, current latent values, then deterministic nodes computed from them."""
@@ -161,31 +179,18 @@ class ModelGraph:
 
     def _references_to(self, parent: str) -> list[Reference]:
         refs = []
-        for child in self.stochastic().values():
+        for child in self.stochastic.values():
             for key, expr in child.args.items():
-                if parent in names_in(expr) or self._through_deterministic(parent, expr):
+                if self.reads(expr, parent):
                     refs.append(self._classify(parent, child, key, expr))
         return refs
 
-    def _through_deterministic(self, parent: str, expr: Expr) -> bool:
-        det = {n.name: n for n in self.deterministic}
-        used = names_in(expr) & self.deterministic_names
-        return any(parent in names_in(det[name].expr) for name in used)
-
     def _classify(self, parent: str, child: Node, key: str, expr: Expr) -> Reference:
-        form: Form = "other"
-        core = expr
-        if expr.op == "^" and expr.args[1] == Expr("num", value=2.0):
-            form, core = "square", expr.args[0]
-        elif expr.op == "/" and expr.args[0] == Expr("num", value=1.0):
-            form, core = "inverse", expr.args[1]
-        if core.op == "name" and core.value == parent:
-            return Reference(child.name, key, form if core is not expr else "direct", None)
-        if core.op == "index" and core.args[0] == Expr("name", value=parent) and len(core.args) == 2:
-            form = form if core is not expr else "direct"
-        else:
-            form = "other"
-        return Reference(child.name, key, form, self._groups(parent, child, expr))
+        form, core = _unwrap(expr)
+        reads_itself = core == Expr("name", value=parent) or (
+            core.op == "index" and core.args[0] == Expr("name", value=parent) and len(core.args) == 2)
+        return Reference(child.name, key, form if reads_itself else "other",
+                         self._groups(parent, child, expr))
 
     def _groups(self, parent: str, child: Node, expr: Expr) -> np.ndarray | None:
         """Which parent element each child element reads, when every use is `parent[e]` with the
@@ -194,7 +199,7 @@ class ModelGraph:
         if not uses or any(u is None for u in uses) or any(u != uses[0] for u in uses):
             return None
         index_expr = uses[0]
-        if names_in(index_expr) & (set(self.latent) | self.deterministic_names):
+        if names_in(index_expr) & self.unknowns:
             return None
         groups = self.evaluate(index_expr, self.constants, child)[0].astype(int) - 1
         groups = np.broadcast_to(groups, (self.sizes[child.name],)).copy()
@@ -213,6 +218,15 @@ class ModelGraph:
         values = np.broadcast_to(values, (chains, groups.size)).ravel()
         return np.bincount(offsets, weights=values, minlength=chains * latent.size).reshape(
             chains, latent.size)
+
+
+def _unwrap(expr: Expr) -> tuple[Form, Expr]:
+    """How an argument wraps what it reads: `x^2` is ("square", x), `1/x` ("inverse", x)."""
+    if expr.op == "^" and expr.args[1] == Expr("num", value=2.0):
+        return "square", expr.args[0]
+    if expr.op == "/" and expr.args[0] == Expr("num", value=1.0):
+        return "inverse", expr.args[1]
+    return "direct", expr
 
 
 def _uses_of(parent: str, expr: Expr) -> list[Expr | None]:

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from .graph import Latent, ModelGraph, UnsupportedModel, names_in
+from .graph import Latent, ModelGraph, UnsupportedModel
 from .logpdf import CONTINUOUS, POSITIVE, log_density
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
@@ -127,16 +127,10 @@ def transform_for(graph: ModelGraph, latent: Latent) -> Transform:
     if dist == "Beta":
         return Transform("logit")
     if dist == "Uniform":
-        args = graph.args_of(latent.node, graph.constants) if _constant_args(graph, latent) else None
-        if args is not None:
-            low, high = float(args["low"].item()), float(args["high"].item())
-            return Transform("logit", low, high)
+        if graph.args_known(latent.node):
+            args = graph.args_of(latent.node, graph.constants)
+            return Transform("logit", float(args["low"].item()), float(args["high"].item()))
     return Transform()
-
-
-def _constant_args(graph: ModelGraph, latent: Latent) -> bool:
-    used = set().union(*(names_in(e) for e in latent.node.args.values()))
-    return not (used & (set(graph.latent) | graph.deterministic_names))
 
 
 def conditional_log_density(graph: ModelGraph, latent: Latent,
@@ -147,17 +141,20 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
     node = latent.node
     env = graph.env(state)
     prior_args = graph.args_of(node, env)
-    children = {}
+    children: dict[str, np.ndarray | None] = {}          # child -> the element each of its reads
+    reading: dict[str, set[str]] = {}                      # child -> the arguments that read x
     for ref in latent.refs:
+        line = graph.stochastic[ref.child].line
         if latent.size > 1 and ref.groups is None:
-            raise UnsupportedModel(graph.stochastic()[ref.child].line,
-                                   f"{ref.child} reads all of {latent.name} at once; "
-                                   f"only element-wise uses like {latent.name}[j] can be sampled")
-        children.setdefault(ref.child, ref.groups)
-    reading = {ref.child: set() for ref in latent.refs}
-    for ref in latent.refs:
-        reading[ref.child].add(ref.arg)
-    fixed = {name: graph.args_of(graph.stochastic()[name], env) for name in children}
+            raise UnsupportedModel(line, f"{ref.child} reads all of {latent.name} at once; "
+                                         f"only element-wise uses like {latent.name}[j] can be sampled")
+        # the elements are sampled side by side, so each child element may read only one of them
+        if ref.child in children and not np.array_equal(children[ref.child], ref.groups):
+            raise UnsupportedModel(line, f"{ref.child} reads two different elements of "
+                                         f"{latent.name}; only one element per observation can be sampled")
+        children[ref.child] = ref.groups
+        reading.setdefault(ref.child, set()).add(ref.arg)
+    fixed = {name: graph.args_of(graph.stochastic[name], env) for name in children}
     values = {name: graph.value_of(name, state) for name in children}
     needs_env = bool(graph.deterministic)
 
@@ -166,7 +163,7 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
         trial = graph.env({**state, latent.name: x}) if needs_env else \
             {**env, latent.name: graph.val_of_state(latent.name, x)}
         for name, groups in children.items():
-            child = graph.stochastic()[name]
+            child = graph.stochastic[name]
             args = dict(fixed[name])
             for key in reading[name]:
                 args[key] = graph.evaluate(child.args[key], trial, child)
