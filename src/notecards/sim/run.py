@@ -35,7 +35,7 @@ import html
 import json
 import os
 import sys
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,6 @@ class CodeLimits:
             return None
         return cls(timeout_s=float(settings.code_timeout), memory_mb=int(settings.code_memory_mb))
 
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 @dataclass(frozen=True)
 class FitOptions:
@@ -78,9 +75,6 @@ class FitOptions:
     chains: int = 4
     draws: int = 2000        # kept per chain
     warmup: int = 1000
-
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
@@ -121,9 +115,6 @@ class FigureOptions:
     scatter_points: int = 1500
     bins: int = 50
     png_compress_level: int = 3
-
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 FIGURE_OPTIONS = FigureOptions()
@@ -199,15 +190,15 @@ def cache_key(job: SimJob, environment: dict[str, str], code: CodeLimits | None)
     payload = {
         "format": CACHE_FORMAT,
         "env": env,
-        "figure": FIGURE_OPTIONS.to_dict(),
+        "figure": asdict(FIGURE_OPTIONS),
         "seed": str(seed_entropy(job)),
         "spec": canonical(job.spec) if job.spec is not None else None,
         "code": job.code if code is not None else None,
     }
     if job.fit is not None:
-        payload["fit"] = job.fit.to_dict()
+        payload["fit"] = asdict(job.fit)
     if job.code is not None and code is not None:
-        payload["limits"] = code.to_dict()
+        payload["limits"] = asdict(code)
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -286,7 +277,7 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
     if job.spec is not None and job.fit is not None:
         parts.append(draw_fit(job.spec, fit_job(job), key))
     elif job.spec is not None:
-        parts.append(_render_spec(job, key))
+        parts.append(draw_result(*simulate_job(job), key))
     if job.code is not None:
         parts.append(_run_code(job, code) if code is not None else
                      _Rendered("", diagnostics=[Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)]))
@@ -297,11 +288,6 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
         out.checks_passed += part.checks_passed
         out.checks_failed += part.checks_failed
     return out
-
-
-def _render_spec(job: SimJob, key: str) -> _Rendered:
-    result, diagnostics = simulate_job(job)
-    return draw_result(result, diagnostics, key)
 
 
 def simulate_job(job: SimJob):
