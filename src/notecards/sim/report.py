@@ -19,18 +19,24 @@ after an edit may therefore draw different numbers here; its ID line settles tha
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from notecards.identity import guid_for_id, positional_guid
+from notecards.parse import parse_file
+from notecards.sim.closed_form import closed_form
 from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
+from notecards.sim.find import find_model
 from notecards.sim.model import ModelSpec, SimResult
+from notecards.sim.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment, fit_job,
+                               render_job, simulate_job)
 from notecards.types import Diagnostic
+from notecards.vault import read_source
 
 
 def _exact_labels(spec: ModelSpec) -> dict[str, str]:
-    from notecards.sim.closed_form import closed_form
-
     return {name: m.label for name, m in closed_form(spec).marginals.items()}
 
 
@@ -131,15 +137,6 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
     """Parse a note, pick the card at LINE (every card with a model when LINE is None), simulate,
     write figures to out_dir. Returns (what to print, exit code: 0 ok, 1 errors or failed checks,
     2 when LINE holds no card)."""
-    import json
-
-    from notecards.identity import guid_for_id, positional_guid
-    from notecards.parse import parse_file
-    from notecards.sim.find import find_model
-    from notecards.sim.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment, fit_job,
-                                   render_job, simulate_job)
-    from notecards.vault import read_source
-
     diagnostics: list[Diagnostic] = []
     source = read_source(note.parent, note.name, diagnostics)
     if source is None:
@@ -161,18 +158,8 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
         key = guid_for_id(block.anki_id) if block.anki_id else positional_guid(
             settings.vault_name, source.stem, block.ordinal)
         job = SimJob(key, block.path, model.line, model.spec, model.code, fit=model.fit)
-        ck = cache_key(job, env, CodeLimits.allowed_by(settings))
-        report, rendered = None, None
-        if job.spec is not None and job.fit is not None:
-            result = fit_job(job)
-            report = fit_report_json(job.spec, result) if as_json else fit_report_text(job.spec, result)
-            rendered = draw_fit(job.spec, result, ck)
-        elif job.spec is not None:
-            result, sim_diags = simulate_job(job)
-            report = report_json(job.spec, result) if as_json else report_text(job.spec, result)
-            rendered = draw_result(result, sim_diags, ck)
-        else:
-            rendered = render_job(job, ck, CodeLimits.allowed_by(settings))
+        report, rendered = _run_card(job, cache_key(job, env, CodeLimits.allowed_by(settings)),
+                                     CodeLimits.allowed_by(settings), as_json)
         diagnostics += rendered.diagnostics
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -187,6 +174,20 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
         return json.dumps({"note": source.path, "cards": cards,
                            "diagnostics": [d.to_dict() for d in diagnostics]}, indent=2, ensure_ascii=False), status
     return _text_output(source.path, cards, diagnostics), status
+
+
+def _run_card(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
+    """(the card's report, its figures) drawn as the export draws them, so the names in the
+    output folder are the names in the package; a python sim block has no report."""
+    if job.spec is not None and job.fit is not None:
+        result = fit_job(job)
+        report = fit_report_json(job.spec, result) if as_json else fit_report_text(job.spec, result)
+        return report, draw_fit(job.spec, result, key)
+    if job.spec is not None:
+        result, diagnostics = simulate_job(job)
+        report = report_json(job.spec, result) if as_json else report_text(job.spec, result)
+        return report, draw_result(result, diagnostics, key)
+    return None, render_job(job, key, code)
 
 
 def _text_output(path: str, cards: list[dict], diagnostics: list[Diagnostic]) -> str:
