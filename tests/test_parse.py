@@ -312,3 +312,11 @@ def test_broken_regex_is_reported_once_against_the_settings_file():
         (".obsidian/plugins/obsidian-to-anki-plugin/data.json", "error")] * 2
     assert "Basic" in first.diagnostics[0].message and "Nope" in first.diagnostics[1].message
     assert parse("ax\n", settings).diagnostics == []
+
+
+def test_an_id_in_an_inline_question_is_text_only_the_one_before_endi_counts():
+    result = parse("STARTI [Basic] Patient ID: 123 ok? Back: a <!--ID: 1566052191670--> ENDI\n"
+                   "STARTI [Basic] Patient ID: 123 ok? Back: a ENDI\n")
+    first, second = result.blocks
+    assert first.anki_id == 1566052191670 and first.fields["Front"] == "Patient ID: 123 ok?"
+    assert second.anki_id is None and second.fields["Front"] == "Patient ID: 123 ok?"

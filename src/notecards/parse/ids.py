@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 _ID_LINE = re.compile(r"\s*(?:<!--\s*)?ID:\s*(\d+)\s*(?:-->)?\s*")
-# inside an inline note the ID sits among other words, as Obsidian_to_Anki writes it
-INLINE_ID = re.compile(r"(?:<!--\s*)?ID:\s*(\d+)\s*(?:-->)?")
+# inside an inline note the ID is the last thing before ENDI, as Obsidian_to_Anki writes it;
+# "Patient ID: 123" earlier in the question is text
+INLINE_ID = re.compile(r"(?<!\S)(?:<!--\s*)?ID:\s*(\d+)\s*(?:-->)?\s*$")
 
 
 def id_of_line(line: str) -> int | None:
