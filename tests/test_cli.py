@@ -135,3 +135,13 @@ def test_python_module_and_console_script_agree(tmp_path):
         pytest.skip("console script not on PATH")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "export" in out.stdout
+
+
+def test_an_unwritable_output_is_a_plain_error_not_a_traceback(tmp_path):
+    vault = tmp_path / "v"
+    write(vault, "a.md", "START\nBasic\nQ\nBack: A\nEND\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_cli("export", vault, "-o", blocker / "out.apkg", "--no-sim")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("notecards: error:") and "Traceback" not in proc.stderr

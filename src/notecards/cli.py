@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"notecards: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:            # an unwritable output or state folder, a full disk …
+        print(f"notecards: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
