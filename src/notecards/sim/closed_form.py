@@ -10,8 +10,9 @@ Two kinds of answer are known exactly:
   (X ~ N(a·m + b, a²v + s²) for X ~ N(a·θ + b, s²), θ ~ N(m, v)) and the conditional mean of a
   parent given a child (λ/(λ+σ²)·x for θ ~ N(0, λ), X ~ N(θ, σ²)).
 
-Nodes inside a plate are left out: their arguments usually vary with the index, and a wrong
-overlay is worse than none. Anything not recognisably affine gets no overlay rather than a guess.
+Nodes inside a plate stay out of the joint Gaussian: their arguments usually vary with the
+index, and a wrong overlay is worse than none. A plated node whose arguments are constants has
+the same law at every index, so it gets that law as its marginal. Anything not recognisably affine gets no overlay rather than a guess.
 """
 
 from __future__ import annotations
