@@ -6,6 +6,10 @@ so one call moves them all and each `log_density` evaluation serves the whole ar
 happens on an unconstrained scale (log for positive laws, logit for Beta and bounded Uniform)
 with the Jacobian added, so a half-Cauchy τ near zero needs no special care.
 
+Stepping out is capped at MAX_STEPS_OUT widths in all, split at random between the two sides
+(Neal 2003, §4.1): a fixed cap per side would make the bracket depend on where the current point
+sits, and the kernel would no longer leave the target invariant.
+
 The bracket width adapts during warmup to a multiple of the spread of the recent draws and is
 frozen afterwards, so the kept draws come from a fixed, valid kernel.
 """
@@ -22,7 +26,7 @@ from .graph import Latent, ModelGraph, UnsupportedModel
 from .logpdf import CONTINUOUS, POSITIVE, log_density
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
-MAX_STEPS_OUT = 30
+MAX_STEPS_OUT = 60
 MAX_SHRINKS = 60
 ADAPT_WINDOW = 50
 
@@ -83,13 +87,15 @@ class SliceSampler:
         width = np.broadcast_to(self.width, u0.shape)
         left = u0 - width * rng.uniform(size=u0.shape)
         right = left + width
-        grow_left, grow_right = np.ones(u0.shape, dtype=bool), np.ones(u0.shape, dtype=bool)
-        for _ in range(MAX_STEPS_OUT):
+        steps_left = np.floor(MAX_STEPS_OUT * rng.uniform(size=u0.shape))
+        steps_right = MAX_STEPS_OUT - 1 - steps_left
+        grow_left, grow_right = steps_left > 0, steps_right > 0
+        for step in range(MAX_STEPS_OUT):
             if grow_left.any():
-                grow_left &= log_target(left) > level
+                grow_left &= (step < steps_left) & (log_target(left) > level)
                 left = np.where(grow_left, left - width, left)
             if grow_right.any():
-                grow_right &= log_target(right) > level
+                grow_right &= (step < steps_right) & (log_target(right) > level)
                 right = np.where(grow_right, right + width, right)
             if not (grow_left.any() or grow_right.any()):
                 break
