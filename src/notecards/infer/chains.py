@@ -18,15 +18,13 @@ from typing import Protocol
 
 import numpy as np
 
-from .collapsed import find_normal_hierarchies
+from .collapsed import NormalHierarchy, find_normal_hierarchies
 from .conjugate import conjugate_step
 from .graph import ModelGraph
 from .mh import slice_step, transform_for
 
 
 class Step(Protocol):
-    nodes: tuple[str, ...]
-
     def update(self, state: dict[str, np.ndarray], rng: np.random.Generator, adapt: bool) -> None: ...
 
 
@@ -37,24 +35,23 @@ class Schedule:
 
 
 def build_schedule(graph: ModelGraph) -> Schedule:
-    """One step per node (or per collapsed block), in model order, with a label per node."""
-    blocks = {}
+    """One step per node (or per collapsed block, at its first node), in model order, with a
+    label per node. Blocks that share a node cannot both be used: the first found wins."""
+    block_of: dict[str, NormalHierarchy] = {}
     for block in find_normal_hierarchies(graph):
-        if not any(name in blocks for name in block.nodes):
-            for name in block.nodes:
-                blocks[name] = block
+        if not block_of.keys() & set(block.nodes):
+            block_of.update(dict.fromkeys(block.nodes, block))
     steps: list[Step] = []
     labels: dict[str, str] = {}
     for name, latent in graph.latent.items():
-        if name in blocks:
-            block = blocks[name]
-            if block not in steps:
-                steps.append(block)
-                labels.update(block.labels())
-            continue
-        step = conjugate_step(graph, latent) or slice_step(graph, latent)
-        steps.append(step)
-        labels[name] = step.label
+        block = block_of.get(name)
+        if block is None:
+            step = conjugate_step(graph, latent) or slice_step(graph, latent)
+            steps.append(step)
+            labels[name] = step.label
+        elif block not in steps:
+            steps.append(block)
+            labels.update(block.labels())
     return Schedule(steps, labels)
 
 

@@ -27,15 +27,15 @@ from .logpdf import log_density
 from .mh import SliceSampler, transform_for
 
 
-@dataclass
+@dataclass(eq=False)
 class NormalHierarchy:
+    """The collapsed step for one (τ, μ, θ) triple; μ is None when θ's mean is known."""
+
     graph: ModelGraph
     theta: Latent
     tau: Latent
     mu: Latent | None
     sampler: SliceSampler
-
-    label = "collapsed normal hierarchy"
 
     @property
     def nodes(self) -> tuple[str, ...]:

@@ -77,7 +77,7 @@ LABELS = {"normal": "normal-normal conjugate", "inverse-gamma": "normal-inverse-
           "dirichlet": "Dirichlet-categorical conjugate"}
 
 
-@dataclass
+@dataclass(eq=False)
 class ConjugateStep:
     """Draws one latent node from its conjugate full conditional, for all chains at once."""
 
@@ -85,10 +85,6 @@ class ConjugateStep:
     latent: Latent
     family: str
     rules: list[tuple[Reference, Stats]]
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return (self.latent.name,)
 
     @property
     def label(self) -> str:

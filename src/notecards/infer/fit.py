@@ -79,6 +79,7 @@ def summarise(graph: ModelGraph, kept: dict[str, np.ndarray]) -> dict[str, Param
 
 
 def convergence_warnings(graph: ModelGraph, result: FitResult) -> list[Diagnostic]:
+    """The thresholds of the module docstring, each warning on the line of its node."""
     path = graph.spec.path
     found = []
     unconverged = False
@@ -94,8 +95,8 @@ def convergence_warnings(graph: ModelGraph, result: FitResult) -> list[Diagnosti
                 found.append(Diagnostic(path, line, "warning",
                                         f"{label}: R-hat {p.rhat:.3f} > {RHAT_WARN}: the chains disagree"))
                 unconverged |= p.rhat > RHAT_FAIL
-            low = min(v for v in (p.ess, p.ess_tail) if np.isfinite(v)) if np.isfinite(p.ess) else np.nan
-            if np.isfinite(low) and low < ESS_WARN:
+            low = min((v for v in (p.ess, p.ess_tail) if np.isfinite(v)), default=np.inf)
+            if low < ESS_WARN:
                 found.append(Diagnostic(path, line, "warning",
                                         f"{label}: effective sample size {low:.0f} < {ESS_WARN}"))
     if unconverged:

@@ -180,7 +180,7 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
     return log_density_of
 
 
-@dataclass
+@dataclass(eq=False)
 class SliceStep:
     """A slice-sampling step for one latent node (all chains and plate elements at once)."""
 
@@ -188,10 +188,6 @@ class SliceStep:
     latent: Latent
     sampler: SliceSampler
     label: str = "slice"
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return (self.latent.name,)
 
     def update(self, state: dict[str, np.ndarray], rng: np.random.Generator, adapt: bool) -> None:
         target = conditional_log_density(self.graph, self.latent, state)
