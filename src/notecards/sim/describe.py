@@ -29,6 +29,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 
 def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
+    """One statement as notecards understood it: every argument named, plates as ranges."""
     lhs = node.name + (f"[{', '.join(indices_of(node))}]" if node.index else "")
     fold = _folder(spec)
     if node.kind == "stochastic":

@@ -108,6 +108,10 @@ def _deps(node: Node) -> list[str]:
 
 @dataclass
 class _Builder:
+    """Reads a block one statement at a time and only then builds the graph, so a statement may
+    use a name defined further down, and every mistake in the block is reported at its own line
+    in one pass instead of stopping at the first."""
+
     path: str
     first_line: int
     origin: str
