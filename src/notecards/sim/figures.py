@@ -127,7 +127,7 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     return buf.getvalue()
 
 
-def _flat(draws: np.ndarray) -> np.ndarray:
+def _finite_values(draws: np.ndarray) -> np.ndarray:
     values = np.asarray(draws, dtype=float).ravel()
     return values[np.isfinite(values)]
 
@@ -143,7 +143,7 @@ def _plot_range(values: np.ndarray) -> tuple[float, float]:
 def draw_marginal(ax, result: SimResult, cf: ClosedForm, name: str, options: FigureOptions) -> None:
     """Histogram of one variable's draws with its exact marginal over it."""
     node = result.spec.nodes.get(name)
-    values = _flat(result.draws[name])
+    values = _finite_values(result.draws[name])
     _title(ax, pretty(name, node) + (f" (all {node.index})" if node is not None and node.plate else ""))
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
