@@ -54,3 +54,9 @@ def test_heavy_tails_do_not_break_the_rank_normalised_estimates():
     draws = np.random.default_rng(6).standard_cauchy((4, 2000))
     assert rhat(draws) < 1.01
     assert ess_bulk(draws) == pytest.approx(8000, rel=0.1)
+
+
+def test_chains_that_disagree_are_worth_few_draws():
+    # Four chains, each iid around its own centre: pooled, they say little about the mean.
+    draws = np.random.default_rng(7).standard_normal((4, 1000)) + np.array([[-3.0], [-1.0], [1.0], [3.0]])
+    assert ess_bulk(draws) < 100
