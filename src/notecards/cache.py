@@ -104,7 +104,7 @@ class RenderCache:
         """Load every row; a damaged cache is dropped (and, when writable, started afresh)."""
         try:
             mode = "rwc" if self.writable else "ro"
-            self._db = sqlite3.connect(f"{self._path.as_uri()}?mode={mode}", uri=True)
+            self._db = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode={mode}", uri=True)
             if self.writable:
                 self._db.execute(_SCHEMA)
             self._rows = dict(self._db.execute("select path, stamp || char(31) || data from files"))
