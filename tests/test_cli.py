@@ -40,11 +40,11 @@ def test_default_output_is_output_slash_vault_name(tmp_path):
 
 def test_check_writes_nothing(tmp_path):
     vault = tmp_path / "v"
-    note = write(vault, "a.md", "START\nBasic\nQ\nBack: A\nEND\n")
+    note = write(vault, "a.md", "START\nBasic\nQ\nBack:\n```sim\nx ~ Normal(0, 1)\n```\nEND\n")
     before = note.read_bytes(), note.stat().st_mtime_ns
-    proc = run_cli("check", vault, "--no-sim", cwd=tmp_path)
+    proc = run_cli("check", vault, cwd=tmp_path)
     assert proc.returncode == 0
-    assert "1 files, 1 cards" in proc.stdout
+    assert "1 files, 1 cards" in proc.stdout and "1 figures rendered" in proc.stdout
     assert sorted(p.name for p in vault.iterdir()) == ["a.md"]
     assert (note.read_bytes(), note.stat().st_mtime_ns) == before
     assert not (tmp_path / "output").exists()

@@ -291,7 +291,8 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     settings = result.settings
     outcomes = run_simulations(jobs, sims_dir, workers=options.workers or _cores(), progress=options.progress,
                                allow_code=options.allow_code or settings.allow_code,
-                               code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb))
+                               code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb),
+                               store=not options.read_only)
     for outcome in outcomes:
         card = by_key[outcome.key]
         work = owner[outcome.key]
@@ -303,7 +304,9 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
                          "figures_reused": 0 if outcome.rendered else figures})
         if outcome.html:
             card.fields[SIM_FIELD] = outcome.html
-        card.media.extend(MediaFile(name=f.name, data=f.data, path=sims_dir / f.name) for f in outcome.figures)
+        card.media.extend(MediaFile(name=f.name, data=f.data,
+                                    path=None if options.read_only else sims_dir / f.name)
+                          for f in outcome.figures)
 
 
 def _cores() -> int:

@@ -367,8 +367,10 @@ def _run_code(job: SimJob, limits: CodeLimits) -> _Rendered:
 # ---------------------------------------------------------------- the run
 
 def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, progress: bool = False,
-                    allow_code: bool = False, code_limits: CodeLimits = CodeLimits()) -> list[SimOutcome]:
-    """Outcomes for every job, in job order: from the cache where possible, rendered otherwise."""
+                    allow_code: bool = False, code_limits: CodeLimits = CodeLimits(),
+                    store: bool = True) -> list[SimOutcome]:
+    """Outcomes for every job, in job order: from the cache where possible, rendered otherwise.
+    With `store` False (notecards check) new results are not written to the cache."""
     code = code_limits if allow_code else None
     env = environment()
     outcomes: dict[int, SimOutcome] = {}
@@ -390,7 +392,8 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
                 job.path, job.line, "error", f"simulation failed: {type(rendered).__name__}: {rendered}")],
                 rendered=True)
             continue
-        _store(job, key, cache_dir, rendered)
+        if store:
+            _store(job, key, cache_dir, rendered)
         outcomes[i] = SimOutcome(job.key, rendered.html, rendered.figures, rendered.diagnostics, rendered=True,
                                  checks_passed=rendered.checks_passed, checks_failed=rendered.checks_failed)
     return [outcomes[i] for i in range(len(jobs))]
