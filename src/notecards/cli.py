@@ -5,10 +5,8 @@ module prints. Exit status: 0 success, 1 errors found (or warnings with --strict
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,46 +151,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from notecards.export import export_package
     from notecards.state import load_state, save_state
 
     target = resolve_target(args.paths)
     state = load_state(target.vault)
     result = _build(args, target, state)
     out = args.output or Path("output") / f"{result.settings.vault_name}.apkg"
-    mtimes = _file_mtimes(target.vault, {c.block.path for c in result.cards})
-    mods = {c.guid: state.mod_for(c.guid, c.content_hash, mtimes[c.block.path]) for c in result.cards}
-    state.mods = {g: state.mods[g] for g in mods}
-    fingerprint = _fingerprint(result.cards, mods)
-    key = str(out.resolve())
-    written = "unchanged"
-    if not (out.exists() and state.outputs.get(key) == fingerprint):
-        from notecards.package import write_apkg  # genanki only when a package is written
-        write_apkg(result.cards, mods, out, result.settings.fields_of)
-        written = "wrote"
-    state.outputs[key] = fingerprint
+    wrote = export_package(result, state, out)
     save_state(target.vault, state)
     _print_diagnostics(result.vault, result.diagnostics)
     if not args.quiet:
         print(_summary(result))
-        print(f"{written} {out}" + (" (nothing changed)" if written == "unchanged" else ""))
+        print(f"wrote {out}" if wrote else f"unchanged {out} (nothing changed)")
     return _status(result.diagnostics, args.strict)
-
-
-def _file_mtimes(vault: Path, paths: set[str]) -> dict[str, int]:
-    out = {}
-    for rel in paths:
-        try:
-            out[rel] = int((vault / rel).stat().st_mtime)
-        except OSError:
-            out[rel] = int(time.time())
-    return out
-
-
-def _fingerprint(cards, mods: dict[str, int]) -> str:
-    h = hashlib.sha256()
-    for card in sorted(cards, key=lambda c: c.guid):
-        h.update(f"{card.guid}:{card.content_hash}:{mods[card.guid]};".encode())
-    return h.hexdigest()
 
 
 def _cmd_sim(args: argparse.Namespace) -> int:
