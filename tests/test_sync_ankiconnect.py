@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
+from anki.consts import MODEL_CLOZE  # noqa: E402
 
 from notecards.sync.ankiconnect import AnkiConnectBackend, AnkiConnectError  # noqa: E402
 from notecards.sync.plan import card_digest, make_plan  # noqa: E402
@@ -63,6 +64,25 @@ class FakeAnki:
 
     def do_modelNames(self):
         return [m.name for m in self.col.models.all_names_and_ids()]
+
+    def do_createModel(self, modelName, inOrderFields, cardTemplates, css=None, isCloze=False):
+        """As the add-on does it: a new type, cloze when asked, fields and templates in order."""
+        mm = self.col.models
+        if mm.by_name(modelName):
+            raise Exception("Model name already exists")
+        model = mm.new(modelName)
+        if isCloze:
+            model["type"] = MODEL_CLOZE
+        for name in inOrderFields:
+            mm.add_field(model, mm.new_field(name))
+        if css is not None:
+            model["css"] = css
+        for i, spec in enumerate(cardTemplates, 1):
+            template = mm.new_template(spec.get("Name", f"Card {i}"))
+            template["qfmt"], template["afmt"] = spec["Front"], spec["Back"]
+            mm.add_template(model, template)
+        mm.add(model)
+        return model
 
     def do_createDeck(self, deck):
         return self.col.decks.id(deck, create=True)
@@ -228,3 +248,54 @@ def test_note_saved_while_anki_adds_its_card_is_synced_by_the_next_run(anki_serv
     [nid] = fake.col.find_notes("")
     assert fake.col.get_note(nid)["Back"] == "That, saved meanwhile."
     assert f"<!--ID: {nid}-->" in note.read_text()
+
+
+def _without_note_type(col: Collection, name: str) -> None:
+    col.models.remove(col.models.id_for_name(name))
+    assert name not in [m.name for m in col.models.all_names_and_ids()]
+
+
+def test_missing_cloze_type_is_created_as_a_cloze_type(anki_server, tmp_path):
+    """A profile without the stock Cloze type: the sync makes one, and its note gives one card per
+    cloze number, shown with the cloze hidden, as a fresh Anki's Cloze type would."""
+    from notecards.sync import sync_vault
+
+    url, fake = anki_server
+    _without_note_type(fake.col, "Cloze")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "n.md").write_text("START\nCloze\n{{c1::Paris}} is the capital of {{c2::France}}.\n"
+                                "Back Extra: since 987\nEND\n")
+    report = sync_vault(vault, ankiconnect=url)
+    assert report.exit_code() == 0, report.summary()
+    model = fake.col.models.by_name("Cloze")
+    assert model["type"] == MODEL_CLOZE
+    assert fake.col.models.field_names(model) == ["Text", "Back Extra"]
+    [nid] = fake.col.find_notes("")
+    cards = sorted(fake.col.get_note(nid).cards(), key=lambda c: c.ord)
+    assert [c.ord for c in cards] == [0, 1]
+    question = cards[1].question()
+    assert ">Paris</span> is the capital of" in question and ">[...]</span>" in question
+    assert ">France<" not in question
+    assert "since 987" in cards[0].answer()
+
+
+def test_missing_reversed_type_is_created_with_both_templates(anki_server):
+    url, fake = anki_server
+    _without_note_type(fake.col, "Basic (and reversed card)")
+    _, new_ids, diags = _sync(url, [_card("q", "a", note_type="Basic (and reversed card)")])
+    assert not diags
+    cards = sorted(fake.col.get_note(new_ids[0]).cards(), key=lambda c: c.ord)
+    assert len(cards) == 2 and "a" in cards[1].question() and "q" not in cards[1].question()
+
+
+def test_missing_custom_type_takes_the_card_fields(anki_server):
+    url, fake = anki_server
+    card = _card("q", "a", note_type="Vocab")
+    card.fields = {"Word": "der Hund", "Meaning": "the dog"}
+    _, new_ids, diags = _sync(url, [card])
+    assert not diags
+    note = fake.col.get_note(new_ids[0])
+    assert note.keys() == ["Word", "Meaning"] and note["Meaning"] == "the dog"
+    [only] = note.cards()
+    assert "der Hund" in only.question() and "the dog" in only.answer()

@@ -2,12 +2,17 @@
 
 For users who keep Anki open. Requests are batched with `multi` (one HTTP round trip per kind of
 change), so a large vault costs a handful of requests rather than one per note. AnkiConnect cannot
-set a note's GUID, so a sync killed between adding notes and writing ID lines is recovered from the
-state file (written right after the adds) rather than from the collection. A changed note type is
+set a note's GUID and Anki cannot search by one, so a sync killed between adding notes and writing
+ID lines is recovered from the state file (written right after the adds) rather than from the
+collection; killed between the adds and that state write, the next sync adds those notes again. A changed note type is
 carried out as delete + add (the add-on's older versions have no action for it), so that note's
 review history starts again and its ID line is rewritten.
-Actions used: version, notesInfo, cardsInfo, modelNames, modelFieldNames, createModel, createDeck,
-addNotes, updateNote, changeDeck, deleteNotes, storeMediaFile, multi.
+A note type the collection lacks is created with `createModel`: one of Anki's stock types from
+Anki's own definition (fields, templates, and for `Cloze` a cloze type with its `.cloze` style, so
+each `{{cN::…}}` number becomes its own card); any other name as a front/back type with the card's
+fields, or as a cloze type on its first field when the name says cloze (as Obsidian_to_Anki reads it).
+Actions used: version, notesInfo, cardsInfo, modelNames, createModel, createDeck, addNotes,
+updateNote, changeDeck, deleteNotes, storeMediaFile, multi.
 """
 
 from __future__ import annotations
@@ -18,11 +23,48 @@ import urllib.error
 import urllib.request
 from typing import Any, Iterable
 
+from notecards.cloze import is_cloze_type
+from notecards.config import STOCK_FIELDS
 from notecards.sync.plan import RemoteNote, SyncPlan
 from notecards.types import Card, Diagnostic
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 BATCH = 500
+
+# Anki's stock note types, as `anki.stdmodels` defines them (templates as AnkiConnect names them).
+_ANSWER = "{{FrontSide}}\n\n<hr id=answer>\n\n"
+_STOCK_TEMPLATES: dict[str, list[dict[str, str]]] = {
+    "Basic": [{"Name": "Card 1", "Front": "{{Front}}", "Back": _ANSWER + "{{Back}}"}],
+    "Basic (and reversed card)": [
+        {"Name": "Card 1", "Front": "{{Front}}", "Back": _ANSWER + "{{Back}}"},
+        {"Name": "Card 2", "Front": "{{Back}}", "Back": _ANSWER + "{{Front}}"},
+    ],
+    "Basic (optional reversed card)": [
+        {"Name": "Card 1", "Front": "{{Front}}", "Back": _ANSWER + "{{Back}}"},
+        {"Name": "Card 2", "Front": "{{#Add Reverse}}{{Back}}{{/Add Reverse}}", "Back": _ANSWER + "{{Front}}"},
+    ],
+    "Basic (type in the answer)": [
+        {"Name": "Card 1", "Front": "{{Front}}\n\n{{type:Back}}",
+         "Back": "{{Front}}\n\n<hr id=answer>\n\n{{type:Back}}"},
+    ],
+    "Cloze": [{"Name": "Cloze", "Front": "{{cloze:Text}}", "Back": "{{cloze:Text}}<br>\n{{Back Extra}}"}],
+}
+_CLOZE_CSS = """.card {
+    font-family: arial;
+    font-size: 20px;
+    line-height: 1.5;
+    text-align: center;
+    color: black;
+    background-color: white;
+}
+.cloze {
+    font-weight: bold;
+    color: blue;
+}
+.nightMode .cloze {
+    color: lightblue;
+}
+"""
 
 
 class AnkiConnectError(Exception):
@@ -97,7 +139,13 @@ class AnkiConnectBackend:
         return out
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]:
-        """AnkiConnect has no search by GUID; the state file's record is used instead."""
+        """Always empty: a note added through AnkiConnect cannot be found again by our GUID.
+
+        `addNotes` gives every note a fresh random GUID (the add-on has no parameter to set one),
+        and Anki's search has no `guid:` key (`rslib/src/search/parser.rs` reads any unknown
+        `key:` as a search of a field named `key`), so `findNotes` cannot look one up either.
+        The state file, written right after the adds, is what finds these notes again.
+        """
         return {}
 
     def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
@@ -152,10 +200,7 @@ class AnkiConnectBackend:
         have = set(self.client.call("modelNames"))
         for card in cards:
             if card.note_type not in have:
-                names = list(card.fields) or ["Front", "Back"]
-                self.client.call("createModel", modelName=card.note_type, inOrderFields=names, cardTemplates=[
-                    {"Name": "Card 1", "Front": "{{" + names[0] + "}}",
-                     "Back": "{{FrontSide}}<hr id=answer>" + "<br>".join("{{" + f + "}}" for f in names[1:])}])
+                self.client.call("createModel", **model_request(card.note_type, list(card.fields)))
                 have.add(card.note_type)
 
     def _store_media(self, cards: list[Card]) -> None:
@@ -164,3 +209,25 @@ class AnkiConnectBackend:
             self.client.multi([("storeMediaFile", {"filename": name,
                                                    "data": base64.b64encode(m.read()).decode("ascii")})
                                for name, m in sorted(files.items())])
+
+
+def model_request(note_type: str, fields: list[str]) -> dict[str, Any]:
+    """`createModel`'s parameters for a note type the collection lacks.
+
+    A stock name with its stock fields gets Anki's own definition, so the type is the one a fresh
+    Anki would have made; a cloze type must be created as one (`isCloze`), or Anki makes a single
+    card per note and shows the `{{c1::…}}` markup instead of one card per cloze number.
+    """
+    fields = fields or ["Front", "Back"]
+    if STOCK_FIELDS.get(note_type) == fields:
+        templates = _STOCK_TEMPLATES[note_type]
+    elif is_cloze_type(note_type):
+        templates = [{"Name": "Cloze", "Front": "{{cloze:" + fields[0] + "}}",
+                      "Back": "{{cloze:" + fields[0] + "}}" + "".join("<br>\n{{" + f + "}}" for f in fields[1:])}]
+    else:
+        templates = [{"Name": "Card 1", "Front": "{{" + fields[0] + "}}",
+                      "Back": _ANSWER + "<br>\n".join("{{" + f + "}}" for f in fields[1:])}]
+    request: dict[str, Any] = {"modelName": note_type, "inOrderFields": fields, "cardTemplates": templates}
+    if is_cloze_type(note_type):
+        request.update(isCloze=True, css=_CLOZE_CSS)
+    return request
