@@ -4,9 +4,9 @@ For users who keep Anki open. Requests are batched with `multi` (one HTTP round 
 change), so a large vault costs a handful of requests rather than one per note. AnkiConnect cannot
 set a note's GUID and Anki cannot search by one, so a sync killed between adding notes and writing
 ID lines is recovered from the state file (written right after the adds) rather than from the
-collection; killed between the adds and that state write, the next sync adds those notes again. A changed note type is
-carried out as delete + add (the add-on's older versions have no action for it), so that note's
-review history starts again and its ID line is rewritten.
+collection; killed in the moment between the adds and that state write, the next sync adds those
+notes again. A changed note type is carried out as delete + add (the add-on's older versions have no
+action for it), so that note's review history starts again and its ID line is rewritten.
 A note type the collection lacks is created with `createModel`: one of Anki's stock types from
 Anki's own definition (fields, templates, and for `Cloze` a cloze type with its `.cloze` style, so
 each `{{cN::…}}` number becomes its own card); any other name as a front/back type with the card's
