@@ -299,3 +299,14 @@ def test_missing_custom_type_takes_the_card_fields(anki_server):
     assert note.keys() == ["Word", "Meaning"] and note["Meaning"] == "the dog"
     [only] = note.cards()
     assert "der Hund" in only.question() and "the dog" in only.answer()
+
+
+def test_missing_custom_cloze_type_clozes_its_first_field(anki_server):
+    url, fake = anki_server
+    card = _card("q", "a", note_type="My Cloze")
+    card.fields = {"Passage": "{{c1::x}} and {{c2::y}} and {{c3::z}}", "Source": "book"}
+    _, new_ids, diags = _sync(url, [card])
+    assert not diags
+    note = fake.col.get_note(new_ids[0])
+    assert note.note_type()["type"] == MODEL_CLOZE and len(note.cards()) == 3
+    assert all("book" in c.answer() for c in note.cards())

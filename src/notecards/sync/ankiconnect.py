@@ -41,7 +41,8 @@ _STOCK_TEMPLATES: dict[str, list[dict[str, str]]] = {
     ],
     "Basic (optional reversed card)": [
         {"Name": "Card 1", "Front": "{{Front}}", "Back": _ANSWER + "{{Back}}"},
-        {"Name": "Card 2", "Front": "{{#Add Reverse}}{{Back}}{{/Add Reverse}}", "Back": _ANSWER + "{{Front}}"},
+        {"Name": "Card 2", "Front": "{{#Add Reverse}}{{Back}}{{/Add Reverse}}",
+         "Back": _ANSWER + "{{Front}}"},
     ],
     "Basic (type in the answer)": [
         {"Name": "Card 1", "Front": "{{Front}}\n\n{{type:Back}}",
@@ -219,15 +220,24 @@ def model_request(note_type: str, fields: list[str]) -> dict[str, Any]:
     card per note and shows the `{{c1::…}}` markup instead of one card per cloze number.
     """
     fields = fields or ["Front", "Back"]
+    cloze = is_cloze_type(note_type)
     if STOCK_FIELDS.get(note_type) == fields:
         templates = _STOCK_TEMPLATES[note_type]
-    elif is_cloze_type(note_type):
-        templates = [{"Name": "Cloze", "Front": "{{cloze:" + fields[0] + "}}",
-                      "Back": "{{cloze:" + fields[0] + "}}" + "".join("<br>\n{{" + f + "}}" for f in fields[1:])}]
     else:
-        templates = [{"Name": "Card 1", "Front": "{{" + fields[0] + "}}",
-                      "Back": _ANSWER + "<br>\n".join("{{" + f + "}}" for f in fields[1:])}]
+        templates = _cloze_template(fields) if cloze else _front_back_template(fields)
     request: dict[str, Any] = {"modelName": note_type, "inOrderFields": fields, "cardTemplates": templates}
-    if is_cloze_type(note_type):
+    if cloze:
         request.update(isCloze=True, css=_CLOZE_CSS)
     return request
+
+
+def _cloze_template(fields: list[str]) -> list[dict[str, str]]:
+    """Clozes in the first field; the others under it on the answer side, as `Back Extra` is."""
+    text = "{{cloze:" + fields[0] + "}}"
+    extra = "".join("<br>\n{{" + f + "}}" for f in fields[1:])
+    return [{"Name": "Cloze", "Front": text, "Back": text + extra}]
+
+
+def _front_back_template(fields: list[str]) -> list[dict[str, str]]:
+    return [{"Name": "Card 1", "Front": "{{" + fields[0] + "}}",
+             "Back": _ANSWER + "<br>\n".join("{{" + f + "}}" for f in fields[1:])}]
