@@ -8,6 +8,9 @@ Warnings follow the usual thresholds for four chains (Vehtari et al. 2021): R-ha
 a bulk or tail ESS below 400 is a warning on the node's line; R-hat above 1.1 also says the fit
 did not converge within its budget of draws. A model the samplers cannot handle is a warning on
 the line that makes it so, and an empty result: the rest of the export goes on.
+
+Parameters keep their numeric names (`theta[2]`), which machines can rely on; a group numbered
+by a table's grouping column also gets its label (`result.labels["theta[2]"] == "Hillside"`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .chains import build_schedule, run_chains
 from .eb import fit_empirical_bayes
 from .graph import ModelGraph, UnsupportedModel
 from .result import FitResult, ParamSummary
+from .tables import parameter_labels
 
 RHAT_WARN = 1.01
 RHAT_FAIL = 1.1
@@ -36,12 +40,20 @@ def fit(spec: ModelSpec, seed: int | np.random.SeedSequence, *, chains: int = 4,
         graph = ModelGraph(spec)
         check_budget(graph, chains, draws)
         if empirical_bayes:
-            return fit_empirical_bayes(graph, rng, chains=chains, draws=draws)
-        schedule = build_schedule(graph)
-        kept = run_chains(graph, schedule, rng, chains, draws, warmup)
+            result = fit_empirical_bayes(graph, rng, chains=chains, draws=draws)
+        else:
+            result = fit_mcmc(graph, rng, chains, draws, warmup)
     except UnsupportedModel as problem:
         return FitResult(diagnostics=[Diagnostic(spec.path, problem.line, "warning",
                                                  f"cannot fit this model: {problem}")])
+    result.labels = parameter_labels(spec, list(result.params))
+    return result
+
+
+def fit_mcmc(graph: ModelGraph, rng: np.random.Generator, chains: int, draws: int,
+             warmup: int) -> FitResult:
+    schedule = build_schedule(graph)
+    kept = run_chains(graph, schedule, rng, chains, draws, warmup)
     result = FitResult(samplers=schedule.labels, chains=chains, iterations=draws, warmup=warmup)
     result.draws = {name: _shaped(graph, name, value) for name, value in kept.items()}
     result.params = summarise(graph, kept)

@@ -1,4 +1,8 @@
-"""What a fit returns: plain dataclasses with `to_dict`, like the rest of the pipeline's stages."""
+"""What a fit returns: plain dataclasses with `to_dict`, like the rest of the pipeline's stages.
+
+In `to_dict`, a parameter whose group has a label (a school name from the note's table) carries
+it as "label" beside its numeric name; other parameters have no "label" key.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +56,7 @@ def _plain(value: float) -> float | None:
 @dataclass
 class FitResult:
     params: dict[str, ParamSummary] = field(default_factory=dict)   # "mu", "theta[1]", …
+    labels: dict[str, str] = field(default_factory=dict)            # "theta[1]" -> "Lincoln"
     samplers: dict[str, str] = field(default_factory=dict)          # node -> how it was sampled
     draws: dict[str, np.ndarray] = field(default_factory=dict)      # (chains, iterations[, size])
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -68,7 +73,11 @@ class FitResult:
         return {
             "method": self.method, "chains": self.chains, "draws": self.iterations,
             "warmup": self.warmup,
-            "params": {name: p.to_dict() for name, p in self.params.items()},
+            "params": {name: self._labelled(name, p.to_dict()) for name, p in self.params.items()},
             "samplers": dict(self.samplers),
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
+
+    def _labelled(self, name: str, summary: dict) -> dict:
+        """A group's summary opens with its label, when its groups have labels."""
+        return {"label": self.labels[name], **summary} if name in self.labels else summary

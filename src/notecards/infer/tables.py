@@ -2,9 +2,15 @@
 
 A column binds to the model by name: a column `y` becomes the data of `y[i] ~ …`, a column
 `school` the index in `theta[school[i]]`. A column of labels (A, B, Lincoln High …) is a grouping
-column: its labels become group numbers 1..K in order of first appearance (the caption can show
-the labels), and K is the size of the plate of the node it indexes (`theta[1..J]` gets J = K)
-when the model leaves that size unset. The number of rows is the size of the data's own plate
+column: its labels become group numbers 1..K in order of first appearance, and K is the size of
+the plate of the node it indexes (`theta[1..J]` gets J = K) when the model leaves that size unset.
+
+The labels stay with the model: the column's node is a `GroupColumn` (a `Node` that also holds
+them), so they travel with the spec to the worker pool and into the cache key, and renaming a
+school re-renders its card. Every parameter over a plate that a grouping column indexes is shown
+by its label (`theta[2]` is `theta[Hillside]`, and so is `sigma2[2]` over the same plate);
+`parameter_labels` gives that mapping. A plate indexed by two columns with different labels gets
+none: numbers are then the only names that are not wrong. The number of rows is the size of the data's own plate
 (`y[i]` gets I = rows) when unset.
 
 The table's columns are written as sim statements before the block's own text and parsed by the
@@ -18,12 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from notecards.sim.lang import parse_sim
-from notecards.sim.model import ModelSpec
+from notecards.sim.model import Expr, ModelSpec, Node
 from notecards.types import Diagnostic
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -42,6 +48,13 @@ class Column:
     values: np.ndarray                                 # numbers, or group codes 1..K
     labels: list[str] | None                           # the group labels, for a grouping column
     line: int
+
+
+@dataclass
+class GroupColumn(Node):
+    """A grouping column's node: its values are the group numbers, `labels[k - 1]` names group k."""
+
+    labels: list[str] = field(default_factory=list)
 
 
 def read_tables(note_text: str) -> list[Table]:
@@ -147,4 +160,60 @@ def parse_with_tables(sim_text: str, note_text: str, path: str,
         for node in spec.nodes.values():
             if node.line < first_line:
                 node.line = columns[node.name].line if node.name in columns else table_line
+        _keep_labels(spec, columns)
     return spec, pinned, columns
+
+
+def _keep_labels(spec: ModelSpec, columns: dict[str, Column]) -> None:
+    """Swap each grouping column's node for a `GroupColumn` holding its labels."""
+    for name, column in columns.items():
+        node = spec.nodes.get(name)
+        if column.labels and node is not None and node.kind == "data":
+            values = {f.name: getattr(node, f.name) for f in fields(Node)}
+            spec.nodes[name] = GroupColumn(**values, labels=list(column.labels))
+
+
+def parameter_labels(spec: ModelSpec, names: list[str]) -> dict[str, str]:
+    """The group label of each indexed parameter (`theta[2]` -> "Hillside") that has one."""
+    by_plate = plate_labels(spec)
+    found = {}
+    for name in names:
+        base, bracket, rest = name.partition("[")
+        node = spec.nodes.get(base)
+        if not bracket or node is None or node.plate not in by_plate:
+            continue
+        k = int(rest.rstrip("]")) - 1
+        if k < len(by_plate[node.plate]):
+            found[name] = by_plate[node.plate][k]
+    return found
+
+
+def plate_labels(spec: ModelSpec) -> dict[str, list[str]]:
+    """Plate -> group labels, for each plate some node reads through a grouping column
+    (`theta[school[i]]` labels theta's plate with the schools)."""
+    found: dict[str, list[str]] = {}
+    ambiguous = set()
+    for node in spec.nodes.values():
+        for expr in [*node.args.values(), *([node.expr] if node.expr is not None else [])]:
+            for target, column in _grouped_reads(expr):
+                target_node, column_node = spec.nodes.get(target), spec.nodes.get(column)
+                if not isinstance(column_node, GroupColumn) or target_node is None:
+                    continue
+                plate = target_node.plate
+                if plate is None or "," in plate:
+                    continue
+                if found.setdefault(plate, column_node.labels) != column_node.labels:
+                    ambiguous.add(plate)
+    return {plate: labels for plate, labels in found.items() if plate not in ambiguous}
+
+
+def _grouped_reads(expr: Expr) -> list[tuple[str, str]]:
+    """(node, column) for every `node[column[…]]` in the expression."""
+    found = []
+    if expr.op == "index" and len(expr.args) == 2:
+        base, index = expr.args
+        if base.op == "name" and index.op == "index" and index.args[0].op == "name":
+            found.append((str(base.value), str(index.args[0].value)))
+    for sub in expr.args:
+        found += _grouped_reads(sub)
+    return found
