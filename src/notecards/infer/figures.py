@@ -6,6 +6,10 @@ mean, with the complete-pooling line), "trace" (every chain of each top-level pa
 "ppc" (the data against draws from the posterior predictive). A figure that does not apply (no
 plate, no Normal/Poisson data) is left out rather than drawn empty.
 
+Groups numbered by a table's grouping column are shown by their labels everywhere a group is
+named (θ[Lincoln] in the table, the panel titles and beside the shrinkage lines); the numbers
+stay for groups without labels.
+
 Bytes are deterministic as in `notecards.sim.figures`, whose style this reuses: the Agg canvas
 directly, a fixed style, no tight layout, no Software metadata; the posterior predictive draws
 come from a generator seeded by a constant, so equal fits give equal images.
@@ -37,6 +41,9 @@ PPC_DRAWS = 40
 PPC_SEED = 20240501
 MAX_GROUP_PANELS = 8
 TRACE_ONE_COLUMN = 4     # more traces than this go in two columns, to stay phone-sized
+MAX_NAMED_GROUPS = 12    # more group labels than this would not fit beside the shrinkage plot
+GROUP_LABEL_GAP = 0.075  # the least vertical gap between two labels, as a share of the values' span
+GROUP_LABEL_CHARS = 18   # labels are cut to this length in the figure (the caption keeps them whole)
 
 
 def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
@@ -65,8 +72,9 @@ def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
     return figures
 
 
-def label(name: str) -> str:
-    """A parameter as the card's math writes it: `mu0` → μ₀, `sigma2[3]` → σ²[3]."""
+def label(name: str, group: str | None = None) -> str:
+    """A parameter as the card's math writes it: `mu0` → μ₀, `sigma2[3]` → σ²[3], and with its
+    group's label `theta[1]` → θ[Lincoln]."""
     base, bracket, rest = name.partition("[")
     word = base.rstrip("0123456789")
     digits = base[len(word):]
@@ -74,7 +82,12 @@ def label(name: str) -> str:
         text = GREEK[word] + digits.translate(SUBSCRIPTS)
     else:
         text = pretty(base)
-    return text + bracket + rest
+    return text + (f"[{group}]" if group is not None and bracket else bracket + rest)
+
+
+def shown(result: FitResult, name: str) -> str:
+    """A parameter of this fit as the card shows it, by its group's label when it has one."""
+    return label(name, result.labels.get(name))
 
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -140,12 +153,13 @@ def draw_posteriors(fig, graph: ModelGraph, result: FitResult) -> None:
         p = result.params[name]
         ax.axvspan(p.q5, p.q95, color="#999999", alpha=0.15)
         ax.axvline(p.mean, color="#1e1e1e", linewidth=1.4)
-        ax.set_title(f"{label(name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
+        ax.set_title(f"{shown(result, name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
         ax.set_yticks([])
 
 
 def shrinkage_data(graph: ModelGraph, result: FitResult):
-    """(raw group means, posterior means, pooled mean, name) for a plated Normal-mean node."""
+    """(raw group means, posterior means, pooled mean, name, group labels or None) for a
+    plated Normal-mean node."""
     for name, latent in graph.latent.items():
         if not latent.plated:
             continue
@@ -156,8 +170,10 @@ def shrinkage_data(graph: ModelGraph, result: FitResult):
             y = np.asarray(child.observed, dtype=float)
             counts = np.bincount(ref.groups, minlength=latent.size)
             raw = np.bincount(ref.groups, weights=y, minlength=latent.size) / np.maximum(counts, 1)
-            posterior = np.array([result.params[f"{name}[{k + 1}]"].mean for k in range(latent.size)])
-            return raw, posterior, _pooled_mean(graph, child, y), name
+            names = [f"{name}[{k + 1}]" for k in range(latent.size)]
+            posterior = np.array([result.params[n].mean for n in names])
+            groups = [result.labels[n] for n in names] if all(n in result.labels for n in names) else None
+            return raw, posterior, _pooled_mean(graph, child, y), name, groups
     return None
 
 
@@ -171,7 +187,10 @@ def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
     return float(np.sum(weights * y) / np.sum(weights))
 
 
-def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, name: str) -> None:
+def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, name: str,
+                   groups: list[str] | None) -> None:
+    """Named groups (up to `MAX_NAMED_GROUPS`) are labelled at their posterior mean, so the
+    reader sees which school moved where without the caption's table."""
     ax = fig.add_subplot(fig.nc_grid[0, :])
     for r, p in zip(raw, posterior):
         ax.plot([0, 1], [r, p], color=CHAIN_COLORS[0], linewidth=1.0, alpha=0.8)
@@ -181,6 +200,31 @@ def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, n
     ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {label(name)}"])
     ax.set_xlim(-0.15, 1.15)
     ax.set_title(f"Shrinkage towards the pooled mean {pooled:.3g} (dashed)", fontsize=11)
+    if groups is not None and len(groups) <= MAX_NAMED_GROUPS:
+        name_groups(ax, posterior, groups, np.concatenate([raw, posterior, [pooled]]))
+
+
+def name_groups(ax, posterior: np.ndarray, groups: list[str], shown_values: np.ndarray) -> None:
+    """Each group's label right of its posterior mean, spread apart so none overlap."""
+    span = float(np.ptp(shown_values)) or 1.0
+    order = np.argsort(posterior, kind="stable")
+    at = spread(posterior[order], GROUP_LABEL_GAP * span)
+    ax.set_xlim(-0.15, 1.65)
+    for k, y in zip(order, at):
+        ax.annotate(_shortened(groups[k]), xy=(1, posterior[k]), xytext=(1.08, y), fontsize=9,
+                    va="center", arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.6})
+
+
+def spread(values: np.ndarray, gap: float) -> np.ndarray:
+    """Sorted positions moved apart to at least `gap`, then re-centred on the originals."""
+    at = values.astype(float).copy()
+    for k in range(1, at.size):
+        at[k] = max(at[k], at[k - 1] + gap)
+    return at - (at.mean() - values.mean())
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= GROUP_LABEL_CHARS else text[:GROUP_LABEL_CHARS - 1] + "…"
 
 
 def draw_traces(fig, graph: ModelGraph, result: FitResult, columns: int = 1) -> None:
@@ -190,7 +234,7 @@ def draw_traces(fig, graph: ModelGraph, result: FitResult, columns: int = 1) -> 
         for c in range(draws.shape[0]):
             ax.plot(draws[c], color=CHAIN_COLORS[c % len(CHAIN_COLORS)], linewidth=0.5, alpha=0.7)
         p = result.params[name]
-        ax.set_title(f"{label(name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
+        ax.set_title(f"{shown(result, name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
 
 
 def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -262,7 +306,7 @@ def fit_caption_html(spec: ModelSpec, result: FitResult) -> str:
     for name, p in result.params.items():
         cells = [p.mean, p.sd, p.q5, p.q50, p.q95]
         numbers = "".join(f"<td>{v:.3g}</td>" for v in cells)
-        rows.append(f"<tr><td>{html.escape(label(name))}</td>{numbers}"
+        rows.append(f"<tr><td>{html.escape(shown(result, name))}</td>{numbers}"
                     f"<td>{_fmt(p.rhat, '.3f')}</td><td>{_fmt(p.ess, '.0f')}</td></tr>")
     method = ("empirical Bayes" if result.method == "empirical bayes" else
               f"{result.chains} chains × {result.iterations} draws after {result.warmup} warmup")
