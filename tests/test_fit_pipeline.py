@@ -24,7 +24,7 @@ from notecards.parse import parse_file
 from notecards.sim.expr import MAX_ELEMENTS
 from notecards.sim.find import find_model
 from notecards.sim.lang import parse_sim
-from notecards.sim.run import FitOptions, SimJob, run_simulations
+from notecards.sim.run import FitOptions, SimJob, cache_key, run_simulations
 from notecards.vault import read_source
 
 SCORES = {"Lincoln": [72, 65, 80, 70, 68, 77], "Hillside": [58, 62, 55, 60], "Riverside": [85, 88, 90, 82, 86]}
@@ -253,3 +253,81 @@ def test_sim_command_reports_posterior_summaries_and_samplers(scores_note, tmp_p
     mu = fitted["params"]["mu"]
     assert re.search(rf"\n  mu\s+{mu['mean']:.4g}\s+{mu['sd']:.4g}\s", text.stdout)
     assert re.search(r"\n  tau\s+slice", text.stdout) and "fitted to its data" in text.stdout
+
+
+def test_groups_named_in_the_table_are_named_in_the_json_and_keep_their_numbers(scores_note, tmp_path):
+    line = scores_note.read_text().split("\n").index("Fit it?") + 1
+    done = run_cli("sim", f"{scores_note}:{line}", "--json", "-o", tmp_path / "figs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    params = json.loads(done.stdout)["cards"][0]["model"]["fit"]["params"]
+    assert {name: p["label"] for name, p in params.items() if "label" in p} == {
+        "theta[1]": "Lincoln", "theta[2]": "Hillside", "theta[3]": "Riverside"}
+    # the label names the group whose data it is: Riverside's scores are the highest
+    assert max(("theta[1]", "theta[2]", "theta[3]"), key=lambda n: params[n]["mean"]) == "theta[3]"
+
+
+SCHOOL_PLATE = """\
+mu ~ Normal(70, 400)
+tau2 ~ InverseGamma(2, 50)
+theta[1..J] ~ Normal(mu, tau2)
+sigma2[1..J] ~ InverseGamma(3, 200)
+score[i] ~ Normal(theta[school[i]], sigma2[school[i]])
+draws = 200
+warmup = 100
+"""
+
+
+NUMBERED = TABLE.replace("Lincoln", "1").replace("Hillside", "2").replace("Riverside", "3")
+
+
+def fitted_caption(tmp_path: Path, table: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The caption and figures of SCHOOL_PLATE fitted to the table (numbered groups set J)."""
+    from notecards.infer.figures import fit_caption_html, fit_figures
+
+    sim = SCHOOL_PLATE if table != NUMBERED else "J = 3\n" + SCHOOL_PLATE
+    model, diagnostics = model_of(tmp_path, table + "\n" + card("Q?", sim), "Q?")
+    assert diagnostics == []
+    result = fit(model.spec, 5, chains=2, draws=model.fit.draws, warmup=model.fit.warmup)
+    return fit_caption_html(model.spec, result), fit_figures(model.spec, result)
+
+
+def test_every_parameter_over_a_labelled_plate_is_shown_by_its_group_in_the_caption(tmp_path):
+    caption, figures = fitted_caption(tmp_path, TABLE)
+    rows = re.findall(r"<tr><td>([^<]*)</td>", caption)
+    assert rows == ["μ", "τ²", "θ[Lincoln]", "θ[Hillside]", "θ[Riverside]",
+                    "σ²[Lincoln]", "σ²[Hillside]", "σ²[Riverside]"]
+    again_caption, again = fitted_caption(tmp_path, TABLE)
+    assert (again_caption, again) == (caption, figures)          # labelled figures stay deterministic
+    _, numbered = fitted_caption(tmp_path, NUMBERED)
+    assert dict(numbered)["shrinkage"] != dict(figures)["shrinkage"]     # the names are drawn
+
+
+def test_numeric_groups_keep_their_numbers(tmp_path):
+    caption, _ = fitted_caption(tmp_path, NUMBERED)
+    assert re.findall(r"<tr><td>(θ\[[^<]*)</td>", caption) == ["θ[1]", "θ[2]", "θ[3]"]
+    model, _ = model_of(tmp_path, NUMBERED + "\n" + card("Q?", "J = 3\n" + SCHOOL_PLATE), "Q?")
+    result = fit(model.spec, 5, chains=2, draws=50, warmup=20)
+    assert result.labels == {} and all("label" not in p for p in result.to_dict()["params"].values())
+
+
+def test_renaming_a_group_changes_the_cache_key_so_the_card_is_redrawn(tmp_path):
+    def key(table: str) -> str:
+        model, _ = model_of(tmp_path, table + "\n" + card("Q?", SCHOOL_PLATE), "Q?")
+        return cache_key(SimJob("guid", "note.md", 1, model.spec, fit=model.fit), {}, None)
+
+    assert key(TABLE) == key(TABLE)
+    assert key(TABLE) != key(TABLE.replace("Hillside", "Hillcrest"))
+
+
+def test_a_plate_indexed_by_two_columns_with_different_labels_keeps_its_numbers():
+    from notecards.infer.tables import parse_with_tables
+
+    note = ("| school | district | score |\n| --- | --- | --- |\n| Lincoln | North | 70 |\n"
+            "| Hillside | South | 60 |\n| Lincoln | North | 72 |\n")
+    sim = ("J = 2\na[1..J] ~ Normal(35, 100)\nb[1..J] ~ Normal(35, 100)\n"
+           "score[i] ~ Normal(a[school[i]] + b[district[i]], 25)\n")
+    spec, diagnostics, _ = parse_with_tables(sim, note, "note.md", 10)
+    assert spec is not None, diagnostics
+    result = fit(spec, 1, chains=2, draws=50, warmup=20)
+    assert result.ok and set(result.params) == {"a[1]", "a[2]", "b[1]", "b[2]"}
+    assert result.labels == {}
