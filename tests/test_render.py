@@ -242,3 +242,38 @@ def test_frozen_field_text_is_appended_to_that_field():
     fields = render_block(block, ctx).fields
     assert fields["Front"].startswith("India") and fields["Front"].endswith("What is the capital?")
     assert fields["Back"] == "Delhi"
+
+
+def test_comment_across_blank_lines_from_a_line_start_hides_up_to_its_close(tmp_path):
+    html = field("%%a\n\nb%% c", tmp_path)
+    assert html == "c"
+
+
+def test_comment_opening_mid_paragraph_and_closing_in_a_later_one(tmp_path):
+    html = field("Keep this %%draft\n\nwhole hidden paragraph\n\nend of draft%% and this.\n\nNext.", tmp_path)
+    assert html == "<p>Keep this</p>\n<p>and this.</p>\n<p>Next.</p>"
+
+
+def test_comment_across_blocks_keeps_lists_and_quotes_well_formed(tmp_path):
+    html = field("- one %%gone\n- gone too\n\n> quoted%% kept", tmp_path)
+    assert html == "<ul>\n<li>one</li>\n</ul>\n<blockquote>\n<p>kept</p>\n</blockquote>"
+    html = field("Two %%a\n\nb%% comments %%c\n\n# heading\n\nd%% here", tmp_path)
+    assert html == "<p>Two</p>\n<p>comments</p>\n<p>here</p>"
+
+
+def test_percent_pairs_in_code_and_math_neither_open_nor_close_a_comment(tmp_path):
+    html = field("Use `%%` here %%note\n\n```\n%%\n```\n\nend%% and $a %% b$ too.", tmp_path)
+    assert html == "<p>Use <code>%%</code> here</p>\n<p>and \\(a %% b\\) too.</p>"
+    html = field("```\n%%\n```\n\nkept %%unclosed\n\n`%%`", tmp_path)
+    assert "kept %%unclosed" in html and "<code>%%\n</code>" in html and "<code>%%</code>" in html
+
+
+def test_comment_cutting_through_bold_keeps_the_tags_balanced(tmp_path):
+    html = field("**bold %%a** b\n\nc%% d", tmp_path)
+    assert html == "<p><strong>bold </strong></p>\n<p>d</p>"
+
+
+def test_tags_inside_a_comment_across_paragraphs_are_not_collected(tmp_path):
+    rendered = render_block(block_of({"Front": "Q #kept %%not yet #secret\n\nstill %% done", "Back": "a"}),
+                            make_ctx(tmp_path))
+    assert rendered.tags == ["kept"] and "secret" not in rendered.fields["Front"]
