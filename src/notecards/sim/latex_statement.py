@@ -18,7 +18,8 @@ from notecards.sim.latex_laws import law_args, law_name
 from notecards.sim.latex_pieces import RELATIONS, Piece
 from notecards.sim.latex_tokens import Tok, depth_step, split_commas, tokens, top_level
 
-_OTHER_RELATIONS = {"\\propto", "\\approx", "\\neq", "\\ne", "\\leq", "\\le", "\\geq", "\\ge",
+# Every relation a formula might use; a statement has exactly one, and only `\\sim` and `=` are read.
+_ANY_RELATION = {"\\propto", "\\approx", "\\neq", "\\ne", "\\leq", "\\le", "\\geq", "\\ge",
                     "<", ">", "\\in", "\\to", "\\rightarrow", "\\Rightarrow", "\\iff",
                     "\\implies", "\\mapsto", "\\simeq", "\\cong", "\\sim", "=", "≈", "∝"}
 _BARS = {"|", "\\mid", "\\vert"}
@@ -53,7 +54,7 @@ def read_statement(piece: Piece, variances: set[str]) -> Stmt:
     """The statement a piece states, or one carrying the reason it was not read."""
     stmt = Stmt(piece.line, piece.latex)
     toks = piece.toks
-    rels = top_level(toks, _OTHER_RELATIONS)
+    rels = top_level(toks, _ANY_RELATION)
     try:
         if len(rels) != 1:
             raise Skip("more than one relation in one statement")
