@@ -93,7 +93,7 @@ class _Parser:
     """Recursive descent over LaTeX math tokens into a small expression tree."""
 
     def __init__(self, toks: list[Tok], variances: set[str]):
-        self.toks = list(toks)      # `group` splits `\\frac12`'s digits in place
+        self.toks = list(toks)      # `group` splits `\frac12`'s digits in place
         self.pos = 0
         self.variances = variances
 

@@ -18,10 +18,10 @@ from notecards.sim.latex_laws import law_args, law_name
 from notecards.sim.latex_pieces import RELATIONS, Piece
 from notecards.sim.latex_tokens import Tok, depth_step, split_commas, tokens, top_level
 
-# Every relation a formula might use; a statement has exactly one, and only `\\sim` and `=` are read.
+# Every relation a formula might use; a statement holding more than one is not read.
 _ANY_RELATION = {"\\propto", "\\approx", "\\neq", "\\ne", "\\leq", "\\le", "\\geq", "\\ge",
-                    "<", ">", "\\in", "\\to", "\\rightarrow", "\\Rightarrow", "\\iff",
-                    "\\implies", "\\mapsto", "\\simeq", "\\cong", "\\sim", "=", "≈", "∝"}
+                 "<", ">", "\\in", "\\to", "\\rightarrow", "\\Rightarrow", "\\iff",
+                 "\\implies", "\\mapsto", "\\simeq", "\\cong", "\\sim", "=", "≈", "∝"}
 _BARS = {"|", "\\mid", "\\vert"}
 _ELLIPSES = {"\\ldots", "\\dots", "\\cdots"}
 
