@@ -408,3 +408,22 @@ def test_note_type_change_keeps_the_note_its_id_and_its_review_history(tmp_path)
     assert note.note_type()["name"] == "Basic (and reversed card)" and note["Back"] == "a1"
     assert first.ivl == ivl and len(col.get_review_logs(first.id)) == 1 and second.ivl == 0
     col.close()
+
+
+def test_a_missing_custom_cloze_type_is_created_as_a_cloze_type(tmp_path):
+    """Obsidian_to_Anki reads a type named "…Cloze…" as a cloze type; the collection's must be one."""
+    path = _new_collection(tmp_path)
+    fields = {"Text": "{{c1::Paris}} is in {{c2::France}}", "Extra": "geography"}
+    block = CardBlock(path="n.md", line=1, end_line=4, kind="block", note_type="My Cloze", fields=dict(fields),
+                      field_lines={}, tags=[], deck="Default", ordinal=0, id_insert=(4, 0))
+    card = Card(block=block, note_type="My Cloze", fields=dict(fields), tags=[], deck="Default", guid="gc")
+    _plan, new_ids, diags = _apply(path, [card])
+    assert not [d for d in diags if d.severity == "error"]
+    col = Collection(str(path))
+    try:
+        [nid] = col.find_notes("")
+        note = col.get_note(nid)
+        assert note.note_type()["type"] == 1 and note.keys() == ["Text", "Extra"]
+        assert len(note.cards()) == 2
+    finally:
+        col.close()

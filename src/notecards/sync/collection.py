@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from notecards.cloze import is_cloze_type
 from notecards.sync.plan import RemoteNote, SyncPlan, Update
 from notecards.types import Card, Diagnostic
 
@@ -175,6 +176,7 @@ class CollectionBackend:
         return model
 
     def _create_note_type(self, name: str, field_names: list[str]):
+        from anki.consts import MODEL_CLOZE
         from anki.stdmodels import get_stock_notetypes
 
         stock = dict(get_stock_notetypes(self.col))
@@ -182,14 +184,22 @@ class CollectionBackend:
             model = stock[name](self.col)
             model["id"] = 0
         else:
+            # a custom type: its first field on the front, the rest on the back; a name that says
+            # "cloze" makes a cloze type on its first field, as Obsidian_to_Anki reads such names
             mm = self.col.models
             model = mm.new(name)
-            for f in field_names or ["Front", "Back"]:
+            names = field_names or ["Front", "Back"]
+            for f in names:
                 mm.add_field(model, mm.new_field(f))
-            t = mm.new_template("Card 1")
-            first, rest = (field_names or ["Front"])[0], (field_names or ["Front"])[1:]
-            t["qfmt"] = "{{" + first + "}}"
-            t["afmt"] = "{{FrontSide}}<hr id=answer>" + "<br>".join("{{" + f + "}}" for f in rest)
+            first, rest = names[0], names[1:]
+            t = mm.new_template("Cloze" if is_cloze_type(name) else "Card 1")
+            if is_cloze_type(name):
+                model["type"] = MODEL_CLOZE
+                t["qfmt"] = "{{cloze:" + first + "}}"
+                t["afmt"] = "{{cloze:" + first + "}}" + "".join("<br>{{" + f + "}}" for f in rest)
+            else:
+                t["qfmt"] = "{{" + first + "}}"
+                t["afmt"] = "{{FrontSide}}<hr id=answer>" + "<br>".join("{{" + f + "}}" for f in rest)
             mm.add_template(model, t)
         self.col.models.add_dict(model)
         return self.col.models.by_name(name)
