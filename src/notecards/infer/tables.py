@@ -5,8 +5,7 @@ A column binds to the model by name: a column `y` becomes the data of `y[i] ~ â€
 column: its labels become group numbers 1..K in order of first appearance, and K is the size of
 the plate of the node it indexes (`theta[1..J]` gets J = K) when the model leaves that size unset.
 
-The labels stay with the model: the column's node is a `GroupColumn` (a `Node` that also holds
-them), so they travel with the spec to the worker pool and into the cache key, and renaming a
+The labels stay with the model (the column's node holds them in `Node.labels`), so they travel with the spec to the worker pool and into the cache key, and renaming a
 school re-renders its card. Every parameter over a plate that a grouping column indexes is shown
 by its label (`theta[2]` is `theta[Hillside]`, and so is `sigma2[2]` over the same plate);
 `parameter_labels` gives that mapping. A plate indexed by two columns with different labels gets
@@ -24,12 +23,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from notecards.sim.lang import parse_sim
-from notecards.sim.model import Expr, ModelSpec, Node
+from notecards.sim.model import Expr, ModelSpec
 from notecards.types import Diagnostic
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -48,13 +47,6 @@ class Column:
     values: np.ndarray                                 # numbers, or group codes 1..K
     labels: list[str] | None                           # the group labels, for a grouping column
     line: int
-
-
-@dataclass
-class GroupColumn(Node):
-    """A grouping column's node: its values are the group numbers, `labels[k - 1]` names group k."""
-
-    labels: list[str] = field(default_factory=list)
 
 
 def read_tables(note_text: str) -> list[Table]:
@@ -165,12 +157,11 @@ def parse_with_tables(sim_text: str, note_text: str, path: str,
 
 
 def _keep_labels(spec: ModelSpec, columns: dict[str, Column]) -> None:
-    """Swap each grouping column's node for a `GroupColumn` holding its labels."""
+    """Give each grouping column's node its group names, so captions can say which is which."""
     for name, column in columns.items():
         node = spec.nodes.get(name)
         if column.labels and node is not None and node.kind == "data":
-            values = {f.name: getattr(node, f.name) for f in fields(Node)}
-            spec.nodes[name] = GroupColumn(**values, labels=list(column.labels))
+            node.labels = list(column.labels)
 
 
 def parameter_labels(spec: ModelSpec, names: list[str]) -> dict[str, str]:
@@ -197,7 +188,7 @@ def plate_labels(spec: ModelSpec) -> dict[str, list[str]]:
         for expr in [*node.args.values(), *([node.expr] if node.expr is not None else [])]:
             for target, column in _grouped_reads(expr):
                 target_node, column_node = spec.nodes.get(target), spec.nodes.get(column)
-                if not isinstance(column_node, GroupColumn) or target_node is None:
+                if column_node is None or not column_node.labels or target_node is None:
                     continue
                 plate = target_node.plate
                 if plate is None or "," in plate:

@@ -39,7 +39,8 @@ class Node:
     Normal; "shape", "rate" for Gamma; "shape", "scale" for InverseGamma …).
     `plate` names the size symbol of an index (`theta[1..J]` -> plate "J", index "j").
     A stochastic node whose name also has a value (`y = [...]` then `y[j] ~ …`) is observed: `kind`
-    stays "stochastic" and `observed` holds the data.
+    stays "stochastic" and `observed` holds the data. A data node read from a table's column of
+    names (schools) holds the group numbers as its value and the names in `labels`.
     """
 
     name: str
@@ -54,6 +55,7 @@ class Node:
     plate: str | None = None
     index: str | None = None
     parents: list[str] = field(default_factory=list)
+    labels: list[str] | None = None            # a grouping column's names: labels[k - 1] names group k
 
 
 @dataclass

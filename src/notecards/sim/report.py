@@ -82,12 +82,13 @@ def fit_report_text(spec: ModelSpec, result) -> str:
            f"{fit['chains']} chains × {fit['draws']} draws after {fit['warmup']} warmup")
     lines.append(f"Posterior ({how})")
     if fit["params"]:
-        lines.append(f"  {'':<14}" + "".join(f"{h:>10}" for h in
+        lines.append(f"  {'':<24}" + "".join(f"{h:>10}" for h in
                                               ("mean", "sd", "5%", "50%", "95%", "R-hat", "ESS", "tail ESS")))
     for name, p in fit["params"].items():
         cells = "".join(_cell(p[k], ".4g") for k in ("mean", "sd", "q5", "q50", "q95"))
         cells += _cell(p["rhat"], ".3f") + _cell(p["ess"], ".0f") + _cell(p["ess_tail"], ".0f")
-        lines.append(f"  {name:<14}{cells}")
+        shown = f"{name} {p['label']}" if "label" in p else name
+        lines.append(f"  {shown:<24}{cells}")
     if fit["samplers"]:
         lines.append("Samplers")
         lines += [f"  {node:<14}{label}" for node, label in fit["samplers"].items()]
