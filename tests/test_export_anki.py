@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -191,3 +192,23 @@ def test_an_id_line_gives_the_identity(tmp_path, collection):
     export(vault, out)
     log = import_apkg(collection, out)
     assert (len(log.new), len(log.updated)) == (0, 1)
+
+
+def test_anki_renders_the_cards_math_and_figures_on_the_answer_side_only(tmp_path, collection):
+    """What Anki itself shows: MathJax delimiters intact, figures on answers, media imported."""
+    vault = tmp_path / "vault"
+    write(vault, "m.md", "START\nBasic (and reversed card)\nWhat is $\\operatorname{Var}(X)$?\nBack:\n"
+                         "$$\n\\begin{split}\n\\theta &\\sim \\mathcal{N}(0, \\lambda) \\\\\n"
+                         "X &\\sim \\mathcal{N}(\\theta, \\sigma^2) \\\\\n\\end{split}\n$$\nEND\n")
+    out = tmp_path / "m.apkg"
+    run_cli("export", vault, "-o", out, check=True)
+    import_apkg(collection, out)
+    [nid] = collection.find_notes("")
+    forward, backward = sorted(collection.get_note(nid).cards(), key=lambda c: c.ord)
+    assert "\\(\\operatorname{Var}(X)\\)" in forward.question()
+    assert 'src="nc-sim' not in forward.question() and 'src="nc-sim' not in backward.question()
+    answer = forward.answer()
+    assert "\\theta &amp;\\sim \\mathcal{N}(0, \\lambda) \\\\" in answer
+    figure = re.search(r'<img src="(nc-sim-[0-9a-f]+\.png)"', answer)
+    assert figure and (Path(collection.media.dir()) / figure.group(1)).is_file()
+    assert 'src="nc-sim' in backward.answer()
