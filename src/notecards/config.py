@@ -8,7 +8,6 @@ never in `.notecards/` (that folder is state and may be deleted at any time).
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -95,6 +94,8 @@ def load_settings(vault: Path, diagnostics: list[Diagnostic] | None = None) -> S
                                     f"cannot read Obsidian_to_Anki settings: {exc}"))
     toml_path = vault / CONFIG_FILE
     if toml_path.is_file():
+        import tomllib  # most vaults have no notecards.toml: keep it off every run's start-up
+
         try:
             _apply_toml(settings, tomllib.loads(toml_path.read_text(encoding="utf-8")))
         except (tomllib.TOMLDecodeError, ValueError, TypeError) as exc:

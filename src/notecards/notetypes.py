@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
-
-import genanki
+from typing import TYPE_CHECKING
 
 from notecards.cloze import is_cloze_type
 from notecards.config import STOCK_FIELDS
+
+if TYPE_CHECKING:
+    import genanki
 
 SIM_FIELD = "Simulation"
 _SIM = "{{#Simulation}}<div class=nc-sim>{{Simulation}}</div>{{/Simulation}}"
@@ -57,6 +59,8 @@ def card_css() -> str:
 
 @cache
 def _model(note_type: str, fields: tuple[str, ...]) -> genanki.Model:
+    import genanki  # here, not at the top: the pipeline needs SIM_FIELD on runs that write no package
+
     if STOCK_FIELDS.get(note_type) == list(fields):
         model_id, templates = STOCK_IDS[note_type], _TEMPLATES[note_type]
     else:

@@ -8,10 +8,8 @@ whose inputs did not change since the last run contributes its stored cards with
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -209,7 +207,12 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
     (forked workers inherit the parsed files and the vault index, nothing is re-read)."""
     global _forked
     cards = sum(len(w.parsed.blocks) for w in fresh)
-    if workers < 2 or cards < _PARALLEL_MIN_CARDS or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or cards < _PARALLEL_MIN_CARDS:
+        return [_render_file(w.parsed, result.index, result.settings) for w in fresh]
+    import multiprocessing  # only here: a run with little to render never pays for the import
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return [_render_file(w.parsed, result.index, result.settings) for w in fresh]
     _forked = (fresh, result.index, result.settings)
     try:
