@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -147,3 +146,14 @@ def test_an_unwritable_output_is_a_plain_error_not_a_traceback(tmp_path):
     proc = run_cli("export", vault, "-o", blocker / "out.apkg", "--no-sim")
     assert proc.returncode == 1
     assert proc.stderr.startswith("notecards: error:") and "Traceback" not in proc.stderr
+
+
+def test_a_vault_named_relative_to_another_folder_reuses_its_cache_with_its_images(tmp_path):
+    vault = tmp_path / "v"
+    write(vault, "a.md", "START\nBasic\nQ\nBack: ![[img.png]]\nEND\n")
+    (vault / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"image data")
+    run_cli("export", "v", "-o", tmp_path / "1.apkg", "--no-sim", cwd=tmp_path, check=True)
+    proc = run_cli("export", ".", "-o", tmp_path / "2.apkg", "--no-sim", cwd=vault)
+    assert proc.returncode == 0, proc.stderr
+    package = zipfile.ZipFile(tmp_path / "2.apkg")
+    assert package.read("0") == (vault / "img.png").read_bytes()

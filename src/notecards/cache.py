@@ -33,9 +33,9 @@ class FileEntry:
     deps: dict[str, list[int]] = field(default_factory=dict)   # vault-relative path -> [mtime_ns, size]
     sim: list[dict] = field(default_factory=list)              # per-card simulation stats (see pipeline)
 
-    def to_json(self) -> str:
+    def to_json(self, vault: Path) -> str:
         return json.dumps({
-            "cards": [_card_to_dict(c) for c in self.cards],
+            "cards": [_card_to_dict(c, vault) for c in self.cards],
             "deletions": [dict(d.__dict__) for d in self.deletions],
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "deps": self.deps,
@@ -54,15 +54,23 @@ class FileEntry:
         )
 
 
-def _card_to_dict(card: Card) -> dict:
+def _card_to_dict(card: Card, vault: Path) -> dict:
     # a shallow copy is enough (fields hold only str, int, tuples and flat dicts/lists of str);
     # dataclasses.asdict's deep copy was a fifth of a cold run
     block = dict(card.block.__dict__)
     return {
         "block": block, "note_type": card.note_type, "fields": card.fields, "tags": card.tags,
         "deck": card.deck, "guid": card.guid, "content_hash": card.content_hash,
-        "media": [[m.name, str(m.path) if m.path else None] for m in card.media],
+        "media": [[m.name, _vault_relative(m.path, vault)] for m in card.media],
     }
+
+
+def _vault_relative(path: Path | None, vault: Path) -> str | None:
+    """Media paths are stored relative to the vault: the vault may be named by a relative path
+    from another working folder next time (or moved), and the cache must still find its files."""
+    if path is None:
+        return None
+    return path.relative_to(vault).as_posix() if path.is_relative_to(vault) else str(path)
 
 
 def _card_from_dict(data: dict, vault: Path) -> Card:
@@ -72,7 +80,7 @@ def _card_from_dict(data: dict, vault: Path) -> Card:
     return Card(
         block=CardBlock(**block), note_type=data["note_type"], fields=data["fields"], tags=data["tags"],
         deck=data["deck"], guid=data["guid"], content_hash=data["content_hash"],
-        media=[MediaFile(name=name, path=Path(path) if path else None) for name, path in data["media"]],
+        media=[MediaFile(name=name, path=vault / path if path else None) for name, path in data["media"]],
     )
 
 
@@ -137,7 +145,7 @@ class RenderCache:
         stamp = self._stamp(rel)
         if stamp is None or self._db is None or not self.writable:
             return
-        self._db.execute("insert or replace into files values (?, ?, ?)", (rel, stamp, entry.to_json()))
+        self._db.execute("insert or replace into files values (?, ?, ?)", (rel, stamp, entry.to_json(self.vault)))
 
     def forget_missing(self, present: set[str]) -> None:
         if self._db is None or not self.writable:
@@ -157,8 +165,13 @@ class RenderCache:
         return None if st is None else f"{self.context}:{st[0]}:{st[1]}"
 
 
+# Bumped when what a row holds changes meaning, so rows written by an older notecards are not
+# misread (2: media paths relative to the vault).
+_FORMAT = "2"
+
+
 def context_key(settings_repr: str, files: list[str]) -> str:
-    h = hashlib.sha256(__version__.encode())
+    h = hashlib.sha256(f"{__version__}:{_FORMAT}".encode())
     h.update(settings_repr.encode())
     h.update("\n".join(files).encode())
     return h.hexdigest()[:16]
