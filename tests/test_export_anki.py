@@ -212,3 +212,19 @@ def test_anki_renders_the_cards_math_and_figures_on_the_answer_side_only(tmp_pat
     figure = re.search(r'<img src="(nc-sim-[0-9a-f]+\.png)"', answer)
     assert figure and (Path(collection.media.dir()) / figure.group(1)).is_file()
     assert 'src="nc-sim' in backward.answer()
+
+
+def test_editing_a_note_embedded_two_levels_down_updates_the_card(tmp_path, collection):
+    vault = tmp_path / "vault"
+    write(vault, "card.md", "START\nBasic\nQ\nBack: ![[middle]]\nEND\n")
+    write(vault, "middle.md", "Middle text.\n\n![[deep]]\n")
+    deep = write(vault, "deep.txt", "Deep text, first version.\n")
+    out = tmp_path / "deck.apkg"
+    run_cli("export", vault, "-o", out, "--no-sim", "--ext", ".txt", check=True)
+    import_apkg(collection, out)
+    deep.write_text("Deep text, second version.\n", encoding="utf-8")
+    run_cli("export", vault, "-o", out, "--no-sim", "--ext", ".txt", check=True)
+    log = import_apkg(collection, out)
+    assert (len(log.new), len(log.updated)) == (0, 1)
+    back = collection.get_note(collection.find_notes("")[0])["Back"]
+    assert "second version" in back and "Middle text" in back

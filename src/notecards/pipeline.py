@@ -241,8 +241,10 @@ def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> l
 
 
 def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
-    """The other files this file's cards read: media, and notes they embed (one level is enough
-    to notice an edit of the embedded section; deeper chains are caught by the vault file list)."""
+    """The other files this file's cards read: media, and the notes they embed, followed down
+    through embeds of embeds (render transcludes them too), so an edit anywhere along the chain
+    renders the card again. A whole embedded note is scanned, not just the embedded section: at
+    worst a card is rendered again for nothing."""
     deps: dict[str, list[int]] = {}
     root = result.vault
     for card in work.cards:
@@ -250,11 +252,21 @@ def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
             if m.path is not None and m.path.is_relative_to(root):
                 rel = m.path.relative_to(root).as_posix()
                 deps[rel] = stamp_of(m.path) or [0, 0]
-        for text in card.block.fields.values():
-            for target in _EMBED.findall(text):
-                rel = result.index.resolve_note(target)
-                if rel:
-                    deps[rel] = stamp_of(root / rel) or [0, 0]
+    extensions = tuple(result.settings.extensions)
+    seen = {work.parsed.source.path}
+    texts = [text for card in work.cards for text in card.block.fields.values()]
+    while texts:
+        targets = {target for text in texts for target in _EMBED.findall(text)}
+        texts = []
+        for target in sorted(targets):
+            rel = result.index.resolve_note(target, extensions)
+            if rel is None or rel in seen:
+                continue
+            seen.add(rel)
+            deps[rel] = stamp_of(root / rel) or [0, 0]
+            source = result.index.source(rel, [])   # a file that cannot be read: render said so
+            if source is not None:
+                texts.append(source.text)
     return deps
 
 
