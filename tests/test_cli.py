@@ -157,3 +157,13 @@ def test_a_vault_named_relative_to_another_folder_reuses_its_cache_with_its_imag
     assert proc.returncode == 0, proc.stderr
     package = zipfile.ZipFile(tmp_path / "2.apkg")
     assert package.read("0") == (vault / "img.png").read_bytes()
+
+
+def test_a_package_another_vault_wrote_over_is_written_again(tmp_path):
+    write(tmp_path / "a", "x.md", "START\nBasic\nfrom vault a\nBack: A\nEND\n")
+    write(tmp_path / "b", "y.md", "START\nBasic\nfrom vault b\nBack: B\nEND\n")
+    out = tmp_path / "deck.apkg"
+    for vault in ("a", "b", "a"):
+        run_cli("export", tmp_path / vault, "-o", out, "--no-sim", check=True)
+    collection = zipfile.ZipFile(out).read("collection.anki2")
+    assert b"from vault a" in collection and b"from vault b" not in collection

@@ -10,6 +10,7 @@ import hashlib
 import time
 from pathlib import Path
 
+from notecards.cache import stamp_of
 from notecards.pipeline import Build
 from notecards.state import ExportState
 from notecards.types import Card
@@ -26,12 +27,20 @@ def export_package(result: Build, state: ExportState, out: Path) -> bool:
     state.mods = {g: state.mods[g] for g in mods}
     fingerprint = _fingerprint(result.cards, mods)
     key = str(out.resolve())
-    wrote = not (out.exists() and state.outputs.get(key) == fingerprint)
+    on_disk = _written(fingerprint, out)
+    wrote = on_disk is None or state.outputs.get(key) != on_disk
     if wrote:
         from notecards.package import write_apkg  # genanki only when a package is written
         write_apkg(result.cards, mods, out, result.settings.fields_of)
-    state.outputs[key] = fingerprint
+    state.outputs[key] = _written(fingerprint, out)
     return wrote
+
+
+def _written(fingerprint: str, out: Path) -> str | None:
+    """The cards' fingerprint with the stamp of the file at `out`: a package that another vault's
+    export (or the user) put at that path since is not ours, and is written again."""
+    stamp = stamp_of(out)
+    return None if stamp is None else f"{fingerprint}:{stamp[0]}:{stamp[1]}"
 
 
 def _file_mtimes(vault: Path, paths: set[str]) -> dict[str, int]:
