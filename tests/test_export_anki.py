@@ -228,3 +228,18 @@ def test_editing_a_note_embedded_two_levels_down_updates_the_card(tmp_path, coll
     assert (len(log.new), len(log.updated)) == (0, 1)
     back = collection.get_note(collection.find_notes("")[0])["Back"]
     assert "second version" in back and "Middle text" in back
+
+
+def test_a_card_copied_with_its_id_line_becomes_a_new_note_with_a_warning(tmp_path, collection):
+    vault = tmp_path / "vault"
+    card = "START\nBasic\n{q}\nBack: A\n<!--ID: 1752652160588-->\nEND\n"
+    write(vault, "a.md", card.format(q="original"))
+    write(vault, "b.md", card.format(q="copy") + "\n" + card.format(q="second copy"))
+    out = tmp_path / "x.apkg"
+    proc = run_cli("export", vault, "-o", out, "--no-sim")
+    assert proc.returncode == 0, proc.stderr
+    assert "b.md:5: warning: ID 1752652160588 is also on an earlier card" in proc.stderr
+    assert "b.md:12: warning: ID 1752652160588" in proc.stderr
+    log = import_apkg(collection, out)
+    assert len(log.new) == 3
+    assert collection.get_note(1752652160588)["Front"] == "original"

@@ -31,6 +31,13 @@ def guid_for_id(anki_id: int) -> str:
     return stable_hash("anki-id", str(anki_id), length=10)
 
 
+def keeps_anki_id(block: CardBlock, guid: str) -> bool:
+    """Whether the card is the note its ID line names. A block copied with its ID line is not:
+    the first block with an ID holds it, so the copy becomes a note of its own rather than two
+    notes sharing one GUID and one note id."""
+    return block.anki_id is not None and guid == guid_for_id(block.anki_id)
+
+
 def positional_guid(vault_name: str, stem: str, ordinal: int, salt: int = 0) -> str:
     return stable_hash("pos", vault_name, stem, str(ordinal), str(salt), length=10)
 
@@ -76,7 +83,9 @@ def assign_guids(blocks: list[CardBlock], vault_name: str, stem: str,
     hashes = [field_hashes(b) for b in blocks]
     for i, block in enumerate(blocks):
         if block.anki_id is not None:
-            guids[i] = guid_for_id(block.anki_id)
+            guid = guid_for_id(block.anki_id)
+            if guid not in taken and guid not in guids:    # else a copy: see keeps_anki_id
+                guids[i] = guid
     if previous:
         matcher = _Matcher(previous)
         id_guids = {g for g in guids if g}

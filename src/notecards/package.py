@@ -21,6 +21,7 @@ from typing import Iterator
 
 import genanki
 
+from notecards.identity import keeps_anki_id
 from notecards.notetypes import export_fields, model_for
 from notecards.types import Card, MediaFile
 
@@ -72,7 +73,8 @@ def write_apkg(cards: list[Card], mods: dict[str, int], out: Path, fields_of) ->
         model = model_for(card.note_type, names)
         deck.add_note(_DatedNote(
             model=model, fields=[card.fields.get(n, "") for n in export_fields(names)], tags=card.tags,
-            guid=card.guid, mod=mods[card.guid], note_id=card.block.anki_id,
+            guid=card.guid, mod=mods[card.guid],
+            note_id=card.block.anki_id if keeps_anki_id(card.block, card.guid) else None,
             sort_field=_sort_text(card.fields.get(names[0], "")),
         ))
         for m in card.media:

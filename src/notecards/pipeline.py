@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
 from notecards.config import Settings, load_settings
-from notecards.identity import KnownCard, assign_guids, field_hashes
+from notecards.identity import KnownCard, assign_guids, field_hashes, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
 from notecards.state import STATE_DIR, ExportState
-from notecards.types import Card, Deletion, Diagnostic, MediaFile, ParsedFile
+from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile
 from notecards.vault import VaultIndex, note_files, read_source
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
                              state.previous_cards(src.path, src.stem, present), taken)
         taken.update(guids)
         all_guids.append(guids)
+        work.diagnostics.extend(_copied_ids(work.parsed.blocks, guids))
         state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(work.parsed.blocks, guids)]
     for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
         for block, guid, r in zip(work.parsed.blocks, guids, rendered):
@@ -196,6 +197,13 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
             tags = _merge_tags(block.tags, r.tags if result.settings.add_obsidian_tags else [])
             work.cards.append(Card(block=block, note_type=block.note_type, fields=r.fields,
                                    tags=tags, deck=block.deck, guid=guid, media=r.media))
+
+
+def _copied_ids(blocks: list[CardBlock], guids: list[str]) -> list[Diagnostic]:
+    return [Diagnostic(b.path, b.id_line or b.line, "warning",
+                       f"ID {b.anki_id} is also on an earlier card, which keeps it; this card becomes "
+                       "a new note (remove the copied ID line)")
+            for b, g in zip(blocks, guids) if b.anki_id is not None and not keeps_anki_id(b, g)]
 
 
 _PARALLEL_MIN_CARDS = 400
