@@ -6,6 +6,7 @@ dedicated uid and no launcher whose command line names it.
 
 import json
 import os
+import signal
 import struct
 import tempfile
 from pathlib import Path
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 import notecards
-from notecards.sim.sandbox import CHILD_SCRIPT, SandboxResult, processes_of_uid, run_python_sim
+from notecards.sim.sandbox import (
+    CHILD_SCRIPT, SANDBOX_UIDS, SandboxResult, interpreter_folders, processes_of_uid, run_python_sim,
+)
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 
@@ -224,3 +227,89 @@ def test_as_root_the_code_runs_as_an_unprivileged_uid_and_the_folder_is_removed(
     assert int(uid) == int(gid) == result.sandbox_uid != 0
     assert groups == "[]"
     assert not Path(cwd).exists()
+
+
+def test_printing_megabytes_stops_at_the_output_limit():
+    result = run_python_sim("while True:\n    print('x' * 1000)\n", timeout=30, max_output_bytes=100_000)
+    assert result.error == "printed more than the 100000-byte output limit"
+    assert leftovers(result) == []
+
+
+def test_a_long_exception_message_is_cut_to_one_readable_line():
+    result = run_python_sim("raise ValueError('x' * 5000)\n", timeout=30)
+    assert result.error is not None and result.error.startswith("exited with status 1: ValueError: xxx")
+    assert len(result.error) < 400
+
+
+def test_a_daemon_that_ignores_sigterm_does_not_outlive_the_run_or_change_its_figures():
+    code = (
+        "import os, signal, time\n"
+        "open('out.svg', 'w').write('<svg/>')\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "        time.sleep(2)\n"
+        "        open('out.svg', 'w').write('not an svg')\n"
+        "        time.sleep(100)\n"
+        "    os._exit(0)\n"
+    )
+    result = run_python_sim(code, timeout=20)
+    assert result.error is None, result.stderr_tail
+    assert result.files == {"out.svg": b"<svg/>"}  # the daemon was killed before the figures were taken
+    assert leftovers(result) == []
+
+
+@pytest.mark.parametrize("size", [2**20, 0], ids=["big-files", "many-files"])
+def test_filling_the_working_folder_is_stopped(size):
+    code = f"i = 0\nwhile True:\n    open(f'{{i}}.bin', 'wb').write(bytes({size}))\n    i += 1\n"
+    result = run_python_sim(code, timeout=30, disk_mb=8)
+    if not any(m.startswith("working folder limited") for m in result.isolation):
+        pytest.skip(f"no private working folder here: {result.isolation}")
+    assert result.error == "filled its working folder (limit 8 MiB, 10000 files)"
+    assert leftovers(result) == []
+
+
+def test_a_symlinked_folder_of_figures_is_not_followed(vault):
+    (vault / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = run_python_sim(f"import os\nos.symlink({str(vault)!r}, 'figs')\n", timeout=30)
+    assert result.files == {}
+    (vault / "figure.png").unlink()
+
+
+def test_an_interrupt_in_the_caller_kills_the_run_and_removes_its_folder():
+    before = set(Path(tempfile.gettempdir()).glob("notecards-sim-*"))
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_python_sim("import time\ntime.sleep(100)\n", timeout=30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    assert set(Path(tempfile.gettempdir()).glob("notecards-sim-*")) <= before
+    assert leftovers(SandboxResult({}, None, "", [], None)) == []
+    assert [pid for uid in sandbox_uids_alive() for pid in processes_of_uid(uid)] == []
+
+
+def sandbox_uids_alive() -> set[int]:
+    uids = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uid = int(status.read_text().split("\nUid:")[1].split()[0])
+        except (OSError, IndexError):
+            continue
+        if SANDBOX_UIDS[0] <= uid < SANDBOX_UIDS[1]:
+            uids.add(uid)
+    return uids
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or Path.home().stat().st_mode & 0o001,
+                    reason="only a root-run sandbox hides a private home")
+def test_a_private_home_shows_nothing_but_the_interpreter():
+    result = run_python_sim(f"import os\nprint(sorted(os.listdir({str(Path.home())!r})))\n", timeout=30)
+    assert result.error is None, result.stderr_tail
+    seen = set(json.loads(result.stderr_tail.splitlines()[-1].replace("'", '"')))
+    interpreter = {Path(p).relative_to(Path.home()).parts[0] for p in interpreter_folders()
+                   if Path(p).is_relative_to(Path.home())}
+    assert seen <= interpreter

@@ -19,11 +19,16 @@ Progress goes to the report pipe as JSON lines: ``{"isolation": [...]}`` once th
 ``{"setup_error": "..."}`` if it failed, and ``{"exit": n}`` or ``{"signal": n}`` for C's end.
 """
 
+import contextlib
 import ctypes
 import json
 import os
 import resource
+import shutil
+import signal
+import stat
 import sys
+import traceback
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -36,10 +41,13 @@ MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
 AT_RECURSIVE = 0x8000
 MOUNT_ATTR_RDONLY = 0x1
 MOUNT_ATTR_NOSUID = 0x2
 SYS_MOUNT_SETATTR = 442  # the same number on every Linux architecture (new-style syscall)
+PR_SET_NO_NEW_PRIVS = 38
+MAX_COPY_DEPTH = 8
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -73,13 +81,13 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     check(result, f"mount {target}")
 
 
-def mount_setattr(path: str, flags: int, attr_set: int = 0, attr_clr: int = 0) -> None:
+def mount_setattr(path: str, flags: int, attr_set: int = 0, attr_clr: int = 0, dir_fd: int = AT_FDCWD) -> None:
     attr = MountAttr(attr_set, attr_clr, 0, 0)
     result = LIBC.syscall(
-        ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), os.fsencode(path),
+        ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(dir_fd), os.fsencode(path),
         ctypes.c_uint(flags), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
     )
-    check(result, f"mount_setattr {path}")
+    check(result, f"mount_setattr {path or dir_fd}")
 
 
 def report(fd: int, **message) -> None:
@@ -142,20 +150,120 @@ def expose_hidden_paths(paths: list[str]) -> None:
             os.close(fd)
 
 
-def build_filesystem(workdir: str, readable: list[str]) -> list[str]:
-    """Private mounts: read-only everywhere but the working folder; a /proc of this namespace only."""
+def build_filesystem(config: dict) -> tuple[list[str], int]:
+    """Private mounts: read-only everywhere but the working folder; a /proc of this namespace only.
+
+    Returns the measures in force and an open handle on the real working folder, which the
+    size-limited tmpfs now covers, for `copy_figures_out`.
+    """
+    workdir, limits = config["workdir"], config["limits"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    if readable:
-        expose_hidden_paths(readable + [workdir])
-    mount(workdir, workdir, None, MS_BIND)
+    if config["readable"]:
+        expose_hidden_paths(config["readable"] + [workdir])
+    mount(workdir, workdir, None, MS_BIND)  # a mount of its own, made writable again for the copy out
+    real = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+    owner = os.getuid() if config["uid"] is None else config["uid"]
+    mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=0700,uid={owner},gid={owner},size={limits['disk_mb']}m,nr_inodes={limits['max_files']}")
+    with open_folder(workdir) as private:
+        copy_tree(real, private, lambda name, is_dir: True)
+    isolation = [f"working folder limited to {limits['disk_mb']} MiB and {limits['max_files']} files"]
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:
         mount_setattr("/", AT_RECURSIVE, attr_set=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID)
         mount_setattr(workdir, 0, attr_clr=MOUNT_ATTR_RDONLY)
     except OSError as exc:
-        return [f"filesystem writable by permissions only ({exc.strerror})"]
+        return isolation + [f"filesystem writable by permissions only ({exc.strerror})"], real
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
-    return ["filesystem read-only outside the working folder"]
+    return isolation + ["filesystem read-only outside the working folder"], real
+
+
+@contextlib.contextmanager
+def open_folder(path: str, dir_fd: int | None = None):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def copy_tree(source: int, target: int, wanted, prefix: str = "", depth: int = MAX_COPY_DEPTH) -> list[str]:
+    """Copy the regular files and folders `wanted(name, is_dir)` accepts, keeping their owner and mode.
+
+    Symlinks, fifos and devices are never followed or read: the wanted ones among them are returned
+    (as paths below `source`) so the caller can say why they were not taken. Folders deeper than
+    `depth` are skipped, so a hostile tree cannot exhaust the stack; names already in `target` are
+    kept.
+    """
+    skipped = []
+    for name in sorted(os.listdir(source)):
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=source)
+        except OSError:  # ELOOP for a symlink
+            fd = None
+        try:
+            info = os.fstat(fd) if fd is not None else None
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                if depth > 0 and wanted(name, True):
+                    skipped += copy_folder(fd, info, name, target, wanted, f"{prefix}{name}/", depth - 1)
+            elif info is not None and stat.S_ISREG(info.st_mode):
+                if wanted(name, False):
+                    copy_file(fd, info, name, target)
+            elif wanted(name, False):
+                skipped.append(prefix + name)
+        except FileExistsError:  # e.g. a folder the code named sim.py
+            continue
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return skipped
+
+
+def copy_folder(fd: int, info: os.stat_result, name: str, target: int, wanted, prefix: str, depth: int) -> list[str]:
+    os.mkdir(name, 0o700, dir_fd=target)
+    copy = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=target)
+    try:
+        skipped = copy_tree(fd, copy, wanted, prefix, depth)
+        keep_owner_and_mode(copy, info)
+    finally:
+        os.close(copy)
+    return skipped
+
+
+def copy_file(fd: int, info: os.stat_result, name: str, target: int) -> None:
+    copy = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=target)
+    with open(fd, "rb", closefd=False) as reader, open(copy, "wb") as writer:
+        shutil.copyfileobj(reader, writer)
+        keep_owner_and_mode(copy, info)
+
+
+def keep_owner_and_mode(fd: int, info: os.stat_result) -> None:
+    os.fchown(fd, info.st_uid, info.st_gid)
+    os.fchmod(fd, stat.S_IMODE(info.st_mode))
+
+
+def is_figure_or_folder(name: str, is_dir: bool) -> bool:
+    """What the parent may take back: PNG/SVG files, in folders that are not dot-folders."""
+    return not name.startswith(".") if is_dir else name.lower().endswith((".png", ".svg"))
+
+
+def copy_figures_out(workdir: str, real: int) -> list[str]:
+    """After a successful run, bring the figures from the private tmpfs to the real working folder.
+
+    Every other process of the namespace is killed first, so nothing can change the files while
+    they are copied.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)  # as PID 1 of the namespace, this reaches exactly the run's processes
+    except ProcessLookupError:
+        pass  # none left
+    reap_all()
+    try:
+        mount_setattr("", AT_EMPTY_PATH, attr_clr=MOUNT_ATTR_RDONLY, dir_fd=real)
+    except OSError:
+        pass  # it was never made read-only: the kernel has no mount_setattr
+    with open_folder(workdir) as private:
+        return copy_tree(private, real, is_figure_or_folder)
 
 
 def set_limits(limits: dict[str, int]) -> None:
@@ -175,24 +283,55 @@ def drop_privileges(uid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
+def forbid_new_privileges() -> None:
+    """No setuid program (su, sudo, ...) can give the code back what the uid drop took away.
+
+    This matters where the mount namespace, and with it the nosuid mounts, is not available.
+    """
+    zero = ctypes.c_ulong(0)
+    check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+def in_forked_child(body, *args) -> None:
+    """Run a forked process's whole life: it must never unwind into its parent's code."""
+    try:
+        body(*args)
+    except BaseException:
+        traceback.print_exc()  # into the run's output, whose tail the caller sees
+    finally:
+        os._exit(127)
+
+
 def run_user_code(config: dict, report_fd: int) -> None:
     """In C: limits, privilege drop, exec (which closes the report pipe). Never returns."""
     try:
-        os.chdir(config["workdir"])  # the inherited cwd still points below the new bind mount
+        os.chdir(config["workdir"])  # the inherited cwd still points below the new mount
         set_limits(config["limits"])
         if config["uid"] is not None:
             drop_privileges(config["uid"])
+        forbid_new_privileges()
         os.execve(config["argv"][0], config["argv"], config["env"])
-    except OSError as exc:
+    except Exception as exc:
         report(report_fd, setup_error=f"cannot start the code: {exc}")
     os._exit(126)
 
 
+def reap_all() -> None:
+    """Wait for every child, adopted orphans included, until none is left."""
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return
+
+
 def supervise(config: dict, report_fd: int, isolation: list[str]) -> None:
-    """In B: set up the filesystem, start C, reap until C ends, report how it ended."""
+    """In B: set up the filesystem, start C, reap until C ends, bring its figures out, report its end."""
+    real_workdir = None
     try:
         if "mount namespace" in isolation:
-            isolation += build_filesystem(config["workdir"], config["readable"])
+            measures, real_workdir = build_filesystem(config)
+            isolation += measures
         else:
             isolation.append("filesystem writable by permissions only (no mount namespace)")
     except OSError as exc:
@@ -203,11 +342,13 @@ def supervise(config: dict, report_fd: int, isolation: list[str]) -> None:
     report(report_fd, isolation=isolation)
     child = os.fork()
     if child == 0:
-        run_user_code(config, report_fd)
+        in_forked_child(run_user_code, config, report_fd)
     while True:
         pid, status = os.wait()
         if pid == child:
             break
+    if real_workdir is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        report(report_fd, not_regular=copy_figures_out(config["workdir"], real_workdir))
     if os.WIFSIGNALED(status):
         report(report_fd, signal=os.WTERMSIG(status))
     else:
@@ -226,7 +367,7 @@ def main() -> None:
         isolation = [f"no namespaces ({exc.strerror})"]
     supervisor = os.fork()
     if supervisor == 0:
-        supervise(config, report_fd, isolation)
+        in_forked_child(supervise, config, report_fd, isolation)
     _, status = os.waitpid(supervisor, 0)
     sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 124)
 

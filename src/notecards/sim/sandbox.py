@@ -66,6 +66,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_ENTRIES_SCANNED = 10_000
 TAIL_LINES = 20
 TAIL_BYTES = 64 * 1024
+MAX_LINE_CHARS = 300  # of the exception line quoted in a one-line diagnostic
 EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(: |$)")  # unindented, so never a traceback frame
 
 
@@ -78,6 +79,28 @@ class SandboxResult:
     sandbox_uid: int | None = None  # the dedicated uid the code ran as (root only)
 
 
+@dataclass(frozen=True)
+class Limits:
+    timeout: float  # wall-clock seconds
+    memory_mb: int  # address space
+    cpu_seconds: int
+    max_output_bytes: int  # per file, for all figures together, and for the printed output
+    max_processes: int
+    disk_mb: int  # the working folder, where a private tmpfs can hold it
+
+    def for_child(self, as_root: bool) -> dict:
+        """The rlimits and tmpfs size the launcher applies (see _sandbox_child.set_limits)."""
+        return {
+            "memory_mb": self.memory_mb,
+            "cpu_seconds": self.cpu_seconds,
+            "max_output_bytes": self.max_output_bytes,
+            "disk_mb": self.disk_mb,
+            "max_files": MAX_ENTRIES_SCANNED,
+            # the sandbox uid has no other process; a user's own processes count against the limit
+            "nproc": self.max_processes + (0 if as_root else len(processes_of_uid(os.getuid()))),
+        }
+
+
 def run_python_sim(
     code: str,
     *,
@@ -86,24 +109,21 @@ def run_python_sim(
     cpu_seconds: int = 60,
     max_output_bytes: int = 20 * 2**20,
     max_processes: int = 64,
+    disk_mb: int = 256,
 ) -> SandboxResult:
     """Run `code` in the sandbox and bring back its figures, or say in one line why it failed."""
+    limits = Limits(timeout, memory_mb, cpu_seconds, max_output_bytes, max_processes, disk_mb)
     as_root = os.geteuid() == 0
     uid = pick_sandbox_uid() if as_root else None
     workdir = Path(tempfile.mkdtemp(prefix="notecards-sim-"))
     try:
         prepare_workdir(workdir, code, uid)
-        limits = {
-            "memory_mb": memory_mb,
-            "cpu_seconds": cpu_seconds,
-            "max_output_bytes": max_output_bytes,
-            "nproc": max_processes if as_root else len(processes_of_uid(os.getuid())) + max_processes,
-        }
         with tempfile.TemporaryFile() as output:
-            run = launch_and_wait(workdir, uid, limits, output, timeout)
-            tail = read_tail(output)
-        error = describe_failure(run, tail, timeout, memory_mb, cpu_seconds, max_output_bytes)
+            run = launch_and_wait(workdir, uid, limits.for_child(as_root), output, timeout)
+            tail, printed = read_tail(output)
+        error = describe_failure(run, tail, printed, limits)
         files, problems = collect_outputs(workdir, max_output_bytes) if error is None else ({}, [])
+        problems[:0] = [f"{name} is not a regular file and was not taken" for name in run.not_regular]
     finally:
         remove_tree(workdir)
     return SandboxResult(files, error or "; ".join(problems) or None, tail, run.isolation, uid)
@@ -117,6 +137,7 @@ class RunOutcome:
     signal: int | None  # the signal that ended it, if one did
     setup_error: str | None
     launcher_status: int | None  # exit status of the launcher, when the code's end is unknown
+    not_regular: list[str]  # figure names the launcher did not copy out of its private working folder
 
 
 def pick_sandbox_uid() -> int:
@@ -265,36 +286,39 @@ def outcome_from(messages: list[dict], timed_out: bool, launcher_status: int | N
         signal=merged.get("signal"),
         setup_error=merged.get("setup_error"),
         launcher_status=launcher_status,
+        not_regular=merged.get("not_regular", []),
     )
 
 
-def read_tail(output) -> str:
-    output.seek(0, os.SEEK_END)
-    size = output.tell()
+def read_tail(output) -> tuple[str, int]:
+    """The last lines of the output, and the output's size in bytes."""
+    size = output.seek(0, os.SEEK_END)
     output.seek(max(0, size - TAIL_BYTES))
     text = output.read().decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-TAIL_LINES:])
+    return "\n".join(text.splitlines()[-TAIL_LINES:]), size
 
 
-def describe_failure(
-    run: RunOutcome, tail: str, timeout: float, memory_mb: int, cpu_seconds: int, max_output_bytes: int
-) -> str | None:
+def describe_failure(run: RunOutcome, tail: str, printed: int, limits: Limits) -> str | None:
     """The one line a user reads in the diagnostic; None when the code ended normally."""
     if run.timed_out:
-        return f"timed out after {timeout:g} s"
+        return f"timed out after {limits.timeout:g} s"
     if run.setup_error:
         return f"sandbox could not be set up: {run.setup_error}"
     if run.signal is not None:
-        return describe_signal(run.signal, cpu_seconds, max_output_bytes)
+        return describe_signal(run.signal, limits.cpu_seconds, limits.max_output_bytes)
     if run.exit_code is None:
         return f"sandbox ended without running the code (status {run.launcher_status})"
     if run.exit_code == 0:
         return None
+    if printed > limits.max_output_bytes:  # RLIMIT_FSIZE applies to the output file too
+        return f"printed more than the {limits.max_output_bytes}-byte output limit"
     last = exception_line(tail)
     if last.split(":", 1)[0].endswith("MemoryError"):
-        return f"ran out of memory (limit {memory_mb} MiB)"
+        return f"ran out of memory (limit {limits.memory_mb} MiB)"
     if "[Errno 27]" in last:  # EFBIG: Python ignores SIGXFSZ, so RLIMIT_FSIZE surfaces as an OSError
-        return f"wrote a file larger than the {max_output_bytes}-byte limit"
+        return f"wrote a file larger than the {limits.max_output_bytes}-byte limit"
+    if "[Errno 28]" in last:  # ENOSPC: the working folder's tmpfs is full, of bytes or of files
+        return f"filled its working folder (limit {limits.disk_mb} MiB, {MAX_ENTRIES_SCANNED} files)"
     return f"exited with status {run.exit_code}: {last}" if last else f"exited with status {run.exit_code}"
 
 
@@ -311,14 +335,16 @@ def describe_signal(number: int, cpu_seconds: int, max_output_bytes: int) -> str
 
 
 def exception_line(text: str) -> str:
-    """The traceback's exception line: the last unindented `Name: message` line, else the last line.
+    """The traceback's exception line: the last unindented `Name: message` line, else the last line,
+    cut to MAX_LINE_CHARS.
 
     Preferring the exception line keeps the message right when several processes (a fork) wrote
     their output interleaved.
     """
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     exception_lines = [line for line in lines if EXCEPTION_LINE.match(line)]
-    return (exception_lines or lines or [""])[-1].strip()
+    line = (exception_lines or lines or [""])[-1].strip()
+    return line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…"
 
 
 def collect_outputs(workdir: Path, max_output_bytes: int) -> tuple[dict[str, bytes], list[str]]:
