@@ -243,3 +243,35 @@ def test_a_card_copied_with_its_id_line_becomes_a_new_note_with_a_warning(tmp_pa
     log = import_apkg(collection, out)
     assert len(log.new) == 3
     assert collection.get_note(1752652160588)["Front"] == "original"
+
+
+def test_exporting_one_file_keeps_the_other_cards_times(tmp_path, collection):
+    """Else the other card's next change (here through an embedded note, so its own file's
+    mtime stays) would get the time Anki already has, and Anki would skip the update."""
+    vault = tmp_path / "vault"
+    write(vault, "x.md", "START\nBasic\nQ\nBack: ![[E]]\nEND\n")
+    write(vault, "y.md", "START\nBasic\nother\nBack: B\nEND\n")
+    embedded = write(vault, "E.md", "first\n")
+    out = tmp_path / "deck.apkg"
+    export(vault, out)
+    embedded.write_text("second\n", encoding="utf-8")
+    export(vault, out)
+    import_apkg(collection, out)
+    export(vault / "y.md", tmp_path / "y.apkg")
+    embedded.write_text("third\n", encoding="utf-8")
+    export(vault, out)
+    log = import_apkg(collection, out)
+    assert (len(log.new), len(log.updated)) == (0, 1)
+    assert "third" in notes_by_front(collection)["Q"]["Back"]
+
+
+def test_exporting_a_new_file_alone_never_takes_the_identity_of_its_namesake(tmp_path, collection):
+    vault = tmp_path / "vault"
+    write(vault, "a/index.md", "START\nBasic\nfrom a\nBack: A\nEND\n")
+    (vault / ".obsidian").mkdir()      # so the file named alone is known to be of this vault
+    export(vault, tmp_path / "all.apkg")
+    import_apkg(collection, tmp_path / "all.apkg")
+    write(vault, "b/index.md", "START\nBasic\nfrom b\nBack: B\nEND\n")
+    export(vault / "b" / "index.md", tmp_path / "b.apkg")
+    log = import_apkg(collection, tmp_path / "b.apkg")
+    assert (len(log.new), len(log.updated)) == (1, 0)

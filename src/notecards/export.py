@@ -20,11 +20,13 @@ def export_package(result: Build, state: ExportState, out: Path) -> bool:
     """Write `out` unless it already holds these cards; returns whether it was written.
 
     `state` gains the notes' modification times and the package's fingerprint; the caller
-    saves it.
+    saves it. The times of cards not in this build are kept while their file is known: a build
+    of some files only must not make the rest look unchanged to Anki after their next change.
     """
     mtimes = _file_mtimes(result.vault, {c.block.path for c in result.cards})
     mods = {c.guid: state.mod_for(c.guid, c.content_hash, mtimes[c.block.path]) for c in result.cards}
-    state.mods = {g: state.mods[g] for g in mods}
+    keep = mods.keys() | {k.guid for cards in state.known.values() for k in cards}
+    state.mods = {g: v for g, v in state.mods.items() if g in keep}
     fingerprint = _fingerprint(result.cards, mods)
     key = str(out.resolve())
     on_disk = _written(fingerprint, out)

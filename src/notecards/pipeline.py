@@ -95,12 +95,13 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     state = state if state is not None else ExportState()
     index = VaultIndex.scan(vault)
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
-    rels = options.files if options.files is not None else note_files(index, settings)
+    vault_notes = note_files(index, settings)
+    rels = options.files if options.files is not None else vault_notes
     cache = (RenderCache(vault, _context(settings, index, options), writable=not options.read_only)
              if options.cache else None)
-    taken: set[str] = set()
+    present = set(vault_notes) | set(rels)   # a note not named this run is not gone from the vault
+    taken = _held_elsewhere(state, present - set(rels))
     cached, fresh = _reuse_or_parse(rels, cache, result, taken)
-    present = set(rels)
     workers = options.workers or _cores()
     _make_cards(fresh, result, state, present, taken, workers)
     if options.simulate:
@@ -119,6 +120,12 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
         cache.close()
     diagnostics.sort(key=lambda d: (d.path, d.line, d.col))
     return result
+
+
+def _held_elsewhere(state: ExportState, unnamed: set[str]) -> set[str]:
+    """GUIDs of the cards of vault files this run leaves out: still theirs, so a file of the same
+    name that is built alone must not be handed them (by position or by a vanished-file match)."""
+    return {k.guid for path in unnamed for k in state.known.get(path, ())}
 
 
 def _reuse_or_parse(rels: list[str], cache: RenderCache | None, result: Build,
