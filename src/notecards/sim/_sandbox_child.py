@@ -9,14 +9,18 @@ Three processes, so that every piece of isolation works with normal process sema
 * **A** (this script, started by the parent in its own session) unshares the PID, network and
   mount namespaces where it may; a new PID namespace only applies to A's children, so A forks.
 * **B** is PID 1 of the new namespace. It builds the private filesystem view (everything
-  read-only except the working folder, a fresh /proc, the interpreter reachable even when it lives
-  under a private home), then forks C and reaps. When B exits, the kernel kills everything left
-  in the namespace: a fork bomb or a daemonised child cannot outlive the run.
+  read-only except the working folder, which becomes a size-capped tmpfs seeded from the real one,
+  a fresh /proc, the interpreter reachable even when it lives under a private home), then forks C
+  and reaps. When C ends well, B kills the rest of the namespace and copies the figures to the real
+  working folder, which only B can still reach (through a handle opened before the tmpfs covered
+  it). When B exits, the kernel kills everything left in the namespace: a fork bomb or a
+  daemonised child cannot outlive the run.
 * **C** sets the resource limits, drops to the unprivileged sandbox user and execs the user's
   code. C is not a namespace init, so signals such as SIGXCPU behave normally for it.
 
 Progress goes to the report pipe as JSON lines: ``{"isolation": [...]}`` once the setup is done,
-``{"setup_error": "..."}`` if it failed, and ``{"exit": n}`` or ``{"signal": n}`` for C's end.
+``{"setup_error": "..."}`` if it failed, ``{"not_regular": [...]}`` for figure names that were
+symlinks or special files and so not copied out, and ``{"exit": n}`` or ``{"signal": n}`` for C's end.
 """
 
 import contextlib

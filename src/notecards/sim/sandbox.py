@@ -7,7 +7,10 @@ network or change the user's files.
 What a run gets (Linux):
 
 * a fresh temporary working folder, which is its current directory and ``HOME``; it is deleted
-  afterwards. Only ``*.png`` / ``*.svg`` regular files written there (sub-folders included,
+  afterwards. Where a mount namespace is available the code sees a private tmpfs there instead,
+  capped at ``disk_mb`` and 10,000 files (else a block writing 20 MiB files in a loop fills the
+  disk at hundreds of MB/s), whose figures the launcher copies to the real folder once the code
+  ended and every other process of the run is dead. Only ``*.png`` / ``*.svg`` regular files written there (sub-folders included,
   dot-folders excluded, symlinks never followed) are taken back, within ``max_output_bytes`` in
   total and checked to really be PNG / SVG, and only when the code ended successfully: a run that
   failed may have left a half-written figure, which must not reach a card;
@@ -15,9 +18,10 @@ What a run gets (Linux):
   ``HOME``, ``MPLBACKEND=Agg``, ``MPLCONFIGDIR`` and ``TMPDIR`` inside the working folder, and
   ``OPENBLAS/OMP/MKL_NUM_THREADS=1`` (numerical libraries would otherwise start a thread per core,
   and threads count against the process limit). Nothing else of ``os.environ`` reaches the code;
-* limits: address space ``memory_mb`` (numpy + scipy + pyplot need at least 512 MiB), CPU seconds,
-  file size ``max_output_bytes``, 256 open files, no core dumps, ``max_processes`` processes and
-  threads;
+* limits, set before the exec: address space ``memory_mb`` (numpy + scipy + pyplot need at least
+  512 MiB), CPU seconds, file size ``max_output_bytes`` (which also caps what it prints, as its
+  output goes to a file), 256 open files, no core dumps, ``max_processes`` processes and threads,
+  and ``no_new_privs``, so that no setuid program gives back what the uid drop below took;
 * a wall-clock ``timeout``, after which the whole process group is killed.
 
 When running as root (these machines and CI do), the code additionally runs as a dedicated,
@@ -34,8 +38,16 @@ Guarantee on writes outside the working folder: with the mount namespace, every 
 (``OSError: [Errno 30] Read-only file system``) and ends as the run's error. Without it (an
 unprivileged user whose system forbids user namespaces), writes are limited by file permissions
 only: a root-run sandbox user can still write to world-writable folders such as /tmp, but never to
-the vault or the project, and nothing outside the working folder is ever collected. Which measures
-were in force is listed in ``SandboxResult.isolation`` so the caller can report a weaker sandbox.
+the vault or the project, and nothing outside the working folder is ever collected; the working
+folder is bounded only per file, not in total. Which measures were in force is listed in
+``SandboxResult.isolation`` so the caller can report a weaker sandbox.
+
+Reads are bounded by file permissions only: the code can read what the sandbox uid may read
+(world-readable files, a vault in a world-readable folder), minus a root-private home. Without a
+network it can only leak what it reads through its own figures. A non-root caller's code runs
+as the caller's own uid, so it can read the caller's files, home included; and without a PID
+namespace (a non-root caller on a system that forbids user namespaces) a process that left the
+group (``setsid``) outlives the run, as there is no uid of its own to kill it by.
 
 Cleanup kills the process group, then (as root) every process of the run's uid via a helper that
 takes that uid and calls ``kill(-1, SIGKILL)``, which the kernel applies atomically with respect to
