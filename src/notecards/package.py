@@ -58,8 +58,8 @@ def deck_id(name: str) -> int:
     return 1 << 41 | int.from_bytes(hashlib.sha256(b"deck\x1f" + name.encode()).digest()[:5], "big")
 
 
-def write_apkg(cards: list[Card], mods: dict[str, int], out: Path, fields_of) -> list[str]:
-    """Write `cards` to `out` atomically; returns the media names shipped.
+def write_apkg(cards: list[Card], mods: dict[str, int], out: Path, fields_of) -> None:
+    """Write `cards` to `out` atomically.
 
     `mods` maps guid -> modification time (seconds); `fields_of(note_type)` gives a type's fields.
     """
@@ -83,7 +83,6 @@ def write_apkg(cards: list[Card], mods: dict[str, int], out: Path, fields_of) ->
     latest = max(mods.values(), default=0)
     _write_zip(genanki.Package(list(decks.values())), sorted(media.values(), key=lambda m: m.name),
                out, latest)
-    return sorted(media)
 
 
 def _sort_text(html: str) -> str:
