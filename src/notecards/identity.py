@@ -77,8 +77,9 @@ class _Matcher:
 
 
 def assign_guids(blocks: list[CardBlock], vault_name: str, stem: str,
-                 previous: list[KnownCard] | None, taken: set[str]) -> list[str]:
-    """GUIDs for one file's blocks, in order. `taken` holds GUIDs already used in this run."""
+                 previous: list[KnownCard] | None, taken: set[str]) -> list[KnownCard]:
+    """GUIDs for one file's blocks, in order, with the field hashes that the next run matches on.
+    `taken` holds GUIDs already used in this run."""
     guids: list[str | None] = [None] * len(blocks)
     hashes = [field_hashes(b) for b in blocks]
     for i, block in enumerate(blocks):
@@ -117,4 +118,4 @@ def assign_guids(blocks: list[CardBlock], vault_name: str, stem: str,
                 guid = positional_guid(vault_name, stem, block.ordinal, salt)
             guids[i] = guid
             used.add(guid)
-    return [g for g in guids if g is not None]
+    return [KnownCard(g, h) for g, h in zip(guids, hashes) if g is not None]

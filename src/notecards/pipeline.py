@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
 from notecards.config import Settings, load_settings
-from notecards.identity import KnownCard, assign_guids, field_hashes, keeps_anki_id
+from notecards.identity import assign_guids, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
 from notecards.state import STATE_DIR, ExportState
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile
@@ -192,12 +192,13 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
     all_guids = []
     for work in fresh:
         src = work.parsed.source
-        guids = assign_guids(work.parsed.blocks, result.settings.vault_name, src.stem,
+        known = assign_guids(work.parsed.blocks, result.settings.vault_name, src.stem,
                              state.previous_cards(src.path, src.stem, present), taken)
+        state.known[src.path] = known
+        guids = [k.guid for k in known]
         taken.update(guids)
         all_guids.append(guids)
         work.diagnostics.extend(_copied_ids(work.parsed.blocks, guids))
-        state.known[src.path] = [KnownCard(g, field_hashes(b)) for b, g in zip(work.parsed.blocks, guids)]
     for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
         for block, guid, r in zip(work.parsed.blocks, guids, rendered):
             work.diagnostics.extend(r.diagnostics)
