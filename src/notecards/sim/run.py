@@ -348,7 +348,8 @@ def _run_code(job: SimJob, limits: CodeLimits) -> _Rendered:
     result = run_python_sim(job.code, timeout=limits.timeout_s, memory_mb=limits.memory_mb)
     out = _Rendered("")
     if result.error:
-        tail = f" ({result.stderr_tail.strip().splitlines()[-1]})" if result.stderr_tail.strip() else ""
+        last = result.stderr_tail.strip().splitlines()[-1][:300] if result.stderr_tail.strip() else ""
+        tail = f" ({last})" if last else ""
         out.diagnostics.append(Diagnostic(job.path, job.line, "error", f"python sim block failed: {result.error}{tail}"))
     for filename in sorted(result.files):
         suffix = Path(filename).suffix.lower()
