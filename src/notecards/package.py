@@ -93,7 +93,10 @@ def _sort_text(html: str) -> str:
 def _write_zip(package: genanki.Package, media: list[MediaFile], out: Path, timestamp: int) -> None:
     fd, db_path = tempfile.mkstemp(suffix=".anki2")
     os.close(fd)
-    tmp_out = out.with_name(f".{out.name}.tmp")
+    # a unique temporary name beside the target: two exports to one path never share it
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_out = Path(tmp_name)
     try:
         conn = sqlite3.connect(db_path)
         package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000 + 1))

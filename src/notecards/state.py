@@ -93,6 +93,10 @@ def save_state(vault: Path, state: ExportState) -> None:
     except OSError:
         pass
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
