@@ -211,7 +211,7 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
 def _copied_ids(blocks: list[CardBlock], guids: list[str]) -> list[Diagnostic]:
     return [Diagnostic(b.path, b.id_line or b.line, "warning",
                        f"ID {b.anki_id} is also on an earlier card, which keeps it; this card becomes "
-                       "a new note (remove the copied ID line)")
+                       "a new note (sync gives it an ID line of its own)")
             for b, g in zip(blocks, guids) if b.anki_id is not None and not keeps_anki_id(b, g)]
 
 
