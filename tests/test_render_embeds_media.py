@@ -117,3 +117,14 @@ def test_seed_004_missing_image_is_a_warning_at_its_line(tmp_path):
     assert [(d.path, d.line, d.severity) for d in missing] == [("bayes.md", image_line, "warning")]
     assert "alt text" in rendered.fields["Back"]
     assert r"\[ y_{ij} \sim  \mathcal{N} (\mu _{j},\sigma^{2}_{j}) \]" in rendered.fields["Back"]
+
+
+def test_an_embedded_section_shows_its_prose_not_the_cards_it_holds(tmp_path):
+    write(tmp_path, "normal.md",
+          "TARGET DECK\nStats\n# Sum\nVariances add.\n\nSTART\nBasic\nsum of normals?\nBack: normal\n"
+          "<!--ID: 1566052191670-->\nEND\n\nSTARTI [Basic] inline q Back: inline a ENDI\n"
+          "Means add too.\n# Other\n")
+    back = render(tmp_path, "card.md", "![[normal#Sum]]\n", 5).fields["Back"]
+    assert "Variances add." in back and "Means add too." in back
+    for syntax in ("START", "Basic", "sum of normals", "Back:", "ID:", "END", "inline q", "Stats"):
+        assert syntax not in back, syntax

@@ -20,6 +20,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from notecards.render.card_syntax import without_card_syntax
 from notecards.render.links import LinkTarget
 from notecards.render.media import media_kind
 from notecards.render.sections import Section, find_section, whole_note
@@ -103,6 +104,7 @@ def _resolve(md: MarkdownIt, rs: RenderState | None, inline: Token, token: Token
         what = "block" if target.heading.startswith("^") else "heading"
         rs.warn(line, f"{what} `{target.heading}` is not in `{rel}`; {shown} is shown as text")
         return token
+    section = without_card_syntax(section, source, rs.ctx.settings)
     return _note_token(md, rs.child(rel, section.first_line, key), section)
 
 
