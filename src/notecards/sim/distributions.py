@@ -21,11 +21,23 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 
 from notecards.sim.model import Expr
 
 Args = dict[str, np.ndarray]
+
+
+class _LazyStats:
+    """scipy.stats costs about 0.4 s to import, and parsing a model (every changed card with a
+    sim block or LaTeX model) only needs the registry's names and argument lists: the module is
+    imported when a frozen distribution is first asked for."""
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import stats as scipy_stats
+        return getattr(scipy_stats, name)
+
+
+stats = _LazyStats()
 
 
 def _square(e: Expr) -> Expr:

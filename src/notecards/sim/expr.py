@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import special
 
 from notecards.sim.model import Expr
 
@@ -441,12 +440,21 @@ def _sample_sd(flat: np.ndarray, axis: int) -> np.ndarray:
     return np.std(flat, axis=axis, ddof=1)
 
 
+def _special(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A scipy.special function, imported when a model first calls it: parsing a model must not
+    pay scipy's import time."""
+    def call(a: np.ndarray) -> np.ndarray:
+        from scipy import special
+        return getattr(special, name)(a)
+    return call
+
+
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "log1p": np.log1p,
     "expm1": np.expm1, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
     "floor": np.floor, "ceil": np.ceil, "round": np.round, "log10": np.log10, "log2": np.log2,
-    "logit": special.logit, "invlogit": special.expit, "expit": special.expit,
-    "logistic": special.expit, "Phi": special.ndtr,
+    "logit": _special("logit"), "invlogit": _special("expit"), "expit": _special("expit"),
+    "logistic": _special("expit"), "Phi": _special("ndtr"),
     "not": lambda a: (a == 0).astype(float),
 }
 REDUCTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
