@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notecards.sim.lang import DEFAULT_PLATE, DEFAULT_VALUE
-from notecards.sim.latex_expr import Sym
-from notecards.sim.latex_laws import VECTOR_ARGUMENT
-from notecards.sim.latex_pieces import pieces
-from notecards.sim.latex_statement import Stmt, read_statement, squared_name, statement_text
+from notecards.sim.latex.expr import Sym
+from notecards.sim.latex.laws import VECTOR_ARGUMENT
+from notecards.sim.latex.pieces import pieces
+from notecards.sim.latex.statement import Stmt, read_statement, squared_name, statement_text
 
 
 @dataclass

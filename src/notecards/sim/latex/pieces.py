@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from notecards.sim.latex_display import display_math
-from notecards.sim.latex_tokens import Tok, clean_layout, depth_step, tokens, top_level
+from notecards.sim.latex.display import display_math
+from notecards.sim.latex.tokens import Tok, clean_layout, depth_step, tokens, top_level
 
 RELATIONS = frozenset({"\\sim", "="})
 _SEPARATORS = {",", ";", "\\quad", "\\qquad", "\\forall"}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from notecards.sim.expr import GREEK_LETTERS
-from notecards.sim.latex_tokens import GREEK_VARIANTS, Tok, depth_step
+from notecards.sim.latex.tokens import GREEK_VARIANTS, Tok, depth_step
 
 INDEX_LETTERS = frozenset("ijklmnt")
 

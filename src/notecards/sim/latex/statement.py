@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from notecards.sim.latex_expr import (
+from notecards.sim.latex.expr import (
     INDEX_LETTERS, Num, Skip, Sym, Term, expr_text, indexed, is_square, parse_expr, symbols,
 )
-from notecards.sim.latex_laws import law_args, law_name
-from notecards.sim.latex_pieces import RELATIONS, Piece
-from notecards.sim.latex_tokens import Tok, depth_step, split_commas, tokens, top_level
+from notecards.sim.latex.laws import law_args, law_name
+from notecards.sim.latex.pieces import RELATIONS, Piece
+from notecards.sim.latex.tokens import Tok, depth_step, split_commas, tokens, top_level
 
 # Every relation a formula might use; a statement holding more than one is not read.
 _ANY_RELATION = {"\\propto", "\\approx", "\\neq", "\\ne", "\\leq", "\\le", "\\geq", "\\ge",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from notecards.sim import distributions
-from notecards.sim.latex_expr import Bin, Call, Num, Skip, Term, is_square
+from notecards.sim.latex.expr import Bin, Call, Num, Skip, Term, is_square
 
 # How cards write laws beyond the sim language's own names and aliases (which
 # `distributions.lookup` knows, so every name of the DESIGN table reads here too), and the χ²

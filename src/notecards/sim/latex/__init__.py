@@ -4,9 +4,9 @@ A card that says ``\\theta \\sim \\mathcal{N}(0, \\lambda)`` and ``X \\sim \\mat
 \\sigma^2)`` in display math has stated a runnable model; this module turns those statements into
 sim-language text (DESIGN 5) so such a card gets a simulation without a ```sim block.
 
-The reader runs in stages, one module each: `latex_display` finds the display math,
-`latex_tokens` cuts it into tokens, `latex_pieces` into candidate statements, `latex_statement`
-reads each (with `latex_expr` for formulas and `latex_laws` for laws), and `latex_card` orders
+The reader runs in stages, one module each: `display` finds the display math,
+`tokens` cuts it into tokens, `pieces` into candidate statements, `statement`
+reads each (with `expr` for formulas and `laws` for laws), and `card` orders
 them and fills in defaults; this module hands the result to `parse_sim`.
 
 What is read:
@@ -56,9 +56,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from notecards.sim.lang import parse_sim
-from notecards.sim.latex_card import read_card, sim_lines
-from notecards.sim.latex_display import display_math
-from notecards.sim.latex_statement import statement_text
+from notecards.sim.latex.card import read_card, sim_lines
+from notecards.sim.latex.display import display_math
+from notecards.sim.latex.statement import statement_text
 from notecards.sim.model import ModelSpec
 from notecards.types import CardBlock, Diagnostic
 
