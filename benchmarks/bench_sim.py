@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from notecards.sim.lang import parse_sim
-from notecards.sim.run import SimJob, run_simulations
+from notecards.models.run import SimJob, run_simulations
 
 MODELS = [
     "lambda = {a}\nsigma = 1\ntheta ~ Normal(0, lambda)\nX ~ Normal(theta, sigma^2)\n"

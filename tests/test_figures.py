@@ -15,7 +15,7 @@ import pytest
 from notecards.sim.closed_form import closed_form
 from notecards.sim.figures import binned_means, caption_html, graph_layout, plate_of, render_figure
 from notecards.sim.model import CheckResult, Comparison, Expr, ModelSpec, Node, SimResult
-from notecards.sim.run import FIGURE_OPTIONS
+from notecards.sim.figure_options import FIGURE_OPTIONS
 
 
 def num(v: float) -> Expr:
@@ -165,7 +165,7 @@ RENDER_IN_CHILD = textwrap.dedent("""
     from test_figures import hierarchical_spec, hierarchical_result
     from notecards.sim.closed_form import closed_form
     from notecards.sim.figures import render_figure
-    from notecards.sim.run import FIGURE_OPTIONS
+    from notecards.sim.figure_options import FIGURE_OPTIONS
     spec = hierarchical_spec()
     png = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
     print(hashlib.sha256(png).hexdigest())

@@ -22,9 +22,9 @@ from notecards.config import Settings
 from notecards.infer import fit
 from notecards.parse import parse_file
 from notecards.sim.expr import MAX_ELEMENTS
-from notecards.sim.find import find_model
+from notecards.models.find import FitOptions, find_model
 from notecards.sim.lang import parse_sim
-from notecards.sim.run import FitOptions, SimJob, cache_key, run_simulations
+from notecards.models.run import SimJob, cache_key, run_simulations
 from notecards.vault import read_source
 
 SCORES = {"Lincoln": [72, 65, 80, 70, 68, 77], "Hillside": [58, 62, 55, 60], "Riverside": [85, 88, 90, 82, 86]}

@@ -13,7 +13,7 @@ import pytest
 
 from notecards.sim.lang import parse_sim
 from notecards.sim.model import ModelSpec, Node
-from notecards.sim.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy
+from notecards.models.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy
 
 HIERARCHICAL = """\
 lambda = 4
@@ -84,7 +84,7 @@ WARM_RUN = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_sim_run import job
-    from notecards.sim.run import run_simulations
+    from notecards.models.run import run_simulations
     outcomes = run_simulations([job("k1"), job("k2")], Path({cache!r}), workers=2)
     print(all(not o.rendered for o in outcomes), 'matplotlib' in sys.modules, 'notecards.sim.sample' in sys.modules)
 """)
@@ -145,7 +145,7 @@ def test_python_sim_block_figures_come_back_with_content_hash_names(tmp_path):
 
 
 def test_report_states_the_model_values_summaries_and_checks():
-    from notecards.sim.report import report_json, report_text
+    from notecards.models.report import report_json, report_text
     from notecards.sim.sample import simulate
 
     spec = spec_of()
@@ -163,7 +163,7 @@ def test_report_states_the_model_values_summaries_and_checks():
 
 def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
     from notecards.config import Settings
-    from notecards.sim.report import run_sim_command
+    from notecards.models.report import run_sim_command
 
     note = tmp_path / "hierarchical model.md"
     note.write_text("# hierarchical model\n\nSTART\nBasic\nWhat does shrinkage do?\nBack: it pulls theta to 0\n"

@@ -168,7 +168,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sim(args: argparse.Namespace) -> int:
-    from notecards.sim.report import run_sim_command
+    from notecards.models.report import run_sim_command
 
     note, sep, line = args.note.rpartition(":")
     if not (sep and line.isdigit()):

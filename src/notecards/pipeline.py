@@ -304,8 +304,8 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     """Find each card's model and put its figures and caption in the card's Simulation field."""
     if not any(_MAYBE_MODEL.search(t) for c in cards for t in c.block.fields.values()):
         return
-    from notecards.sim.find import find_model
-    from notecards.sim.run import CodeLimits, SimJob, run_simulations
+    from notecards.models.find import find_model
+    from notecards.models.run import CodeLimits, SimJob, run_simulations
 
     jobs = []
     by_key: dict[str, Card] = {}

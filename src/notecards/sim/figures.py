@@ -35,7 +35,7 @@ from notecards.sim.model import CheckResult, Comparison, ModelSpec, Node, SimRes
 from notecards.sim.compare import summary_text  # noqa: E402
 from notecards.sim.describe import describe_node, format_value  # noqa: E402
 from notecards.sim.expr import GREEK_LETTERS as GREEK  # noqa: E402
-from notecards.sim.run import FigureOptions  # noqa: E402
+from notecards.sim.figure_options import FigureOptions  # noqa: E402
 
 STYLE = {
     "font.family": "DejaVu Sans",

@@ -27,7 +27,6 @@ import re
 from dataclasses import dataclass
 
 from notecards.sim.model import ModelSpec
-from notecards.sim.run import FitOptions
 from notecards.types import CardBlock, Diagnostic
 
 _SIM_FENCE = re.compile(
@@ -43,6 +42,16 @@ METHODS = {"mcmc": "mcmc", "empirical_bayes": "empirical_bayes", "empirical-baye
            "eb": "empirical_bayes", "prior": "prior"}
 MAX_CHAINS = 16
 MAX_WARMUP = 1_000_000
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How a model with data is fitted; part of the cache key."""
+
+    method: str = "mcmc"     # or "empirical_bayes"
+    chains: int = 4
+    draws: int = 2000        # kept per chain
+    warmup: int = 1000
 
 
 @dataclass

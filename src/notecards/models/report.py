@@ -28,10 +28,10 @@ from notecards.sim.closed_form import closed_form
 from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
-from notecards.sim.find import find_model
+from notecards.models.find import find_model
 from notecards.sim.model import ModelSpec, SimResult
-from notecards.sim.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment, fit_job,
-                               render_job, simulate_job)
+from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
+                                  fit_job, render_job, simulate_job)
 from notecards.types import Diagnostic
 from notecards.vault import read_source
 

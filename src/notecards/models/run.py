@@ -23,7 +23,7 @@
   shrinkage, trace, posterior predictive) are named by that key and their kind; its caption is
   the posterior table with R-hat and ESS; its convergence warnings (R-hat > 1.01, ESS < 400,
   no convergence within the draws) are diagnostics on the card, cached with it, and the rest of
-  the export goes on. A fitted card does not also show the prior simulation (see `sim.find`).
+  the export goes on. A fitted card does not also show the prior simulation (see `models.find`).
 - ```python sim blocks run only when code is allowed, in the sandbox; their PNG/SVG files become
   figures named by the hash of their bytes. Without permission the card gets a warning.
 """
@@ -41,13 +41,16 @@ from pathlib import Path
 from typing import Any
 
 import notecards
+from notecards.models.find import FitOptions
+from notecards.sim.figure_options import FIGURE_OPTIONS
 from notecards.sim.model import ModelSpec
 from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
-# the notecards.sim modules whose code shapes a card's draws, figure or caption
-OUTPUT_MODULES = ("run", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
-                  "expr")
+# the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
+OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
+    "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
+    "expr")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -65,16 +68,6 @@ class CodeLimits:
         if not settings.allow_code:
             return None
         return cls(timeout_s=float(settings.code_timeout), memory_mb=int(settings.code_memory_mb))
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    """How a model with data is fitted; part of the cache key."""
-
-    method: str = "mcmc"     # or "empirical_bayes"
-    chains: int = 4
-    draws: int = 2000        # kept per chain
-    warmup: int = 1000
 
 
 @dataclass
@@ -102,22 +95,6 @@ class SimOutcome:
     rendered: bool           # False when everything came from the cache
     checks_passed: int = 0
     checks_failed: int = 0
-
-
-@dataclass(frozen=True)
-class FigureOptions:
-    """Everything about the look that is not in the model; part of the cache key."""
-
-    width_in: float = 6.4
-    dpi: int = 110
-    panel_height_in: float = 2.75
-    max_variables: int = 5
-    scatter_points: int = 1500
-    bins: int = 50
-    png_compress_level: int = 3
-
-
-FIGURE_OPTIONS = FigureOptions()
 
 
 @dataclass
@@ -149,15 +126,15 @@ def environment() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             env[dist] = "absent"
     h = hashlib.sha256()
-    here = Path(__file__).parent
+    package = Path(notecards.__file__).parent
     for module in OUTPUT_MODULES:
-        path = here / f"{module}.py"
+        path = package / module
         if path.is_file():
             h.update(module.encode())
             h.update(path.read_bytes())
     env["sim-source"] = h.hexdigest()
     h = hashlib.sha256()
-    for path in sorted((here.parent / "infer").glob("*.py")):
+    for path in sorted((package / "infer").glob("*.py")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     env["infer-source"] = h.hexdigest()

@@ -1,0 +1,24 @@
+"""How a simulation's figure looks, apart from the model: read by `sim.figures` and
+`infer.figures` when they draw, and by `models.run`, whose cache key includes it (so a change of
+size or resolution renders every figure again). Kept apart from the drawing code so that a run
+whose every card comes from the cache never imports matplotlib."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """Everything about the look that is not in the model; part of the cache key."""
+
+    width_in: float = 6.4
+    dpi: int = 110
+    panel_height_in: float = 2.75
+    max_variables: int = 5
+    scatter_points: int = 1500
+    bins: int = 50
+    png_compress_level: int = 3
+
+
+FIGURE_OPTIONS = FigureOptions()
