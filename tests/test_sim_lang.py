@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from notecards.sim.describe import describe_node
-from notecards.sim.expr import format_expr, parse_expr
+from notecards.sim.expr import MAX_ELEMENTS, format_expr, parse_expr
 from conftest import DESIGN_EXAMPLE
-from notecards.sim.lang import MAX_ELEMENTS, parse_sim
+from notecards.sim.lang import parse_sim
 
 EIGHT_SCHOOLS = """\
 J = 8

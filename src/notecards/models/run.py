@@ -50,7 +50,7 @@ CACHE_FORMAT = 1
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
 OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
-    "expr")))
+    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
