@@ -222,7 +222,7 @@ def test_render_markdown_for_captions_and_determinism(tmp_path):
 ])
 def test_one_line_fast_path_renders_like_the_block_parser(line, tmp_path):
     from notecards.render.markdown import MD, render_text
-    from notecards.render.state import ENV_KEY, RenderState
+    from notecards.render.render_state import ENV_KEY, RenderState
 
     def state():
         return RenderState(ctx=None, path="n.md", first_line=1, curly_cloze=True, collect_tags=True)

@@ -140,7 +140,7 @@ def _build(args: argparse.Namespace, target: Target, state, read_only: bool = Fa
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from notecards.state import load_state
+    from notecards.export_state import load_state
 
     target = resolve_target(args.paths)
     result = _build(args, target, load_state(target.vault), read_only=True)
@@ -152,7 +152,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from notecards.export import export_package
-    from notecards.state import load_state, save_state
+    from notecards.export_state import load_state, save_state
 
     target = resolve_target(args.paths)
     state = load_state(target.vault)

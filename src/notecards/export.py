@@ -10,9 +10,9 @@ import hashlib
 import time
 from pathlib import Path
 
-from notecards.cache import stamp_of
+from notecards.build_cache import stamp_of
+from notecards.export_state import ExportState
 from notecards.pipeline import Build
-from notecards.state import ExportState
 from notecards.types import Card
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from notecards.cache import FileEntry, RenderCache, context_key, stamp_of
+from notecards.build_cache import BuildCache, FileEntry, context_key, stamp_of
 from notecards.config import Settings, load_settings
+from notecards.export_state import STATE_DIR, ExportState
 from notecards.identity import assign_guids, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
-from notecards.state import STATE_DIR, ExportState
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile
 from notecards.vault import VaultIndex, note_files, read_source
 
@@ -97,7 +97,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
     vault_notes = note_files(index, settings)
     rels = options.files if options.files is not None else vault_notes
-    cache = (RenderCache(vault, _context(settings, index, options), writable=not options.read_only)
+    cache = (BuildCache(vault, _context(settings, index, options), writable=not options.read_only)
              if options.cache else None)
     present = set(vault_notes) | set(rels)   # a note not named this run is not gone from the vault
     taken = _held_elsewhere(state, present - set(rels))
@@ -128,7 +128,7 @@ def _held_elsewhere(state: ExportState, unnamed: set[str]) -> set[str]:
     return {k.guid for path in unnamed for k in state.known.get(path, ())}
 
 
-def _reuse_or_parse(rels: list[str], cache: RenderCache | None, result: Build,
+def _reuse_or_parse(rels: list[str], cache: BuildCache | None, result: Build,
                     taken: set[str]) -> tuple[dict[str, FileEntry], list[_FileWork]]:
     """Each file's cards from the cache when nothing it depends on changed, else parsed anew.
     A cached file keeps its GUIDs unless another cached file already holds one of them."""
@@ -144,7 +144,7 @@ def _reuse_or_parse(rels: list[str], cache: RenderCache | None, result: Build,
         if source is None:
             continue
         # imported here: an unchanged vault never needs the parser, markdown-it or YAML
-        from notecards.links import check_embeds_outside_cards
+        from notecards.embed_check import check_embeds_outside_cards
         from notecards.parse import parse_file
 
         result.index.remember(source)

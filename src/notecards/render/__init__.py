@@ -13,7 +13,7 @@ from notecards.config import Settings
 from notecards.cloze import ANKI_CLOZE, is_cloze_type
 from notecards.render.context import file_link, heading_context
 from notecards.render.markdown import render_text
-from notecards.render.state import RenderState
+from notecards.render.render_state import RenderState
 from notecards.types import CardBlock, Diagnostic, MediaFile, SourceFile
 from notecards.vault import VaultIndex
 

@@ -18,7 +18,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from notecards.render.inline_scan import scan_to, tokenize_between
-from notecards.render.state import state_of, walk_inline
+from notecards.render.render_state import state_of, walk_inline
 
 _NUMBER = re.compile(r"c?(\d+)[:|]")
 

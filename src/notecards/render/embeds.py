@@ -24,7 +24,7 @@ from notecards.render.card_syntax import without_card_syntax
 from notecards.render.links import LinkTarget
 from notecards.render.media import media_kind
 from notecards.render.sections import Section, find_section, whole_note
-from notecards.render.state import ENV_KEY, RenderState, inline_line, state_of
+from notecards.render.render_state import ENV_KEY, RenderState, inline_line, state_of
 from notecards.render.wikilinks import scan_brackets
 
 MAX_DEPTH = 4

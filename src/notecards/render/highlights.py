@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
 from notecards.render.inline_scan import scan_to, tokenize_between
-from notecards.render.state import state_of
+from notecards.render.render_state import state_of
 
 
 def highlights_plugin(md: MarkdownIt) -> None:

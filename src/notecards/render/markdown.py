@@ -19,7 +19,7 @@ from notecards.render.fences import fences_plugin
 from notecards.render.highlights import highlights_plugin
 from notecards.render.math import math_plugin
 from notecards.render.media import media_plugin
-from notecards.render.state import ENV_KEY, RenderState
+from notecards.render.render_state import ENV_KEY, RenderState
 from notecards.render.tags import tags_plugin
 from notecards.render.wikilinks import wikilinks_plugin
 

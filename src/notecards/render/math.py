@@ -23,7 +23,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from notecards.render.state import inline_line, state_of, walk_inline
+from notecards.render.render_state import inline_line, state_of, walk_inline
 
 _CLOSERS = {"(": "\\)", "[": "\\]"}
 

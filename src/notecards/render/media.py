@@ -21,7 +21,7 @@ from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from notecards.render.state import RenderState, inline_line, state_of, walk_inline
+from notecards.render.render_state import RenderState, inline_line, state_of, walk_inline
 from notecards.types import MediaFile
 
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif",

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from notecards.render.state import state_of
+from notecards.render.render_state import state_of
 
 _TAG = re.compile(r"#([\w/-]+)")
 _NOT_ONLY_DIGITS = re.compile(r"[^\d/]")

@@ -16,7 +16,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from notecards.render.links import LinkTarget, obsidian_url
-from notecards.render.state import state_of
+from notecards.render.render_state import state_of
 
 
 def wikilinks_plugin(md: MarkdownIt) -> None:

@@ -1,7 +1,7 @@
 """`notecards sync`: keep an Anki collection in step with the vault, and write note ids back.
 
 One sync, in order (each step is its own module):
-1. read state (`state.py`) and find the files that changed since the last sync (size or mtime),
+1. read state (`sync_state.py`) and find the files that changed since the last sync (size or mtime),
    plus files whose notes vanished from Anki, plus files that failed last time;
 2. build cards for those files only (`notecards.pipeline.build`);
 3. plan (`plan.py`) against the target: a collection file (`collection.py`) or a running Anki
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from notecards.config import Settings, load_settings
 from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
-from notecards.sync.state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
-                                  target_key)
+from notecards.sync.sync_state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
+                                       target_key)
 from notecards.sync.writeback import IdEdit, WriteResult, remove_stale_temps, sync_folders, write_ids
 from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile
 from notecards.vault import VaultIndex, note_files
@@ -191,8 +191,8 @@ def _changed(record: FileRecord | None, stat: tuple[int, int]) -> bool:
 
 
 def _build(vault: Path, settings: Settings, files: list[str], progress: bool):
+    from notecards.export_state import ExportState
     from notecards.pipeline import BuildOptions, build
-    from notecards.state import ExportState
 
     present = [f for f in files if (vault / f).is_file()]
     return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards import __version__
-from notecards.state import STATE_DIR
+from notecards.export_state import STATE_DIR
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile
 
 _SCHEMA = "create table if not exists files (path text primary key, stamp text not null, data text not null)"
@@ -92,7 +92,7 @@ def stamp_of(path: Path) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
-class RenderCache:
+class BuildCache:
     """sqlite rows of finished files; only changed rows are written. Read-only for `check`,
     which must write nothing: it still profits from what export stored."""
 
