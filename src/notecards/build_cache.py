@@ -18,7 +18,7 @@ from pathlib import Path
 
 from notecards import __version__
 from notecards.export_state import STATE_DIR
-from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile
+from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, SimStats
 
 _SCHEMA = "create table if not exists files (path text primary key, stamp text not null, data text not null)"
 
@@ -31,7 +31,7 @@ class FileEntry:
     deletions: list[Deletion]
     diagnostics: list[Diagnostic]
     deps: dict[str, list[int]] = field(default_factory=dict)   # vault-relative path -> [mtime_ns, size]
-    sim: list[dict] = field(default_factory=list)              # per-card simulation stats (see pipeline)
+    sim: SimStats = field(default_factory=SimStats)            # what the file's simulations did
 
     def to_json(self, vault: Path) -> str:
         return json.dumps({
@@ -39,7 +39,7 @@ class FileEntry:
             "deletions": [dict(d.__dict__) for d in self.deletions],
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "deps": self.deps,
-            "sim": self.sim,
+            "sim": self.sim.to_dict(),
         }, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -50,7 +50,7 @@ class FileEntry:
             deletions=[Deletion(**d) for d in data["deletions"]],
             diagnostics=[Diagnostic(**d) for d in data["diagnostics"]],
             deps=data["deps"],
-            sim=data["sim"],
+            sim=SimStats.from_dict(data["sim"]),
         )
 
 
@@ -166,8 +166,8 @@ class BuildCache:
 
 
 # Bumped when what a row holds changes meaning, so rows written by an older notecards are not
-# misread (2: media paths relative to the vault).
-_FORMAT = "2"
+# misread (2: media paths relative to the vault; 3: a file's simulation stats summed, not per card).
+_FORMAT = "3"
 
 
 def context_key(settings_repr: str, files: list[str]) -> str:

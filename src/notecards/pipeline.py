@@ -19,7 +19,7 @@ from notecards.config import Settings, load_settings
 from notecards.export_state import STATE_DIR, ExportState
 from notecards.identity import assign_guids, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
-from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile
+from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile, SimStats
 from notecards.vault import VaultIndex, note_files, read_source
 
 if TYPE_CHECKING:
@@ -27,19 +27,6 @@ if TYPE_CHECKING:
 
 _EMBED = re.compile(r"!\[\[([^\]|#^]+)")
 _MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
-
-
-@dataclass
-class SimStats:
-    model_cards: int = 0
-    figures_rendered: int = 0
-    figures_reused: int = 0
-    checks_passed: int = 0
-    checks_failed: int = 0
-
-    def add(self, other: dict) -> None:
-        for key, value in other.items():
-            setattr(self, key, getattr(self, key) + value)
 
 
 @dataclass
@@ -82,7 +69,7 @@ class _FileWork:
     parsed: ParsedFile
     cards: list[Card] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    sim: list[dict] = field(default_factory=list)
+    sim: SimStats = field(default_factory=SimStats)
 
 
 def build(vault: Path, settings: Settings | None = None, state: ExportState | None = None,
@@ -166,8 +153,7 @@ def _collect(result: Build, rels: list[str], cached: dict[str, FileEntry], fresh
     for rel in rels:
         if rel in cached:
             entry = cached[rel]
-            cards, deletions, diags, sims = entry.cards, entry.deletions, entry.diagnostics, entry.sim
-            sims = [_as_reused(s) for s in sims]
+            cards, deletions, diags, sims = entry.cards, entry.deletions, entry.diagnostics, entry.sim.reused()
         elif rel in fresh:
             work = fresh[rel]
             cards, deletions, diags, sims = work.cards, work.parsed.deletions, work.diagnostics, work.sim
@@ -177,14 +163,7 @@ def _collect(result: Build, rels: list[str], cached: dict[str, FileEntry], fresh
         result.cards.extend(cards)
         result.deletions.extend(deletions)
         result.diagnostics.extend(diags)
-        for s in sims:
-            result.sims.add(s)
-
-
-def _as_reused(stats: dict) -> dict:
-    out = dict(stats)
-    out["figures_reused"] = out.get("figures_reused", 0) + out.pop("figures_rendered", 0)
-    return out
+        result.sims += sims
 
 
 def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, present: set[str],
@@ -330,10 +309,10 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
         work = owner[outcome.key]
         work.diagnostics.extend(outcome.diagnostics)
         figures = len(outcome.figures)
-        work.sim.append({"model_cards": 1, "checks_passed": outcome.checks_passed,
-                         "checks_failed": outcome.checks_failed,
-                         "figures_rendered": figures if outcome.rendered else 0,
-                         "figures_reused": 0 if outcome.rendered else figures})
+        work.sim += SimStats(model_cards=1, checks_passed=outcome.checks_passed,
+                             checks_failed=outcome.checks_failed,
+                             figures_rendered=figures if outcome.rendered else 0,
+                             figures_reused=0 if outcome.rendered else figures)
         if outcome.html:
             card.fields[SIM_FIELD] = outcome.html
         card.media.extend(MediaFile(name=f.name, data=f.data,

@@ -149,3 +149,30 @@ class Card:
     guid: str
     media: list[MediaFile] = field(default_factory=list)
     content_hash: str = ""            # hash of everything that shapes the note in Anki
+
+
+@dataclass
+class SimStats:
+    """What a build's simulations did, summed over cards and files (the export's summary line).
+    A file's own stats are cached with its cards; taken from the cache, its figures count as reused."""
+
+    model_cards: int = 0
+    figures_rendered: int = 0
+    figures_reused: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+
+    def __add__(self, other: "SimStats") -> "SimStats":
+        return SimStats(**{name: getattr(self, name) + getattr(other, name) for name in self.to_dict()})
+
+    def reused(self) -> "SimStats":
+        """The same stats with every figure counted as reused, as when the file comes from the cache."""
+        return SimStats(self.model_cards, 0, self.figures_reused + self.figures_rendered,
+                        self.checks_passed, self.checks_failed)
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int]) -> "SimStats":
+        return cls(**data)
