@@ -1,6 +1,9 @@
 """Time `notecards export` on a synthetic vault: cold, unchanged re-run, one file changed.
 
-    python benchmarks/bench_export.py [--notes 1000] [--cards-per-note 5]
+    python benchmarks/bench_export.py [--notes 1000] [--cards-per-note 5] [--images 0]
+
+With `--images N` the vault also holds N already-compressed pictures (see gen_vault.py), as a
+real vault of screenshots and plots does; the package's size is printed too.
 
 Each run is a real subprocess (`python -m notecards export`), so the figures include start-up and
 imports, as a user sees them. Peak memory is the child's max RSS.
@@ -45,17 +48,21 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--notes", type=int, default=1000)
     p.add_argument("--cards-per-note", type=int, default=5)
+    p.add_argument("--images", type=int, default=0)
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         vault, out = Path(tmp) / "vault", Path(tmp) / "out.apkg"
-        generate(vault, args.notes, args.cards_per_note, sims=0)
+        generate(vault, args.notes, args.cards_per_note, sims=0, images=args.images)
         cold = run(vault, out)
+        size = out.stat().st_size
         warm = run(vault, out)
         changed = next(vault.rglob("note00007.md"))
         changed.write_text(changed.read_text(encoding="utf-8").replace("Question 7.0", "Question 7.0 (edited)"),
                            encoding="utf-8")
         one = run(vault, out)
-        print(f"vault: {args.notes} notes, {args.notes * args.cards_per_note} cards")
+        cards = args.notes * args.cards_per_note + min(args.notes, args.images)
+        print(f"vault: {args.notes} notes, {cards} cards, {args.images} images; "
+              f"package {size / 2**20:.1f} MiB")
         for name, (wall, mem, summary) in (("cold", cold), ("unchanged", warm), ("one file changed", one)):
             print(f"{name:>17}: {wall:6.3f} s   peak RSS {mem:6.1f} MiB   {summary}")
 
