@@ -193,7 +193,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    from notecards.sync import watch_vault
+    from notecards.sync.watch import watch_vault
 
     def show(report) -> None:
         _print_diagnostics(args.vault, report.diagnostics)

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from notecards.config import Settings
 from notecards.cloze import ANKI_CLOZE, is_cloze_type
 from notecards.render.context import file_link, heading_context
 from notecards.render.markdown import render_text
-from notecards.render.render_state import RenderState
-from notecards.types import CardBlock, Diagnostic, MediaFile, SourceFile
-from notecards.vault import VaultIndex
+from notecards.render.render_state import RenderContext, RenderState
+from notecards.types import CardBlock, Diagnostic, MediaFile
 
 __all__ = ["RenderContext", "Rendered", "render_block", "render_markdown", "is_cloze_type"]
-
-
-@dataclass
-class RenderContext:
-    index: VaultIndex
-    settings: Settings
-    source: SourceFile
 
 
 @dataclass

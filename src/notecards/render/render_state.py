@@ -10,14 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from notecards.types import Diagnostic, MediaFile, Severity
+from notecards.config import Settings
+from notecards.types import Diagnostic, MediaFile, Severity, SourceFile
+from notecards.vault import VaultIndex
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-    from notecards.render import RenderContext
-
 ENV_KEY = "notecards"
+
+
+@dataclass
+class RenderContext:
+    """What every render of one file reads: the vault's files, the settings, the file itself."""
+
+    index: VaultIndex
+    settings: Settings
+    source: SourceFile
 
 
 @dataclass

@@ -306,8 +306,3 @@ def _edit_for(block: CardBlock, nid: int) -> IdEdit | None:
         return None
     line, col = block.id_insert
     return IdEdit("insert", line, col, nid, block.kind)
-
-
-def watch_vault(vault: Path, **kwargs) -> int:
-    from notecards.sync.watch import watch_vault as _watch
-    return _watch(vault, **kwargs)
