@@ -34,9 +34,6 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     """Read every card and deletion of one note file."""
     compiled = compiled_for(settings)
     result = ParsedFile(source=source)
-    if compiled.unreported:
-        result.diagnostics.extend(compiled.unreported)
-        compiled.unreported = []
     lines = source.lines()
     front = read_front_matter(source.path, lines)
     result.front_matter = front.data
