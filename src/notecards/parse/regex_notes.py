@@ -11,7 +11,9 @@ Where notecards is stricter than the plugin, so a paragraph is never two cards a
 swallows another:
 - matches are searched only in the text between START…END blocks, inline notes, FROZEN and
   DELETE lines and the front matter, so they can never overlap those;
-- a match that begins or ends inside fenced code is dropped (a match may hold a whole fence);
+- a match lying wholly inside fenced code is dropped (as in the plugin); one that holds a whole
+  fence is a card; one that begins or ends inside a fence is a card, as the plugin made it (its
+  ID line may be in the fence), with a warning at its line;
 - as in the plugin, a match lying inside inline math or inline code is dropped;
 - a match overlapping an earlier regex note (of any type, any pass) is dropped, where the plugin
   only dropped matches lying wholly inside one.
@@ -118,16 +120,36 @@ class _Search:
                         continue
                     self.taken.append(span)
                     _add_match(self.ctx, rule, match, with_tags, with_id, self.settings)
+                    cut = _cut_fence(span, self.fences)
+                    if cut is not None:
+                        self._warn_cut(rule, span, cut)
+
+    def _warn_cut(self, rule: RegexRule, span: tuple[int, int], fence: tuple[int, int]) -> None:
+        """The card is made, as Obsidian_to_Anki made it (its note, even its ID line, may exist),
+        but a field holding half a code block is rarely what the regex was meant to take."""
+        line_of = self.ctx.source.line_of
+        where = "begins" if fence[0] < span[0] else "ends"
+        self.ctx.report(line_of(span[0]), "warning",
+                        f"this {rule.note_type} regex note {where} inside the code block at line "
+                        f"{line_of(fence[0])}, so its fields hold part of the code; the card is made "
+                        "(as Obsidian_to_Anki makes it), but check where the regex stops")
 
 
 def _rejected(span: tuple[int, int], taken: list[tuple[int, int]], soft: list[tuple[int, int]],
               fences: list[tuple[int, int]]) -> bool:
+    """An overlap with an earlier note, or a match lying wholly inside inline math, code or a fence."""
     a, b = span
     if any(a < e and s < b for s, e in taken):
         return True
     if any(s <= a and b <= e for s, e in soft):
         return True
-    return any(s < a < e or s < b - 1 < e for s, e in fences)
+    return any(s <= a and b <= e for s, e in fences)
+
+
+def _cut_fence(span: tuple[int, int], fences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The fence a match begins or ends inside of (it holds part of the fence, not all), if any."""
+    a, b = span
+    return next(((s, e) for s, e in fences if a < e and s < b and not (a <= s and e <= b)), None)
 
 
 def _add_match(ctx: FileContext, rule: RegexRule, match: regex.Match, with_tags: bool, with_id: bool,
