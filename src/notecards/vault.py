@@ -199,7 +199,8 @@ def decode_source(rel: str, path: Path, raw: bytes, mtime_ns: int,
 
 
 def note_files(index: VaultIndex, settings: Settings) -> list[str]:
-    """The vault's note files, after Scan Directory and ignore globs, in a stable order."""
+    """The vault's note files, after Scan Directory and ignore globs, sorted by their full vault
+    path as Obsidian_to_Anki reads them (`a/z.md` before `b.md`, which a folder walk reverses)."""
     exts = tuple(e.lower() for e in settings.extensions)
     scan = settings.scan_directory.strip("/")
     out = []
@@ -211,7 +212,7 @@ def note_files(index: VaultIndex, settings: Settings) -> list[str]:
         if any(_glob_match(rel, g) for g in settings.ignored_globs):
             continue
         out.append(rel)
-    return out
+    return sorted(out)
 
 
 def _glob_match(rel: str, pattern: str) -> bool:
