@@ -129,3 +129,17 @@ def test_xhtml_void_elements_and_a_bare_single_paragraph(tmp_path):
     assert diags == []
     front = result.cards[0].fields["Front"]
     assert front.startswith("line one<br />\nline two <img src=") and front.endswith(' alt="" />')
+
+
+def test_the_new_html_is_stable_from_one_export_to_the_next(tmp_path):
+    from conftest import run_cli
+
+    text = "START\nBasic\n# Head\nline  \nnext ==mark==\nBack: a\n\nb[^1]\n\n[^1]: n\n- [ ] t\nEND\n"
+    render_vault(tmp_path, {"n.md": text})
+    out = tmp_path / "deck.apkg"
+    first = run_cli("export", tmp_path, "-o", out, check=True)
+    assert "wrote" in first.stdout
+    hashes = [c.content_hash for c in render_vault(tmp_path, {})[0].cards]
+    again = run_cli("export", tmp_path, "-o", out, check=True)
+    assert "unchanged" in again.stdout
+    assert [c.content_hash for c in render_vault(tmp_path, {})[0].cards] == hashes
