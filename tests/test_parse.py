@@ -9,7 +9,7 @@ import pytest
 
 from notecards.config import Settings
 from notecards.parse import parse_file
-from notecards.parse.jsregex import to_python
+from notecards.jsregex import to_python
 from notecards.types import ParsedFile, SourceFile
 from notecards.vault import read_source
 
@@ -303,15 +303,6 @@ def test_cloze_regex_match_without_cloze_is_not_a_card():
                         curly_cloze=True)
     result = parse("Math like $\\frac{3}{4}$ only.\n\nA {real} cloze.\n\nCode `{x}` only.\n", settings)
     assert [c.fields["Text"] for c in result.blocks] == ["A {real} cloze."]
-
-
-def test_broken_regex_is_reported_once_against_the_settings_file():
-    settings = Settings(custom_regexps={"Basic": r"(?<=a+)(x)", "Nope": "(x)"}, from_o2a=True)
-    first = parse("ax\n", settings)
-    assert [(d.path, d.severity) for d in first.diagnostics] == [
-        (".obsidian/plugins/obsidian-to-anki-plugin/data.json", "error")] * 2
-    assert "Basic" in first.diagnostics[0].message and "Nope" in first.diagnostics[1].message
-    assert parse("ax\n", settings).diagnostics == []
 
 
 def test_an_id_in_an_inline_question_is_text_only_the_one_before_endi_counts():

@@ -43,7 +43,7 @@ def test_section_embed_transcludes_heading_to_next_heading_of_same_level(tmp_pat
     rendered = render(tmp_path, "card.md", "before\n![[probabilistic model#probabilistic model]]\n", 5)
     back = rendered.fields["Back"]
     assert '<div class="nc-embed" data-source="concepts/probabilistic model.md#probabilistic model">' in back
-    assert "<h1>probabilistic model</h1>" in back and r"\(Y\)" in back and "kept" in back
+    assert "<h1 id=\"probabilisticmodel\">probabilistic model</h1>" in back and r"\(Y\)" in back and "kept" in back
     assert "dropped" not in back and "tags:" not in back
     assert rendered.diagnostics == []
 
@@ -91,8 +91,8 @@ def test_images_become_hashed_media_and_same_names_in_two_folders_never_collide(
     expected_b = hashlib.sha256(PNG + b"b").hexdigest()[:16] + ".png"
     assert names == {expected_a, expected_b}
     back = rendered.fields["Back"]
-    assert f'<img src="{expected_a}" alt="a/img.png" width="200">' in back
-    assert f'<img src="{expected_b}" alt="alt">' in back
+    assert f'<img src="{expected_a}" alt="a/img.png" width="200" />' in back
+    assert f'<img src="{expected_b}" alt="alt" />' in back
     assert {m.read() for m in rendered.media} == {PNG + b"a", PNG + b"b"}
 
 
@@ -101,7 +101,7 @@ def test_audio_becomes_sound_and_remote_images_stay_links(tmp_path):
     rendered = render(tmp_path, "card.md", "![[word.mp3]] ![x](https://example.org/p.png)", 2)
     name = hashlib.sha256(b"ID3fake").hexdigest()[:16] + ".mp3"
     assert f"[sound:{name}]" in rendered.fields["Back"]
-    assert '<img src="https://example.org/p.png" alt="x">' in rendered.fields["Back"]
+    assert '<img src="https://example.org/p.png" alt="x" />' in rendered.fields["Back"]
     assert [m.name for m in rendered.media] == [name] and rendered.diagnostics == []
 
 

@@ -12,12 +12,12 @@ from pathlib import PurePosixPath
 
 from notecards.parse.fences import closes_fence, opening_fence
 from notecards.render.links import LinkTarget
-from notecards.render.media import media_kind
+from notecards.render.media import local_target, media_kind
 from notecards.types import Diagnostic, ParsedFile
 from notecards.vault import VaultIndex
 
 _WIKI_EMBED = re.compile(r"!\[\[([^\]]+)\]\]")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Diagnostic]:
@@ -38,9 +38,11 @@ def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Di
             message = _wiki_embed_problem(LinkTarget.parse(inner), path, index)
             if message:
                 out.append(Diagnostic(path, number, "warning", message))
-        for target in _MD_IMAGE.findall(line):
-            if "://" not in target and index.resolve_attachment(target, path) is None:
-                out.append(Diagnostic(path, number, "warning", f"image not found in the vault: {target}"))
+        for bracketed, bare in _MD_IMAGE.findall(line):
+            target = local_target(bracketed or bare)   # as render reads it: `%20` is a space
+            if target is not None and index.resolve_attachment(target, path) is None:
+                message = index.leads_outside(target, path) or f"image not found in the vault: {target}"
+                out.append(Diagnostic(path, number, "warning", message))
     return out
 
 
@@ -49,10 +51,10 @@ def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> str
         return None
     if media_kind(target.note) or PurePosixPath(target.note).suffix.lower() not in ("", ".md"):
         if index.resolve_attachment(target.note, path) is None:
-            return f"embedded file not found in the vault: {target.note}"
+            return index.leads_outside(target.note, path) or f"embedded file not found in the vault: {target.note}"
         return None
     if index.resolve_note(target.note) is None:
-        return f"embedded note not found in the vault: {target.note}"
+        return index.leads_outside(target.note, path) or f"embedded note not found in the vault: {target.note}"
     return None
 
 

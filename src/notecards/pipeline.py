@@ -81,6 +81,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
         settings = load_settings(vault, diagnostics)
     state = state if state is not None else ExportState()
     index = VaultIndex.scan(vault)
+    diagnostics.extend(index.link_problems(settings.extensions))
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
     vault_notes = note_files(index, settings)
     rels = options.files if options.files is not None else vault_notes

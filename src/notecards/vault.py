@@ -3,14 +3,23 @@
 Obsidian resolves `[[name]]` and `![[image.png]]` by name anywhere in the vault (shortest path
 wins), and `![](rel/img.png)` relative to the note; `VaultIndex` does the same so embeds and media
 work as they do in Obsidian.
+
+Nothing outside the vault is ever read into a deck: a symbolic link whose target (all links
+resolved) lies outside the vault root is not a file of the vault. It is kept aside in
+`VaultIndex.outside`, so a reference to it is told why it is not followed, and a note file that
+is such a link is a warning once per run. A link that loops or leads nowhere is a warning once,
+at the link, and not a file of the vault either. Links that stay inside the vault work as files;
+linked folders are not walked (their files, inside the vault, are indexed where they really are).
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from notecards.config import Settings
 from notecards.types import Diagnostic, SourceFile
@@ -29,17 +38,62 @@ class VaultIndex:
     _by_name: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _by_stem: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _sources: dict[str, SourceFile] = field(default_factory=dict, repr=False)
+    outside: dict[str, str] = field(default_factory=dict)   # links out of the vault -> their target
+    broken: dict[str, str] = field(default_factory=dict)    # links that loop or lead nowhere -> why
 
     @classmethod
     def scan(cls, root: Path) -> "VaultIndex":
         index = cls(root=root)
+        real_root = root.resolve()
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             rel_dir = os.path.relpath(dirpath, root)
-            for name in sorted(filenames):
+            for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
                 rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-                index.add(rel)
+                if not os.path.islink(os.path.join(dirpath, name)):
+                    index.add(rel)
+                else:
+                    index._add_link(rel, real_root)
         return index
+
+    def _add_link(self, rel: str, real_root: Path) -> None:
+        """A symbolic link: a file of the vault only when it leads to a file inside the vault."""
+        try:
+            real = (self.root / rel).resolve(strict=True)
+        except RuntimeError:
+            self.broken[rel] = "loops (it leads back to itself)"
+            return
+        except OSError as exc:
+            self.broken[rel] = ("loops (it leads back to itself)" if exc.errno == errno.ELOOP
+                                else "leads to nothing (its target does not exist)")
+            return
+        if not real.is_relative_to(real_root):
+            self.outside[rel] = str(real)
+        elif real.is_file():
+            self.add(rel)
+
+    def link_problems(self, extensions: list[str]) -> list[Diagnostic]:
+        """Links that loop or lead nowhere, and note files that lead out of the vault: one warning each."""
+        exts = tuple(e.lower() for e in extensions)
+        out = [Diagnostic(rel, 1, "warning", f"symbolic link {why}; skipped") for rel, why in self.broken.items()]
+        out += [Diagnostic(rel, 1, "warning", f"symbolic link to {target}, outside the vault; not read "
+                           "(nothing outside the vault goes into a deck)")
+                for rel, target in self.outside.items() if rel.lower().endswith(exts)]
+        return sorted(out, key=lambda d: d.path)
+
+    def leads_outside(self, target: str, from_path: str) -> str | None:
+        """Why `target`, which did not resolve, is not followed: a link out of the vault, or None."""
+        if not self.outside and not self.broken:
+            return None
+        target = unquote(target.strip().replace("\\", "/"))
+        rel = os.path.normpath((PurePosixPath(from_path).parent / target).as_posix()).replace(os.sep, "/")
+        name = PurePosixPath(target).name.lower()
+        for link, why in [*self.outside.items(), *self.broken.items()]:
+            pure = PurePosixPath(link)
+            if link in (rel, target) or rel.startswith(link + "/") or name in (pure.name.lower(), pure.stem.lower()):
+                return (f"`{link}` is a symbolic link out of the vault (to {why}), not read"
+                        if link in self.outside else f"`{link}` is a symbolic link that {why}")
+        return None
 
     def add(self, rel: str) -> None:
         self.files.append(rel)
@@ -102,9 +156,14 @@ def _best(candidates: list[str], target: str) -> str | None:
 
 
 def read_source(root: Path, rel: str, diagnostics: list[Diagnostic]) -> SourceFile | None:
-    """Read one note; a file we cannot read as text is a diagnostic and is skipped, never guessed at."""
+    """Read one note; a file we cannot read as text is a diagnostic and is skipped, never guessed at.
+    A path that leads out of `root` (through a link) is never read."""
     path = root / rel
     try:
+        real = path.resolve()
+        if not real.is_relative_to(root.resolve()):
+            diagnostics.append(Diagnostic(rel, 1, "warning", f"leads to {real}, outside the vault; not read"))
+            return None
         stat = path.stat()
         if stat.st_size > MAX_NOTE_BYTES:
             diagnostics.append(Diagnostic(rel, 1, "error",
@@ -112,8 +171,8 @@ def read_source(root: Path, rel: str, diagnostics: list[Diagnostic]) -> SourceFi
                                           f"{MAX_NOTE_BYTES // (1024 * 1024)} MB limit for a note; skipped"))
             return None
         raw = path.read_bytes()
-    except OSError as exc:
-        diagnostics.append(Diagnostic(rel, 1, "error", f"cannot read file: {exc.strerror or exc}"))
+    except (OSError, RuntimeError) as exc:          # RuntimeError: a link loop, on Python < 3.13
+        diagnostics.append(Diagnostic(rel, 1, "error", f"cannot read file: {getattr(exc, 'strerror', None) or exc}"))
         return None
     return decode_source(rel, path, raw, stat.st_mtime_ns, diagnostics)
 
@@ -140,7 +199,8 @@ def decode_source(rel: str, path: Path, raw: bytes, mtime_ns: int,
 
 
 def note_files(index: VaultIndex, settings: Settings) -> list[str]:
-    """The vault's note files, after Scan Directory and ignore globs, in a stable order."""
+    """The vault's note files, after Scan Directory and ignore globs, sorted by their full vault
+    path as Obsidian_to_Anki reads them (`a/z.md` before `b.md`, which a folder walk reverses)."""
     exts = tuple(e.lower() for e in settings.extensions)
     scan = settings.scan_directory.strip("/")
     out = []
@@ -152,7 +212,7 @@ def note_files(index: VaultIndex, settings: Settings) -> list[str]:
         if any(_glob_match(rel, g) for g in settings.ignored_globs):
             continue
         out.append(rel)
-    return out
+    return sorted(out)
 
 
 def _glob_match(rel: str, pattern: str) -> bool:

@@ -34,9 +34,6 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     """Read every card and deletion of one note file."""
     compiled = compiled_for(settings)
     result = ParsedFile(source=source)
-    if compiled.unreported:
-        result.diagnostics.extend(compiled.unreported)
-        compiled.unreported = []
     lines = source.lines()
     front = read_front_matter(source.path, lines)
     result.front_matter = front.data
@@ -66,7 +63,7 @@ def parse_file(source: SourceFile, settings: Settings) -> ParsedFile:
     if compiled.rules:
         starts = source.line_starts()
         find_regex_notes(ctx, compiled.rules, _free_regions(starts, len(source.text), taken),
-                         _offsets(starts, len(source.text), scan.fences), settings)
+                         _offsets(starts, source.text, scan.fences), settings)
     ctx.found.sort(key=lambda found: (found[0], found[1]))
     for ordinal, (_, _, card) in enumerate(ctx.found):
         card.ordinal = ordinal
@@ -113,6 +110,15 @@ def _free_regions(starts: list[int], size: int, taken: list[tuple[int, int]]) ->
     return regions
 
 
-def _offsets(starts: list[int], size: int, fences: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Line ranges -> character ranges (end exclusive, the last line's newline included)."""
-    return [(starts[a], starts[b + 1] if b + 1 < len(starts) else size) for a, b in fences]
+def _offsets(starts: list[int], text: str, fences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Fence line ranges -> character ranges, from the opening fence to the end of the closing
+    fence's own text (its newline is not part of the fence, so a match ending with the closing
+    fence holds the whole fence). A fence never closed runs past the end of the text."""
+    out = []
+    for first, last in fences:
+        if last >= len(starts):
+            out.append((starts[first], len(text) + 1))
+        else:
+            end = starts[last + 1] - 1 if last + 1 < len(starts) else len(text)
+            out.append((starts[first], end))
+    return out

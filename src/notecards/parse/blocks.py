@@ -6,7 +6,8 @@ the spaces after `Field:`; indentation of other lines is kept (it is markdown).
 Inside fenced code within a block nothing switches fields, so code may say `Back: 1`.
 
 The last lines before END may be `Tags: a b c` and an ID line (`<!--ID: n-->` or `ID: n`), in
-either order, blank lines between allowed. `DELETE` as the last content line, with an ID, turns the
+either order, blank lines between allowed, indented or not (a formatter indents them under the
+block's last list item). `DELETE` as the last content line, with an ID, turns the
 block into a deletion request.
 
 Per-block deck: a line `TARGET DECK: Deck::Sub` anywhere in a block sends that card to that deck.
@@ -93,8 +94,8 @@ def _read_tail(lines: list[str], type_index: int, stop: int, spec: FieldSpec) ->
         anki_id = id_of_line(line) if tail.anki_id is None else None
         if anki_id is not None:
             tail.anki_id, tail.id_line = anki_id, last + 1
-        elif not tags_seen and line.startswith(TAGS_PREFIX):
-            tail.tags, tags_seen = split_tags(line[len(TAGS_PREFIX):]), True
+        elif not tags_seen and line.lstrip().startswith(TAGS_PREFIX):
+            tail.tags, tags_seen = split_tags(line.lstrip()[len(TAGS_PREFIX):]), True
         else:
             break
         tail.content_end = last

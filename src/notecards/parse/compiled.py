@@ -2,22 +2,21 @@
 
 The cache is keyed by the Settings object and checked against a fingerprint of the settings parse
 reads, so a Settings changed after a first parse is compiled again rather than silently stale.
-Problems in the settings themselves (a custom regex that does not compile) are reported once, in
-the first file parsed with those settings, against the settings file.
+Problems in the settings themselves (a custom regex that does not compile) are config.py's to
+report, once per run: parse never hands them to whichever file it reads first.
 """
 
 from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from notecards.config import Settings
 from notecards.parse.fields import FieldSpec
 from notecards.parse.keywords import Keywords
 from notecards.parse.regex_notes import RegexRule, compile_rules
 from notecards.parse.tags import split_tags
-from notecards.types import Diagnostic
 
 
 @dataclass
@@ -30,7 +29,6 @@ class Compiled:
     folder_decks: list[tuple[str, str]]               # (folder, deck), longest folder first
     folder_tags: list[tuple[str, list[str]]]
     default_tags: list[str]
-    unreported: list[Diagnostic] = field(default_factory=list)
 
     def known_types(self) -> str:
         return ", ".join(self.specs)
@@ -60,14 +58,13 @@ def _fingerprint(settings: Settings) -> str:
 def _compile(settings: Settings) -> Compiled:
     keywords = Keywords.from_syntax(settings.syntax)
     specs = {name: FieldSpec(name, names) for name, names in settings.fields_dict.items() if names}
-    rules, problems = compile_rules(settings, specs)
+    rules = compile_rules(settings, specs)
     return Compiled(
         keywords=keywords, first_chars=keywords.first_chars(), inline_note=keywords.inline_pattern(),
         specs=specs, rules=rules,
         folder_decks=_by_folder({k: v.strip() for k, v in settings.folder_decks.items() if v.strip()}),
         folder_tags=_by_folder({k: split_tags(v) for k, v in settings.folder_tags.items() if split_tags(v)}),
-        default_tags=[t for tag in settings.default_tags for t in split_tags(tag)],
-        unreported=problems)
+        default_tags=[t for tag in settings.default_tags for t in split_tags(tag)])
 
 
 def _by_folder(table: dict) -> list:

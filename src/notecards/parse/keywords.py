@@ -31,7 +31,7 @@ class Keywords:
 
     def first_chars(self) -> frozenset[str]:
         """First characters of keyword and fence lines: any other line is prose, skipped at once."""
-        return frozenset(k[0] for k in self.line_keywords() if k) | frozenset("`~ ")
+        return frozenset(k[0] for k in self.line_keywords() if k) | frozenset("`~ \t")
 
     def inline_pattern(self) -> re.Pattern:
         """`STARTI … ENDI` on one line; keywords made of letters must stand as whole words."""

@@ -4,7 +4,9 @@ The pass looks at a line's first character before anything else, so prose costs 
 only lines that could be a keyword or a fence are examined further.
 
 Rules (forgiving where Obsidian_to_Anki is fragile):
-- keyword lines may carry trailing spaces; they must start at column 0, as in the plugin;
+- keyword lines may carry trailing spaces; they must start at column 0, as in the plugin, except
+  the END of an open block, which may be indented (a formatter indents it, and the ID line above
+  it, under the block's last list item);
 - inside fenced code (``` or ~~~, also within a block) no keyword counts;
 - a block with no END runs to the end of the file, with a warning at its START line;
 - a START before the previous block's END is an error at that START: the earlier block is
@@ -38,7 +40,9 @@ class Scan:
     tag_lines: list[int] = field(default_factory=list)
     delete_lines: list[int] = field(default_factory=list)
     frozen_lines: list[int] = field(default_factory=list)
-    fences: list[tuple[int, int]] = field(default_factory=list)    # outside blocks, inclusive
+    # fenced code outside blocks: (opening line, closing line) inclusive, 0-based; a fence never
+    # closed ends at len(lines), past the last line
+    fences: list[tuple[int, int]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -66,7 +70,7 @@ def scan_lines(path: str, lines: list[str], first: int, kw: Keywords, first_char
                 continue
             word = line.rstrip()
             if block is not None:
-                if word == kw.end:
+                if line.strip() == kw.end:      # indented under a list item by a formatter: still the END
                     scan.blocks.append(BlockSpan(block, i))
                     block = None
                 elif word == kw.begin:
@@ -104,5 +108,5 @@ def scan_lines(path: str, lines: list[str], first: int, kw: Keywords, first_char
                                            f"{kw.begin} without {kw.end}: the block runs to the end of the file{hint}"))
         scan.blocks.append(BlockSpan(block, None))
     elif fence is not None:
-        scan.fences.append((fence_open, len(lines) - 1))
+        scan.fences.append((fence_open, len(lines)))
     return scan

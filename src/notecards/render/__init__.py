@@ -2,7 +2,7 @@
 
 Each Obsidian feature is a small markdown-it rule in its own module (math, wikilinks, embeds,
 media, callouts, highlights, comments, tags, cloze, fences), assembled once in `markdown.py`.
-A field that is a single paragraph loses its `<p>` wrapper, as Obsidian_to_Anki's fields do.
+A field's outer `<p>` … `</p>` are dropped, as Obsidian_to_Anki's fields drop them.
 """
 
 from __future__ import annotations
@@ -63,8 +63,11 @@ def render_markdown(text: str, ctx: RenderContext | None = None, *, path: str = 
 
 
 def unwrap_paragraph(html: str) -> str:
+    """Obsidian_to_Anki's rule, exactly: a field starting with `<p>` and ending with `</p>` loses
+    those two tags, even when it holds several paragraphs (`a</p>\n<p>b`, which Anki shows as
+    two paragraphs all the same), so its notes' HTML is ours and migration changes no note."""
     html = html.strip()
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+    if html.startswith("<p>") and html.endswith("</p>"):
         return html[3:-4]
     return html
 

@@ -3,7 +3,7 @@
 Anki's own `{{c1::text::hint}}` passes through untouched (the curly rule never fires next to
 another brace). With CurlyCloze on, as in Obsidian_to_Anki: `{text}` -> `{{cN::text}}` with N
 counting the unnumbered ones of a field from 1 (`{a} {2:b} {c}` -> c1, c2, c2, as that plugin
-does), and `{2:text}`, `{2|text}`, `{c2:text}` -> `{{c2::text}}`. Braces inside math and code are
+does), and `{2:text}`, `{2|text}`, `{c2:text}`, `{c2::text}` -> `{{c2::text}}`. Braces inside math and code are
 never clozes, because math and code spans are skipped while looking for the closing brace. A
 deletion cannot span a blank line. The text inside is markdown.
 """
@@ -20,7 +20,8 @@ from markdown_it.token import Token
 from notecards.render.inline_scan import scan_to, tokenize_between
 from notecards.render.render_state import state_of, walk_inline
 
-_NUMBER = re.compile(r"c?(\d+)[:|]")
+# `{2:x}`, `{2|x}`, `{c2:x}`, and Anki's own separator `{c2::x}` (also inside `==c2::x==`)
+NUMBER = re.compile(r"c?(\d+)(?:::|[:|])")
 
 
 def cloze_plugin(md: MarkdownIt) -> None:
@@ -39,7 +40,7 @@ def curly_cloze(state: StateInline, silent: bool) -> bool:
         return False
     if (start > 0 and src[start - 1] == "{") or src.startswith("{", start + 1):
         return False
-    number = _NUMBER.match(src, start + 1, state.posMax)
+    number = NUMBER.match(src, start + 1, state.posMax)
     body = number.end() if number else start + 1
     close = scan_to(state, body, "}")
     if close <= body or src.startswith("}", close + 1) or "\n\n" in src[body:close]:

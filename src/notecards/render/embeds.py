@@ -89,7 +89,8 @@ def _resolve(md: MarkdownIt, rs: RenderState | None, inline: Token, token: Token
     rel = rs.ctx.index.resolve_note(target.note, tuple(rs.ctx.settings.extensions)) if target.note else rs.path
     shown = f"![[{token.content}]]"
     if rel is None:
-        rs.warn(line, f"embedded note `{target.note}` is not in the vault; {shown} is shown as text")
+        why = rs.ctx.index.leads_outside(target.note, rs.path) or f"embedded note `{target.note}` is not in the vault"
+        rs.warn(line, f"{why}: {shown} is shown as text")
         return token
     key = f"{rel}#{target.heading}"
     if key in rs.embed_stack or rs.depth >= MAX_DEPTH:

@@ -24,12 +24,13 @@ class LinkTarget:
         return cls(note.strip(), heading.strip(), alias.strip())
 
     def text(self) -> str:
-        """What Obsidian shows for the link: the alias, else `note > heading`."""
+        """What Obsidian shows for the link: the alias, else `note > heading > subheading`."""
         if self.alias:
             return self.alias
-        if self.note and self.heading:
-            return f"{self.note} > {self.heading}"
-        return self.note or self.heading
+        heading = " > ".join(part.strip() for part in self.heading.split("#") if part.strip())
+        if self.note and heading:
+            return f"{self.note} > {heading}"
+        return self.note or heading
 
 
 def encode_uri_component(text: str) -> str:

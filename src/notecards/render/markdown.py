@@ -1,7 +1,10 @@
 """The one MarkdownIt instance every render uses, built once with notecards' rules.
 
-CommonMark plus tables and strikethrough, raw HTML allowed (notes carry `<br>` and `<!-- -->`),
-and single newlines as line breaks, as Obsidian shows them by default. Each Obsidian feature is
+CommonMark plus tables, strikethrough, footnotes (`[^1]`) and task lists (`- [ ]`), raw HTML
+allowed (notes carry `<br>` and `<!-- -->`), and single newlines as line breaks, as Obsidian shows
+them by default. Void elements are written the XHTML way (`<br />`, `<img … />`), as the
+showdown converter of Obsidian_to_Anki writes them, so a vault that plugin synced moves over
+without every note's HTML changing. Each Obsidian feature is
 a plugin in its own module; the order of `use` is the order their core rules run in.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 import re
 
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from notecards.render.callouts import callouts_plugin
 from notecards.render.cloze import cloze_plugin
@@ -19,15 +24,18 @@ from notecards.render.fences import fences_plugin
 from notecards.render.highlights import highlights_plugin
 from notecards.render.math import math_plugin
 from notecards.render.media import media_plugin
+from notecards.render.showdown_compat import showdown_compat_plugin
 from notecards.render.render_state import ENV_KEY, RenderState
 from notecards.render.tags import tags_plugin
 from notecards.render.wikilinks import wikilinks_plugin
 
 
 def build_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "breaks": True, "xhtmlOut": False})
+    md = MarkdownIt("commonmark", {"html": True, "breaks": True, "xhtmlOut": True})
     md.enable(["table", "strikethrough"])
-    return (md.use(comments_plugin)
+    return (md.use(footnote_plugin)
+              .use(tasklists_plugin)
+              .use(comments_plugin)
               .use(math_plugin)
               .use(callouts_plugin)
               .use(wikilinks_plugin)
@@ -36,7 +44,8 @@ def build_markdown() -> MarkdownIt:
               .use(highlights_plugin)
               .use(cloze_plugin)
               .use(tags_plugin)
-              .use(fences_plugin))
+              .use(fences_plugin)
+              .use(showdown_compat_plugin))
 
 
 MD = build_markdown()

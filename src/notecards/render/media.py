@@ -79,15 +79,23 @@ def resolve_media(state) -> None:
             _resolve_image(rs, inline, child)
 
 
+def local_target(src: str) -> str | None:
+    """The vault path a markdown image's `src` names (`Pasted%20image%201.png` is the file
+    `Pasted image 1.png`, as Obsidian writes it), or None for a remote or inline image."""
+    if not src or src.startswith(_REMOTE_PREFIXES) or "://" in src:
+        return None
+    return unquote(src)
+
+
 def _resolve_image(rs: RenderState, inline: Token, token: Token) -> None:
-    src = str(token.attrGet("src") or "")
-    if not src or src.startswith(_REMOTE_PREFIXES) or token.meta.get("resolved"):
+    target = local_target(str(token.attrGet("src") or ""))
+    if target is None or token.meta.get("resolved"):
         return
-    target = unquote(src)
     rel = rs.ctx.index.resolve_attachment(target, rs.path)
     abspath = rs.ctx.index.root / rel if rel else None
     if abspath is None or not abspath.is_file():
-        rs.warn(inline_line(rs, inline, token), f"image or audio file `{target}` is not in the vault")
+        why = rs.ctx.index.leads_outside(target, rs.path) or f"image or audio file `{target}` is not in the vault"
+        rs.warn(inline_line(rs, inline, token), why)
         token.type = "media_missing"
         token.content = target
         return

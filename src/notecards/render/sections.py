@@ -63,19 +63,27 @@ def whole_note(text: str) -> Section:
 
 
 def find_section(text: str, heading: str) -> Section | None:
-    """The section under `heading` (or the paragraph holding block `^id`), or None."""
+    """The section under `heading` (or the paragraph holding block `^id`), or None.
+
+    `A#B` is Obsidian's nested heading link: heading B within the section of heading A (at any
+    depth below it), and so on for `A#B#C`."""
     lines = text.split("\n")
     if heading.startswith("^"):
         return _block(lines, heading[1:])
-    start = front_matter_end(lines)
-    all_headings = headings(lines, start)
-    key = link_key(heading)
-    for n, h in enumerate(all_headings):
-        if link_key(h.text) == key:
-            end = next((later.line for later in all_headings[n + 1:] if later.level <= h.level),
-                       len(lines))
-            return Section("\n".join(lines[h.line:end]).rstrip("\n"), h.line + 1)
-    return None
+    lo, hi = front_matter_end(lines), len(lines)
+    found: Heading | None = None
+    for part in (p for p in heading.split("#") if p.strip()):
+        within = headings(lines, lo, hi)
+        key = link_key(part)
+        n = next((n for n, h in enumerate(within) if link_key(h.text) == key), None)
+        if n is None:
+            return None
+        found = within[n]
+        hi = next((later.line for later in within[n + 1:] if later.level <= found.level), hi)
+        lo = found.line + 1
+    if found is None:
+        return None
+    return Section("\n".join(lines[found.line:hi]).rstrip("\n"), found.line + 1)
 
 
 def _block(lines: list[str], block_id: str) -> Section | None:

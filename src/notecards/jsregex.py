@@ -1,4 +1,9 @@
-"""Translate an Obsidian_to_Anki custom regex (JavaScript syntax, flags "gm") to Python `re`.
+"""Translate an Obsidian_to_Anki custom regex (JavaScript syntax, flags "gm") to Python.
+
+Patterns are compiled with the `regex` package rather than `re`: it takes a `timeout=` on every
+search, so a setting with catastrophic backtracking (`(a|aa)+$`) gives up after
+`SEARCH_TIMEOUT` seconds instead of hanging the tool, and it has JavaScript's variable-width
+lookbehind, which `re` lacks. Its default (VERSION0) syntax is `re`'s.
 
 Most of the syntax is shared; what differs and is translated here:
 - `\\d`, `\\w` (and `\\D`, `\\W` outside classes) are ASCII-only in JavaScript, Unicode in Python;
@@ -8,13 +13,23 @@ Most of the syntax is shared; what differs and is translated here:
   either rejects it or gives it a meaning;
 - a `{` that does not start a quantifier is a literal (Python 3.11 would read `{,3}` as one);
 - inside a class, `[` and doubled `&&`, `||`, `~~`, `--` are literals (Python warns about them).
-What cannot be translated (a variable-width lookbehind, which Python lacks) fails to compile and
-is reported against the settings file by the caller.
+What still fails to compile is reported against the settings file by config.py.
 """
 
 from __future__ import annotations
 
 import re
+
+import regex
+
+SEARCH_TIMEOUT = 2.0          # seconds one custom regex may search one file
+
+
+def compile_js(pattern: str, suffix: str = "") -> regex.Pattern:
+    """`pattern` (JavaScript) + `suffix` (already Python) as a multi-line pattern.
+
+    Raises ValueError (a lone backslash) or regex.error (anything else that does not compile)."""
+    return regex.compile(to_python(pattern) + suffix, regex.MULTILINE)
 
 _QUANTIFIER = re.compile(r"\{\d+(?:,\d*)?\}")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
@@ -24,7 +39,7 @@ _ASCII_WORD = "a-zA-Z0-9_"
 
 
 def to_python(pattern: str) -> str:
-    """The Python `re` pattern (to compile with re.MULTILINE) matching what `pattern` matches in JS."""
+    """The Python pattern (to compile multi-line) matching what `pattern` matches in JavaScript."""
     out: list[str] = []
     i, n = 0, len(pattern)
     in_class = False

@@ -1,0 +1,145 @@
+"""notecards renders a field as Obsidian_to_Anki does, so a vault that plugin synced moves over
+without its unchanged notes being rewritten.
+
+The reference is showdown itself, from the npm registry (`npm pack showdown@2.1.0`, the version
+Obsidian_to_Anki 3.6 pins, kept in ~/.cache/notecards-tests/), run with node on every field of
+the plugin's 26 test suites, through the steps of the plugin's own `format` (tests/o2a/o2a_format.js).
+Fields with links, embeds, images, clozes or code blocks are left out: the plugin rewrites those
+from Obsidian's metadata cache or with a highlighter before showdown sees them.
+Skipped, with the reason, when node, npm or the suites are not there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from notecards.config import load_settings
+from notecards.parse import parse_file
+from notecards.render import RenderContext, render_markdown
+from notecards.vault import VaultIndex, note_files, read_source
+
+SUITES = Path(__file__).resolve().parents[2] / "shared" / "o2a-suites"
+CACHE = Path.home() / ".cache" / "notecards-tests"
+SHOWDOWN = "showdown@2.1.0"
+FORMAT_JS = Path(__file__).parent / "o2a" / "o2a_format.js"
+# what the plugin handles outside showdown (links, media, clozes, highlighted code blocks)
+_OUTSIDE_SHOWDOWN = re.compile(r"\[\[|!\[|\{|```|~~~|\]\(")
+
+
+def showdown_module() -> Path:
+    if not SUITES.is_dir():
+        pytest.skip(f"Obsidian_to_Anki suites not present at {SUITES}")
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to run showdown, the reference renderer")
+    module = CACHE / "showdown-2.1.0" / "package" / "dist" / "showdown.js"
+    if not module.is_file():
+        folder = module.parents[2]
+        folder.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run([npm, "pack", SHOWDOWN, "--silent"], cwd=folder, capture_output=True,
+                                text=True, timeout=300)
+        if packed.returncode != 0:
+            pytest.skip(f"npm pack {SHOWDOWN} failed: {packed.stderr.strip()[:200]}")
+        shutil.unpack_archive(folder / packed.stdout.strip().splitlines()[-1], folder)
+    return module
+
+
+def suite_fields() -> list[tuple[str, str, RenderContext]]:
+    """(where, raw field, its render context) for every field of every suite's cards."""
+    out = []
+    for suite in sorted(p for p in SUITES.iterdir() if p.is_dir()):
+        settings = load_settings(suite, [])
+        index = VaultIndex.scan(suite)
+        for rel in note_files(index, settings):
+            source = read_source(suite, rel, [])
+            if source is None:
+                continue
+            ctx = RenderContext(index=index, settings=settings, source=source)
+            for card in parse_file(source, settings).blocks:
+                for name, text in card.fields.items():
+                    if text.strip() and not _OUTSIDE_SHOWDOWN.search(text):
+                        out.append((f"{suite.name}/{rel}:{card.field_lines.get(name, card.line)} {name}", text, ctx))
+    return out
+
+
+def test_fields_render_as_obsidian_to_anki_renders_them():
+    module = showdown_module()
+    fields = suite_fields()
+    assert len(fields) > 40
+    proc = subprocess.run(["node", str(FORMAT_JS), str(module)], input=json.dumps([f[1] for f in fields]),
+                          capture_output=True, text=True, timeout=120, check=True)
+    theirs = json.loads(proc.stdout)
+    differ = [(where, text, ours, ref) for (where, text, ctx), ref in zip(fields, theirs)
+              if (ours := render_markdown(text, ctx)[0]) != ref]
+    assert differ == [], "\n\n".join(f"{w}\n  markdown: {t!r}\n  ours:     {o!r}\n  showdown: {r!r}"
+                                      for w, t, o, r in differ[:8]) + f"\n\n{len(differ)} of {len(fields)} differ"
+
+
+# --- Obsidian syntax the plugin's vaults use ------------------------------------------------
+
+def render_vault(tmp_path: Path, files: dict[str, str], data_json: dict | None = None):
+    from notecards.pipeline import build
+
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if data_json is not None:
+        target = tmp_path / ".obsidian/plugins/obsidian-to-anki-plugin/data.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data_json), encoding="utf-8")
+    diags: list = []
+    result = build(tmp_path, load_settings(tmp_path, diags))
+    return result, diags + result.diagnostics
+
+
+def test_a_numbered_highlight_cloze_is_that_deletion_not_a_cloze_inside_a_cloze(tmp_path):
+    settings = {"settings": {"Defaults": {"CurlyCloze": True, "CurlyCloze - Highlights to Clozes": True}}}
+    result, diags = render_vault(tmp_path, {"n.md": "START\nCloze\n==c2::two== and ==one== and ==3:three==\nEND\n"},
+                                 settings)
+    assert diags == []
+    assert result.cards[0].fields["Text"] == "{{c2::two}} and {{c1::one}} and {{c3::three}}"
+
+
+def test_footnotes_and_task_lists_render_instead_of_showing_as_raw_text(tmp_path):
+    text = "START\nBasic\nWhat is left?\nBack: Two things[^1]\n- [ ] open\n- [x] done\n\n[^1]: says who\nEND\n"
+    result, diags = render_vault(tmp_path, {"n.md": text})
+    assert diags == []
+    back = result.cards[0].fields["Back"]
+    assert "[^1]" not in back and "says who" in back and 'class="footnote' in back
+    assert "[ ]" not in back and "[x]" not in back and back.count('type="checkbox"') == 2
+
+
+def test_notes_are_read_in_order_of_their_full_vault_path(tmp_path):
+    files = {"b.md": "START\nBasic\nfrom b\nEND\n", "a/z.md": "START\nBasic\nfrom a/z\nEND\n",
+             "a b.md": "START\nBasic\nfrom a b\nEND\n"}
+    result, _ = render_vault(tmp_path, files)
+    assert [c.block.path for c in result.cards] == sorted(files) == ["a b.md", "a/z.md", "b.md"]
+
+
+def test_xhtml_void_elements_and_a_bare_single_paragraph(tmp_path):
+    (tmp_path / "i.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result, diags = render_vault(tmp_path, {"n.md": "START\nBasic\nline one\nline two ![](i.png)\nEND\n"})
+    assert diags == []
+    front = result.cards[0].fields["Front"]
+    assert front.startswith("line one<br />\nline two <img src=") and front.endswith(' alt="" />')
+
+
+def test_the_new_html_is_stable_from_one_export_to_the_next(tmp_path):
+    from conftest import run_cli
+
+    text = "START\nBasic\n# Head\nline  \nnext ==mark==\nBack: a\n\nb[^1]\n\n[^1]: n\n- [ ] t\nEND\n"
+    render_vault(tmp_path, {"n.md": text})
+    out = tmp_path / "deck.apkg"
+    first = run_cli("export", tmp_path, "-o", out, check=True)
+    assert "wrote" in first.stdout
+    hashes = [c.content_hash for c in render_vault(tmp_path, {})[0].cards]
+    again = run_cli("export", tmp_path, "-o", out, check=True)
+    assert "unchanged" in again.stdout
+    assert [c.content_hash for c in render_vault(tmp_path, {})[0].cards] == hashes
