@@ -375,7 +375,7 @@ def _values_html(spec: ModelSpec, cf: ClosedForm) -> str:
             values.append(f"{html.escape(node.name)} = {html.escape(format_value(node.value))}")
     for name, value in spec.defaults.items():
         values.append(f"{html.escape(name)} = {format_value(value)} <i>(default)</i>")
-    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the card's identity"
+    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the model"
     values.append(f"n = {spec.n} draws, {seed}")
     text = f'<div class="nc-sim-values"><b>Values</b>: {"; ".join(values)}.</div>'
     if spec.defaults:
