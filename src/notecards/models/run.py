@@ -53,7 +53,8 @@ CACHE_FORMAT = 1
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
 OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
-    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate")))
+    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate",
+    "caption", "labels", "model_graph", "style")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -295,7 +296,7 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     cf = closed_form(result.spec)
     name = figure_name(key)
     out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
-    out.html = figures.caption_html(result, cf, name, FIGURE_OPTIONS)
+    out.html = figures.figure_caption(result, name, FIGURE_OPTIONS)
     out.checks_passed = sum(1 for c in result.checks if c.passed)
     out.checks_failed = sum(1 for c in result.checks if not c.passed)
     return out
