@@ -123,7 +123,7 @@ def test_every_design_table_row_is_registered():
     assert set(distributions.REGISTRY) == {
         "Normal", "HalfNormal", "LogNormal", "StudentT", "Cauchy", "HalfCauchy", "Exponential",
         "Gamma", "InverseGamma", "ScaledInvChiSquare", "Beta", "Uniform", "Bernoulli",
-        "Binomial", "Poisson", "Categorical", "Dirichlet", "Multinomial"}
+        "Binomial", "Poisson", "Categorical", "Dirichlet", "Multinomial", "Geometric", "NegativeBinomial"}
 
 
 def _variance_of(statement: str, n: int = 20_000) -> tuple[float, float]:

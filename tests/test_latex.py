@@ -409,7 +409,11 @@ def test_seed_hierarchical_models_are_runnable(prefix):
     assert spec is not None
     statements = [line for line in spec.source_text.split("\n") if "~" in line or "[" in line]
     assert statements == SEED_MODELS[prefix]
-    assert all(value in (1.0, float(spec.nodes["J"].value)) for value in spec.defaults.values())
+    assert all(value in (1.0, 2.0, 3.0, float(spec.nodes["J"].value)) for value in spec.defaults.values())
+    for node in spec.nodes.values():            # a variance's default prior has a finite variance
+        shape = node.args.get("shape") if node.dist == "InverseGamma" else None
+        if shape is not None and shape.op == "name" and shape.value in spec.defaults:
+            assert spec.defaults[shape.value] > 2
 
 
 @pytest.mark.skipif(importlib.util.find_spec("notecards.sim.sample") is None,

@@ -1,4 +1,4 @@
-"""Running cards' simulations: seeds from identity, the content-hash cache, the worker pool,
+"""Running cards' simulations: seeds from the model's content, the content-hash cache, the worker pool,
 python sim blocks, and the `notecards sim` report."""
 
 from __future__ import annotations
@@ -61,14 +61,17 @@ def test_a_card_moved_down_its_note_keeps_its_cache_and_diagnostics_follow_it(tm
     assert [d.line - 20 for d in moved.diagnostics] == [d.line for d in cold.diagnostics]
 
 
-def test_seed_comes_from_the_card_identity_unless_the_model_sets_one(tmp_path):
-    a, b, a_again = run_simulations([job("guid-a"), job("guid-b"), job("guid-a")], tmp_path, workers=1)
-    assert a.figures[0].name == a_again.figures[0].name
-    assert a.figures[0].name != b.figures[0].name
-    assert a.figures[0].data != b.figures[0].data
+def test_seed_comes_from_the_model_not_the_card_unless_the_model_sets_one(tmp_path):
+    a, b, other = run_simulations([job("guid-a"), job("guid-b", line=40),
+                                   job("guid-a", HIERARCHICAL.replace("lambda = 4", "lambda = 5"))],
+                                  tmp_path, workers=1)
+    assert a.figures[0].name == b.figures[0].name                 # same model, two cards: one figure
+    assert a.figures[0].data == b.figures[0].data
+    assert [d.line - 30 for d in b.diagnostics] == [d.line for d in a.diagnostics]   # each at its own card
+    assert other.figures[0].name != a.figures[0].name
+    assert seed_entropy(job("guid-a")) == seed_entropy(job("guid-b", line=99))
     seeded = HIERARCHICAL + "seed = 7\n"
     assert seed_entropy(job("guid-a", seeded)) == seed_entropy(job("guid-b", seeded)) == 7
-    assert seed_entropy(job("guid-a")) != seed_entropy(job("guid-b"))
 
 
 def test_changing_what_shapes_the_figure_renders_again(tmp_path):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import genanki
 
 SIM_FIELD = "Simulation"
-_SIM = "{{#Simulation}}<div class=nc-sim>{{Simulation}}</div>{{/Simulation}}"
+_SIM = "{{#Simulation}}<div class=nc-simulation>{{Simulation}}</div>{{/Simulation}}"
 _FRONT = "{{Front}}"
 _BACK = "{{FrontSide}}<hr id=answer>{{Back}}" + _SIM
 

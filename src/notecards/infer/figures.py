@@ -18,7 +18,6 @@ come from a generator seeded by a constant, so equal fits give equal images.
 from __future__ import annotations
 
 import html
-import io
 
 import matplotlib
 
@@ -29,10 +28,13 @@ from matplotlib import rc_context  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from notecards.sim.figures import GREEK, STYLE, pretty  # noqa: E402
+from notecards.sim.expr import GREEK_LETTERS as GREEK  # noqa: E402
+from notecards.sim.labels import pretty  # noqa: E402
+from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
+from notecards.sim.style import STYLE, png_bytes  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
-from .graph import ModelGraph, UnsupportedModel  # noqa: E402
+from .graph import ModelGraph, UnsupportedModel, names_in  # noqa: E402
 from .result import FitResult  # noqa: E402
 
 WIDTH_IN, DPI = 6.4, 110
@@ -134,9 +136,7 @@ def _render(draw, rows: int, panel_in: float = 2.4, columns: int = 2) -> bytes:
         fig.nc_grid = fig.add_gridspec(rows, columns, left=0.1, right=0.97, top=1 - top_in / height,
                                        bottom=bottom_in / height, wspace=0.3, hspace=gap_in / panel_in)
         draw(fig)
-        buf = io.BytesIO()
-        canvas.print_png(buf, metadata={"Software": None})
-    return buf.getvalue()
+        return png_bytes(canvas)
 
 
 def _cell(fig, k: int, columns: int = 2):
@@ -158,8 +158,8 @@ def draw_posteriors(fig, graph: ModelGraph, result: FitResult) -> None:
 
 
 def shrinkage_data(graph: ModelGraph, result: FitResult):
-    """(raw group means, posterior means, pooled mean, name, group labels or None) for a
-    plated Normal-mean node."""
+    """(raw group means, posterior means, (target, its label), name, group labels or None) for
+    a plated Normal-mean node."""
     for name, latent in graph.latent.items():
         if not latent.plated:
             continue
@@ -173,8 +173,21 @@ def shrinkage_data(graph: ModelGraph, result: FitResult):
             names = [f"{name}[{k + 1}]" for k in range(latent.size)]
             posterior = np.array([result.params[n].mean for n in names])
             groups = [result.labels[n] for n in names] if all(n in result.labels for n in names) else None
-            return raw, posterior, _pooled_mean(graph, child, y), name, groups
+            return raw, posterior, shrinkage_target(graph, latent, result, child, y), name, groups
     return None
+
+
+def shrinkage_target(graph: ModelGraph, latent, result: FitResult, child, y: np.ndarray) -> tuple[float, str]:
+    """What the groups shrink towards, as the card states it: the groups' prior mean when the
+    card fixes it (μ₀ = 70), its posterior mean when it is fitted, else the data's pooled mean."""
+    mean = latent.node.args.get("mean") if latent.node.dist == "Normal" else None
+    if mean is not None and not names_in(mean) & graph.unknowns:
+        value = float(np.mean(graph.evaluate(mean, graph.constants, latent.node)))
+        named = f"{label(mean.value)} = " if mean.op == "name" else ""
+        return value, f"the prior mean {named}{value:.3g} (fixed)"
+    if mean is not None and mean.op == "name" and mean.value in result.params:
+        return result.params[mean.value].mean, f"the posterior mean of {label(mean.value)}"
+    return _pooled_mean(graph, child, y), "the pooled mean"
 
 
 def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
@@ -187,21 +200,23 @@ def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
     return float(np.sum(weights * y) / np.sum(weights))
 
 
-def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, pooled: float, name: str,
+def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, target: tuple[float, str], name: str,
                    groups: list[str] | None) -> None:
     """Named groups (up to `MAX_NAMED_GROUPS`) are labelled at their posterior mean, so the
-    reader sees which school moved where without the caption's table."""
+    reader sees which school moved where without the caption's table; the dashed target line
+    stops short of the labels."""
+    value, text = target
     ax = fig.add_subplot(fig.nc_grid[0, :])
     for r, p in zip(raw, posterior):
         ax.plot([0, 1], [r, p], color=CHAIN_COLORS[0], linewidth=1.0, alpha=0.8)
     ax.scatter(np.zeros_like(raw), raw, color=CHAIN_COLORS[0], s=18, zorder=3)
     ax.scatter(np.ones_like(posterior), posterior, color=CHAIN_COLORS[1], s=18, zorder=3)
-    ax.axhline(pooled, color="#1e1e1e", linestyle="--", linewidth=1.2)
+    ax.plot([-0.15, 1.02], [value, value], color="#1e1e1e", linestyle="--", linewidth=1.2)
     ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {label(name)}"])
     ax.set_xlim(-0.15, 1.15)
-    ax.set_title(f"Shrinkage towards the pooled mean {pooled:.3g} (dashed)", fontsize=11)
+    ax.set_title(f"Shrinkage towards {text} (dashed)", fontsize=11)
     if groups is not None and len(groups) <= MAX_NAMED_GROUPS:
-        name_groups(ax, posterior, groups, np.concatenate([raw, posterior, [pooled]]))
+        name_groups(ax, posterior, groups, np.concatenate([raw, posterior, [value]]))
 
 
 def name_groups(ax, posterior: np.ndarray, groups: list[str], shown_values: np.ndarray) -> None:
@@ -287,35 +302,40 @@ ALT_TEXT = {
 }
 
 
+AUTHOR_FIGURES = ("trace",)    # what only the note's author reads: folded on the card
+
+
 def fit_card_html(spec: ModelSpec, result: FitResult, images: list[tuple[str, str]]) -> str:
-    """What a fitted card shows: its figures (kind, file name) in reading order, then the
-    posterior table as their caption."""
-    imgs = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(ALT_TEXT.get(kind, kind))}">'
-                   for kind, name in images)
-    return (f'<figure class="nc-sim nc-fit">{imgs}'
-            f"<figcaption>{fit_caption_html(spec, result)}</figcaption></figure>")
+    """What a fitted card shows: its figures (kind, file name) in reading order and the posterior
+    table; the trace plots, R-hat/ESS, samplers and warnings folded for the author."""
+    shown = "".join(image_html(name, ALT_TEXT.get(kind, kind)) for kind, name in images if kind not in AUTHOR_FIGURES)
+    folded = "".join(image_html(name, ALT_TEXT.get(kind, kind)) for kind, name in images if kind in AUTHOR_FIGURES)
+    return (f'{CAPTION_STYLE}<figure class="nc-sim nc-fit" style="margin:0.8em 0;max-width:100%">{shown}'
+            f'<figcaption class="nc-caption">{fit_caption_html(spec, result, folded)}</figcaption></figure>')
 
 
-def fit_caption_html(spec: ModelSpec, result: FitResult) -> str:
-    """A table of the posterior (mean, sd, 5/50/95%, R-hat, ESS), the samplers and warnings."""
+def fit_caption_html(spec: ModelSpec, result: FitResult, folded: str = "") -> str:
+    """A table of the posterior (mean, sd, 5/50/95%); R-hat, ESS, the samplers, the warnings and
+    `folded` (the trace plots) for the author."""
     if not result.ok:
         items = "".join(f"<li>{html.escape(d.message)}</li>" for d in result.diagnostics)
         return f'<div class="nc-fit"><b>Not fitted</b><ul>{items}</ul></div>'
-    head = "".join(f"<th>{h}</th>" for h in ("", "mean", "sd", "5%", "50%", "95%", "R-hat", "ESS"))
-    rows = []
-    for name, p in result.params.items():
-        cells = [p.mean, p.sd, p.q5, p.q50, p.q95]
-        numbers = "".join(f"<td>{v:.3g}</td>" for v in cells)
-        rows.append(f"<tr><td>{html.escape(shown(result, name))}</td>{numbers}"
-                    f"<td>{_fmt(p.rhat, '.3f')}</td><td>{_fmt(p.ess, '.0f')}</td></tr>")
+    rows = [("", [html.escape(shown(result, name))] + [f"{v:.3g}" for v in (p.mean, p.sd, p.q5, p.q50, p.q95)])
+            for name, p in result.params.items()]
+    posterior = table_html(["", "mean", "sd", "5%", "50%", "95%"], rows, 1, "nc-fit-posterior")
     method = ("empirical Bayes" if result.method == "empirical bayes" else
               f"{result.chains} chains × {result.iterations} draws after {result.warmup} warmup")
+    convergence = table_html(["", "R-hat", "ESS"],
+                             [("", [html.escape(shown(result, name)), _fmt(p.rhat, ".3f"), _fmt(p.ess, ".0f")])
+                              for name, p in result.params.items()], 1, "nc-fit-convergence")
     samplers = "; ".join(f"{html.escape(label(k))}: {html.escape(v)}" for k, v in result.samplers.items())
     warnings = "".join(f"<li>{html.escape(d.message)}</li>" for d in result.diagnostics)
-    return (f'<div class="nc-fit"><b>Posterior given the data</b> ({method})'
-            f'<table><tr>{head}</tr>{"".join(rows)}</table>'
-            f'<div class="nc-fit-samplers">Samplers: {samplers}</div>'
-            + (f'<ul class="nc-fit-warnings">{warnings}</ul>' if warnings else "") + "</div>")
+    flag = (f' <span class="nc-fail">⚠ {len(result.diagnostics)} convergence warning'
+            f'{"s" if len(result.diagnostics) != 1 else ""} (see below)</span>' if warnings else "")
+    author = author_details([f"<div>Fitted by {method}.</div>", convergence,
+                             f'<div class="nc-fit-samplers">Samplers: {samplers}</div>',
+                             f'<ul class="nc-fit-warnings">{warnings}</ul>' if warnings else "", folded])
+    return (f'<div class="nc-fit"><b>Posterior given the data</b>{flag}{posterior}{author}</div>')
 
 
 def _fmt(value: float, spec: str) -> str:

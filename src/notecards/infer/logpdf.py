@@ -114,17 +114,29 @@ def _bernoulli(x, a):
     return special.xlogy(x, p) + special.xlog1py(1 - x, -p)
 
 
+def _geometric(x, a):
+    p = a["p"]
+    return special.xlog1py(x - 1, -p) + np.log(p)
+
+
+def _negative_binomial(x, a):
+    r, p = a["r"], a["p"]
+    return (special.gammaln(x + r) - special.gammaln(r) - special.gammaln(x + 1)
+            + special.xlogy(r, p) + special.xlog1py(x, -p))
+
+
 LOG_DENSITIES: dict[str, Callable[[np.ndarray, Args], np.ndarray]] = {
     "Normal": _normal, "HalfNormal": _half_normal, "LogNormal": _lognormal,
     "StudentT": _student_t, "Cauchy": _cauchy, "HalfCauchy": _half_cauchy,
     "Exponential": _exponential, "Gamma": _gamma, "InverseGamma": _inverse_gamma,
     "ScaledInvChiSquare": _scaled_inv_chi2, "Beta": _beta, "Uniform": _uniform,
     "Poisson": _poisson, "Binomial": _binomial, "Bernoulli": _bernoulli,
+    "Geometric": _geometric, "NegativeBinomial": _negative_binomial,
 }
 
 POSITIVE = {"HalfNormal", "LogNormal", "HalfCauchy", "Exponential", "Gamma", "InverseGamma",
             "ScaledInvChiSquare"}
-CONTINUOUS = set(LOG_DENSITIES) - {"Poisson", "Binomial", "Bernoulli"}
+CONTINUOUS = set(LOG_DENSITIES) - {"Poisson", "Binomial", "Bernoulli", "Geometric", "NegativeBinomial"}
 
 
 def log_density(dist: str, x: np.ndarray, args: Args) -> np.ndarray:

@@ -76,7 +76,7 @@ def fit_report_text(spec: ModelSpec, result) -> str:
     fit = data["fit"]
     model = report_text(spec, None).split("\n")
     origin = "sim block" if spec.origin == "sim" else "card's formulas"
-    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the card's identity"
+    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the model"
     lines = [f"Model from the {origin} at {spec.path}:{spec.line}, fitted to its data ({seed})", *model[1:]]
     how = ("empirical Bayes" if fit["method"] == "empirical bayes" else
            f"{fit['chains']} chains × {fit['draws']} draws after {fit['warmup']} warmup")
@@ -106,7 +106,7 @@ def _jsonable(value):
 def report_text(spec: ModelSpec, result: SimResult | None) -> str:
     data = report_json(spec, result)
     origin = "sim block" if spec.origin == "sim" else "card's formulas"
-    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the card's identity"
+    seed = f"seed {spec.seed}" if spec.seed is not None else "seed from the model"
     lines = [f"Model from the {origin} at {spec.path}:{spec.line} (n = {spec.n}, {seed})"]
     lines += [f"  {m['statement']:<48} line {m['line']}" for m in data["model"] if m["kind"] not in ("const", "data")]
     for alt in data["alternatives"]:

@@ -1,7 +1,10 @@
 """Running a vault's simulations: seeds, a content-hash cache, and a pool of warm workers.
 
-- A card's seed derives from its identity (its guid) through `numpy.random.SeedSequence`, unless
-  the model sets `seed`; so a card draws the same numbers on every run and every machine.
+- A card's seed derives from its model's own content (the same canonical dump the cache key
+  hashes) through `numpy.random.SeedSequence`, unless the model sets `seed`; never from the
+  card's identity. So a card draws the same numbers on every run and every machine, the same
+  model on two cards is one figure file, and writing an ID line (sync), moving the card or
+  editing its other text never redraws it.
 - The cache key hashes everything that shapes a card's output: the model (its canonical text
   and a dump of its nodes, checks and options without line numbers), the seed, n, the figure
   options, the notecards, numpy, scipy and matplotlib versions (read from package metadata,
@@ -18,7 +21,7 @@
 - A job that raises becomes an error diagnostic on that card; the other jobs go on. Such a
   failure is not cached, so the next run tries again.
 - A model with data is fitted (`notecards.infer.fit`) instead of simulated: the same seed from
-  the card's identity, the same cache (its key adds the fit options and the source of
+  the model's content, the same cache (its key adds the fit options and the source of
   `notecards.infer`, which only fitted cards depend on), the same pool. Its figures (posterior,
   shrinkage, trace, posterior predictive) are named by that key and their kind; its caption is
   the posterior table with R-hat and ESS; its convergence warnings (R-hat > 1.01, ESS < 400,
@@ -50,7 +53,8 @@ CACHE_FORMAT = 1
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
 OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
-    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate")))
+    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate",
+    "caption", "labels", "model_graph", "style")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -72,7 +76,7 @@ class CodeLimits:
 
 @dataclass
 class SimJob:
-    key: str                 # the card's stable identity (its guid); the seed derives from it
+    key: str                 # the card's stable identity (its guid), to match outcomes to cards
     path: str
     line: int
     spec: ModelSpec | None
@@ -111,10 +115,14 @@ class _Rendered:
 # ---------------------------------------------------------------- seeds and cache keys
 
 def seed_entropy(job: SimJob) -> int:
-    """The entropy of the card's SeedSequence: the model's own `seed`, else a hash of the card's identity."""
+    """The entropy of the card's SeedSequence: the model's own `seed`, else a hash of the model's
+    content (never the card's guid, path or line, which change when sync writes an ID line or the
+    card moves, while the model — and so its figure — stays the same)."""
     if job.spec is not None and job.spec.seed is not None:
         return int(job.spec.seed)
-    return int.from_bytes(hashlib.sha256(f"notecards-sim:{job.key}".encode()).digest()[:16], "big")
+    content = canonical(job.spec) if job.spec is not None else job.code
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=repr)
+    return int.from_bytes(hashlib.sha256(f"notecards-sim:{text}".encode()).digest()[:16], "big")
 
 
 def environment() -> dict[str, str]:
@@ -268,7 +276,7 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
 
 
 def simulate_job(job: SimJob):
-    """The card's draws, seeded from its identity: (SimResult | None, diagnostics)."""
+    """The card's draws, seeded from its model: (SimResult | None, diagnostics)."""
     import numpy as np
 
     from notecards.sim.sample import simulate
@@ -288,14 +296,14 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     cf = closed_form(result.spec)
     name = figure_name(key)
     out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
-    out.html = figures.caption_html(result, cf, name, FIGURE_OPTIONS)
+    out.html = figures.figure_caption(result, name, FIGURE_OPTIONS)
     out.checks_passed = sum(1 for c in result.checks if c.passed)
     out.checks_failed = sum(1 for c in result.checks if not c.passed)
     return out
 
 
 def fit_job(job: SimJob):
-    """The card's posterior, seeded from its identity like a simulation: a `FitResult`."""
+    """The card's posterior, seeded from its model like a simulation: a `FitResult`."""
     import numpy as np
 
     from notecards.infer import fit
@@ -353,6 +361,7 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
     env = environment()
     outcomes: dict[int, SimOutcome] = {}
     pending: list[tuple[int, SimJob, str]] = []
+    twins: dict[str, list[tuple[int, SimJob]]] = {}
     for i, job in enumerate(jobs):
         if job.code is not None and job.spec is None and not allow_code:
             outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)],
@@ -362,19 +371,33 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
         cached = _load_cached(job, key, cache_dir)
         if cached is not None:
             outcomes[i] = cached
+        elif key in twins:
+            twins[key].append((i, job))
         else:
+            twins[key] = []
             pending.append((i, job, key))
     for i, job, key, rendered in _render_all(pending, workers, progress, code):
-        if isinstance(rendered, BaseException):
-            outcomes[i] = SimOutcome(job.key, "", [], [Diagnostic(
-                job.path, job.line, "error", f"simulation failed: {type(rendered).__name__}: {rendered}")],
-                rendered=True)
-            continue
-        if store:
+        for twin, twin_job in twins[key]:      # the same model on another card: drawn once
+            outcomes[twin] = _outcome(twin_job, rendered, drawn_for=job)
+        if store and not isinstance(rendered, BaseException):
             _store(job, key, cache_dir, rendered)
-        outcomes[i] = SimOutcome(job.key, rendered.html, rendered.figures, rendered.diagnostics, rendered=True,
-                                 checks_passed=rendered.checks_passed, checks_failed=rendered.checks_failed)
+        outcomes[i] = _outcome(job, rendered)
     return [outcomes[i] for i in range(len(jobs))]
+
+
+def _outcome(job: SimJob, rendered: "_Rendered | BaseException", drawn_for: SimJob | None = None) -> SimOutcome:
+    """A freshly rendered job's outcome; its diagnostics point at this job's own lines, also when
+    it was drawn for a twin card elsewhere (`drawn_for`)."""
+    if isinstance(rendered, BaseException):
+        return SimOutcome(job.key, "", [], [Diagnostic(
+            job.path, job.line, "error", f"simulation failed: {type(rendered).__name__}: {rendered}")],
+            rendered=True)
+    diagnostics = rendered.diagnostics
+    if drawn_for is not None:
+        diagnostics = [Diagnostic(job.path, d.line - drawn_for.line + job.line, d.severity, d.message, d.col)
+                       for d in diagnostics]
+    return SimOutcome(job.key, rendered.html, rendered.figures, diagnostics, rendered=True,
+                      checks_passed=rendered.checks_passed, checks_failed=rendered.checks_failed)
 
 
 def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: bool,

@@ -273,7 +273,34 @@ _DISTRIBUTIONS = [
         "Multinomial", (Param("n", "number of trials", "count"), Param("p", "probabilities", "simplex")),
         _multinomial, lambda a: stats.multinomial(int(a["n"]), np.asarray(a["p"], dtype=float)),
         aliases=("Mult", "Multi"), discrete=True, support="counts"),
+    Distribution(
+        "Geometric", (Param("p", "probability of success", "unit"),),
+        lambda rng, a, s: rng.geometric(a["p"], s),
+        lambda a: stats.geom(a["p"]),
+        aliases=("Geom", "Geo"), discrete=True, support="count"),
+    Distribution(
+        "NegativeBinomial", (Param("r", "number of successes", "positive"), Param("p", "probability", "unit")),
+        lambda rng, a, s: rng.negative_binomial(a["r"], a["p"], s),
+        lambda a: stats.nbinom(a["r"], a["p"]),
+        aliases=("NB", "NegBin", "NegBinom", "Negative-Binomial"), discrete=True, support="count"),
 ]
+
+# A value for a symbol a card leaves free, by the role it plays in a law, so that no default
+# makes a law degenerate: a lower bound below its upper bound, a count above 1, a probability
+# inside (0, 1), and a variance's inverse-gamma prior with a finite variance (shape > 2, mean 1).
+# Roles not listed take 1.
+TYPICAL_VALUES: dict[tuple[str, str], float] = {
+    ("Uniform", "low"): 0.0, ("Uniform", "high"): 1.0,
+    ("InverseGamma", "shape"): 3.0, ("InverseGamma", "scale"): 2.0,
+    ("ScaledInvChiSquare", "nu"): 5.0,
+    ("Binomial", "n"): 10.0, ("Multinomial", "n"): 10.0, ("NegativeBinomial", "r"): 3.0,
+}
+TYPICAL_BY_SUPPORT = {"unit": 0.3, "count": 10.0}
+
+
+def typical_value(law: str, param: Param) -> float:
+    """The default for a free symbol that is the argument `param` of `law` (see TYPICAL_VALUES)."""
+    return TYPICAL_VALUES.get((law, param.name), TYPICAL_BY_SUPPORT.get(param.support, 1.0))
 
 
 def _key(name: str) -> str:

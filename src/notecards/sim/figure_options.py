@@ -18,7 +18,7 @@ class FigureOptions:
     max_variables: int = 5
     scatter_points: int = 1500
     bins: int = 50
-    png_compress_level: int = 3
+    png_compress_level: int = 6
 
 
 FIGURE_OPTIONS = FigureOptions()

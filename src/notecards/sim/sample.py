@@ -7,7 +7,7 @@ Multinomial draws).
 Seeding: each node draws from its own stream, derived from the root seed and a hash of the
 node's name (`SeedSequence(entropy, spawn_key=(..., stream, hash(name)))`), so adding a node,
 a check or a `show` line leaves the other nodes' draws unchanged. A `seed = …` option in the
-block overrides the seed the caller passes (the card's identity).
+block overrides the seed the caller passes (derived from the model's content).
 
 Alternatives (a variable defined twice in a card's math) are simulated on independent streams:
 the alternative and all its ancestors are drawn afresh, so the two samples compared in

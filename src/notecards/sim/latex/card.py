@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from notecards.sim import distributions
 from notecards.sim.lang import DEFAULT_PLATE, DEFAULT_VALUE
 from notecards.sim.latex.expr import Sym
 from notecards.sim.latex.laws import VECTOR_ARGUMENT
@@ -114,10 +115,23 @@ def _find_defaults(card: Card) -> None:
             if sym.name in defined or sym.name in card.free or sym.name == "pi":
                 continue
             card.free.add(sym.name)
-            card.defaults[sym.name] = DEFAULT_VALUE
+            card.defaults[sym.name] = _default_for(card, sym.name)
             card.default_line[sym.name] = stmt.line
     card.defaults = {**sizes, **card.defaults}
     _vector_defaults(card)
+
+
+def _default_for(card: Card, name: str) -> float:
+    """A free symbol's default by the role it first plays as a law's whole argument
+    (`Unif(a, b)`: a = 0, b = 1; `Binom(n, p)`: n = 10, p = 0.3), else DEFAULT_VALUE."""
+    for stmt in card.order:
+        if stmt.relation != "~" or stmt.law not in distributions.REGISTRY:
+            continue
+        params = distributions.REGISTRY[stmt.law].params
+        for param, arg in zip(params, stmt.args):
+            if isinstance(arg, Sym) and arg.name == name:
+                return distributions.typical_value(stmt.law, param)
+    return DEFAULT_VALUE
 
 
 def _vector_defaults(card: Card) -> None:

@@ -27,7 +27,7 @@ _LATEX_LAW_NAMES = {
     "InvChiSquare": ("invchi^2", "inversechi^2", "invchisq", "scaledinvchi^2",
                      "scaledinversechi^2", "scaledinvchisq", "invchi2"),
     "Beta": ("be",),
-    "Bernoulli": ("ber",),
+    "Bernoulli": ("ber", "bernoulli"),
     "Poisson": ("po",),
 }
 _LATEX_LAWS = {alias: law for law, aliases in _LATEX_LAW_NAMES.items() for alias in aliases}
@@ -70,6 +70,8 @@ def law_args(law: str, args: tuple[Term, ...], sub: Term | None) -> tuple[str, t
         return _inv_chi_square(sub, args)
     if sub is not None:
         raise Skip(f"{law} takes no subscript")
+    if law == "Beta" and len(args) == 1:       # Be(p) is how many notes write a Bernoulli
+        law = "Bernoulli"
     arity = len(distributions.REGISTRY[law].params)
     if len(args) != arity:
         raise Skip(f"{law} takes {arity} argument(s), found {len(args)}")
