@@ -128,7 +128,8 @@ class Schedule:
                         difficulty=state.difficulty, due=state.due or when, last_review=state.last_review)
 
     def _fuzzed(self, interval: timedelta, card: str, reps: int) -> timedelta:
-        """The `fsrs` package's fuzz range, with a draw seeded by (card, review number)."""
+        """The `fsrs` package's fuzz range, with a draw seeded by (card, review number). A whole
+        day is drawn uniformly from [low, high] (fsrs rounds its draw, which can land on high + 1)."""
         days = interval.days
         if days < 2.5:
             return interval
@@ -139,7 +140,7 @@ class Schedule:
         low = min(max(2, round(days - delta)), high)
         seed = hashlib.sha256(f"{card}:{reps}".encode()).digest()
         draw = int.from_bytes(seed[:8], "big") / 2 ** 64
-        return timedelta(days=min(round(draw * (high - low + 1) + low), self.settings.maximum_interval))
+        return timedelta(days=min(low + int(draw * (high - low + 1)), self.settings.maximum_interval))
 
 
 def interval_label(span: timedelta) -> str:
