@@ -4,6 +4,8 @@
   "use strict";
 
   var MAX_ANSWER_MS = 60000;           // as Anki: a card left open counts one minute at most
+  var SUSPENDED = "Suspended (u undoes it).";
+  var BURIED = "Buried until tomorrow (u undoes it).";
   var state = { view: "loading", deck: null, card: null, shown: false, shownAt: 0, busy: false,
                 writable: true, vault: "", pending: 0, poll: null };
   var $ = function (id) { return document.getElementById(id); };
@@ -276,8 +278,8 @@
     if (state.view === "review" && state.shown && key >= "1" && key <= "4") rate(Number(key));
     else if (key === "u" || key === "U") undo();
     else if (key === "e") edit();
-    else if (key === "s") cardAction("suspend", "Suspended. Unsuspend it with u (undo) or in the history.");
-    else if (key === "-") cardAction("bury", "Buried until tomorrow.");
+    else if (key === "s") cardAction("suspend", SUSPENDED);
+    else if (key === "-") cardAction("bury", BURIED);
     else if (key === "d") { if (state.view === "decks") next(); else openDecks(); }
     else if (key === "t") toggleTheme();
     else if (key === "?") $("help").showModal();
@@ -297,8 +299,8 @@
     });
     $("undo").addEventListener("click", undo);
     $("summary-undo").addEventListener("click", undo);
-    $("bury").addEventListener("click", function () { cardAction("bury", "Buried until tomorrow."); });
-    $("suspend").addEventListener("click", function () { cardAction("suspend", "Suspended."); });
+    $("bury").addEventListener("click", function () { cardAction("bury", BURIED); });
+    $("suspend").addEventListener("click", function () { cardAction("suspend", SUSPENDED); });
     $("edit").addEventListener("click", function () { if (state.card) toast(state.card.path + ":" + state.card.line); });
     $("deck-button").addEventListener("click", function () { if (state.view === "decks") next(); else openDecks(); });
     $("summary-decks").addEventListener("click", openDecks);
