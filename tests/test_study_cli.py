@@ -121,6 +121,21 @@ def test_a_vault_without_cards_says_so(tmp_path):
     assert "http://" not in proc.stdout
 
 
+def test_ext_reads_other_extensions_as_notes_as_in_the_other_commands(tmp_path):
+    write(tmp_path / "txt", "Saved as text.txt", "START\nBasic\nA card in a .txt note?\nBack: yes\nEND\n")
+    without = subprocess.run([sys.executable, "-m", "notecards", "study", str(tmp_path / "txt"), "--no-browser"],
+                             capture_output=True, text=True, timeout=120, env={**os.environ, "CI": "true"})
+    assert without.returncode == 1 and "no cards" in without.stderr
+    run = Running(tmp_path / "txt", "--port", "0", "--ext", ".txt", "-q")
+    try:
+        url = run.url()
+        card = httpx.get(url + "api/next", timeout=30).json()["card"]
+        assert card["path"] == "Saved as text.txt"
+    finally:
+        code, _ = run.stop()
+    assert code == 0
+
+
 def test_an_unknown_deck_or_a_missing_vault_is_bad_usage(vault, tmp_path):
     env = {**os.environ, "CI": "true"}
     deck = subprocess.run([sys.executable, "-m", "notecards", "study", str(vault), "--no-browser", "--deck", "Nope"],

@@ -292,6 +292,24 @@ def test_the_session_ends_with_a_summary(served):
     assert {"seconds", "due_tomorrow"} <= set(summary)
 
 
+def test_a_leech_is_said_so_and_leaves_the_session(served):
+    with served.client() as client:
+        card = client.get("api/next").json()["card"]
+
+        def answer(rating: int) -> dict:
+            return client.post("api/answer", json={"card_id": card["id"], "rating": rating}).json()
+
+        answer(4)                                  # Easy: a review card, so Again is a lapse
+        leeches = []
+        for lapse in range(8):
+            leeches.append(answer(1)["leech"])
+            if lapse < 7:
+                answer(3)                          # relearnt: back to review
+        assert leeches == [False] * 7 + [True]
+        shown = [c["id"] for c in _all_cards(client)]
+    assert card["id"] not in shown                 # suspended
+
+
 def test_an_edited_note_shows_its_new_text_on_the_next_card(served):
     with served.client() as client:
         assert "Pythagoras" in client.get("api/next", params={"deck": "Maths::Algebra"}).json()["card"]["front_html"]

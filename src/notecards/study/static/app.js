@@ -321,7 +321,7 @@
       if (!info.writable) {
         $("banner").textContent = "Read-only: reviews cannot be saved" +
           (info.read_only_reason ? " (" + info.read_only_reason + ")" : "") +
-          ". You can look through the cards, but answers are not recorded.";
+          ". Answers are refused, so nothing is recorded; make the history folder writable and start again to study.";
         $("banner").hidden = false;
       }
       return next();
