@@ -59,7 +59,7 @@ def test_cards_follow_ankis_stock_templates(tmp_path):
         END
         """))
     study = open_study(tmp_path)
-    cards = sorted(study.faces.values(), key=lambda f: (f.line, f.ordinal))
+    cards = sorted((study.card(cid) for cid in study.faces), key=lambda c: (c.line, c.ordinal))
     assert [(c.note_type, c.ordinal) for c in cards] == [
         ("Basic", 1), ("Basic (and reversed card)", 1), ("Basic (and reversed card)", 2),
         ("Basic (optional reversed card)", 1), ("Basic (optional reversed card)", 1),
@@ -188,7 +188,7 @@ def test_syncing_to_anki_writes_id_lines_and_the_history_follows(tmp_path):
             lines = (vault / HISTORY / "laptop.jsonl").read_text().splitlines()
             (vault / HISTORY / "laptop.jsonl").write_text("\n".join(lines[:2]) + "\n")   # no alias events
         synced = open_study(vault, clock)
-        states = {(f.ordinal, f.front_html): synced.card(f.id).state for f in synced.faces.values()}
+        states = {(c.ordinal, c.front_html): c.state for c in map(synced.card, synced.faces)}
         assert [states[a] for a in answered] == ["review", "review"]
     aliases = [json.loads(x) for x in (vault / HISTORY / "laptop.jsonl").read_text().splitlines()[2:]]
     assert [a["type"] for a in aliases] == ["alias", "alias"]

@@ -168,7 +168,7 @@ def test_a_card_that_leaves_the_vault_keeps_its_history_and_gets_it_back(tmp_pat
     write(tmp_path, "keep.md", "START\nBasic\nStay\nBack: here\nEND\n")
     write(tmp_path, "bayes.md", note)
     study = open_study(tmp_path, clock)
-    prior = next(c for c in study.faces.values() if "prior" in c.front_html)
+    prior = next(c for c in map(study.card, study.faces) if "prior" in c.front_html)
     study.answer(prior.id, 4)
     (tmp_path / "bayes.md").unlink()
     study.refresh()

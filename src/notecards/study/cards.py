@@ -26,62 +26,64 @@ _OPEN = re.compile(r"\{\{c(\d+)::")
 
 @dataclass(frozen=True)
 class Face:
-    """One card of a note as it is shown: what the engine pairs with its scheduling state."""
+    """One card of a note: what the engine pairs with its scheduling state. Its HTML is made
+    when it is shown (`sides`), not for every card of the vault at start-up."""
 
     id: str
     guid: str
     ordinal: int
     deck: str
     note_type: str
-    front_html: str
-    back_html: str
     path: str
     line: int
     tags: list[str] = field(default_factory=list)
+    note: Card | None = field(default=None, repr=False, compare=False)
+
+    def sides(self) -> tuple[str, str]:
+        """(front HTML, back HTML)."""
+        assert self.note is not None
+        return _sides(self.note, self.ordinal)
 
 
 def faces_of(card: Card) -> list[Face]:
     """Every study card of one built note, in template order."""
+    return [Face(id=card_id(card.guid, ordinal), guid=card.guid, ordinal=ordinal, deck=card.deck,
+                 note_type=card.note_type, path=card.block.path, line=card.block.line, tags=list(card.tags),
+                 note=card)
+            for ordinal in _ordinals(card)]
+
+
+def _ordinals(card: Card) -> list[int]:
+    names = [k for k in card.fields if k != SIM_FIELD]
+    if not names:
+        return []
+    if is_cloze_type(card.note_type):
+        return sorted({int(n) for n in _OPEN.findall(card.fields[names[0]])})
+    if card.note_type == "Basic (and reversed card)":
+        return [1, 2]
+    if card.note_type == "Basic (optional reversed card)" and _has_text(card.fields.get("Add Reverse", "")):
+        return [1, 2]
+    return [1]
+
+
+def _sides(card: Card, ordinal: int) -> tuple[str, str]:
     fields = {k: v for k, v in card.fields.items() if k != SIM_FIELD}
     sim = card.fields.get(SIM_FIELD, "")
     sim_html = f"<div class=nc-sim>{sim}</div>" if sim else ""
     names = list(fields)
     if is_cloze_type(card.note_type):
-        pairs = _cloze_sides(fields, names, sim_html)
-    else:
-        pairs = _template_sides(card.note_type, fields, names, sim_html)
-    return [Face(id=card_id(card.guid, ordinal), guid=card.guid, ordinal=ordinal, deck=card.deck,
-                 note_type=card.note_type, front_html=front, back_html=back, path=card.block.path,
-                 line=card.block.line, tags=list(card.tags))
-            for ordinal, (front, back) in pairs.items()]
-
-
-def _template_sides(note_type: str, fields: dict[str, str], names: list[str], sim: str) -> dict[int, tuple[str, str]]:
-    if not names:
-        return {}
+        text = fields[names[0]]
+        extra = "".join(f"<br>\n{fields[n]}" for n in names[1:])
+        return render_cloze(text, ordinal, answer=False), render_cloze(text, ordinal, answer=True) + extra + sim_html
     front, rest = fields[names[0]], [fields[n] for n in names[1:]]
     back_field = fields.get("Back", rest[0] if rest else "")
-    if note_type == "Basic (type in the answer)":
-        return {1: (front + _TYPE_IN, front + _HR + back_field + sim)}
-    if note_type == "Basic (and reversed card)":
-        return {1: (front, front + _HR + back_field + sim), 2: (back_field, back_field + _HR + front + sim)}
-    if note_type == "Basic (optional reversed card)":
-        sides = {1: (front, front + _HR + back_field + sim)}
-        if _has_text(fields.get("Add Reverse", "")):
-            sides[2] = (back_field, back_field + _HR + front + sim)
-        return sides
-    back = back_field if note_type == "Basic" else "<br>\n".join(rest)
-    return {1: (front, front + _HR + back + sim)}
-
-
-def _cloze_sides(fields: dict[str, str], names: list[str], sim: str) -> dict[int, tuple[str, str]]:
-    if not names:
-        return {}
-    text = fields[names[0]]
-    extra = "".join(f"<br>\n{fields[n]}" for n in names[1:])
-    numbers = sorted({int(n) for n in _OPEN.findall(text)})
-    return {n: (render_cloze(text, n, answer=False), render_cloze(text, n, answer=True) + extra + sim)
-            for n in numbers}
+    if card.note_type == "Basic (type in the answer)":
+        return front + _TYPE_IN, front + _HR + back_field + sim_html
+    if ordinal == 2:                  # the reverse of "Basic (and reversed / optional reversed card)"
+        return back_field, back_field + _HR + front + sim_html
+    if card.note_type in ("Basic", "Basic (and reversed card)", "Basic (optional reversed card)"):
+        return front, front + _HR + back_field + sim_html
+    return front, front + _HR + "<br>\n".join(rest) + sim_html
 
 
 def _has_text(html: str) -> bool:

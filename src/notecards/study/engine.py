@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from notecards.config import Settings, load_settings
+from notecards.config import CONFIG_FILE, Settings, load_settings
 from notecards.state import STATE_DIR, load_state, save_state
 from notecards.study.aliases import renamed_cards
 from notecards.study.cards import Face, faces_of
 from notecards.study.events import Event, split_card_id
 from notecards.study.history import HistoryReadOnly, HistoryWriter, read_only_reason
-from notecards.study.queue import DeckCounts, Queue, parents, study_day
+from notecards.study.queue import DeckCounts, Queue, day_bounds, parents
 from notecards.study.replay import Replay
 from notecards.study.schedule import CardState, Schedule, interval_label
 from notecards.study.settings import StudySettings, load_study_settings, sanitise_device
 from notecards.study.store import Store
 from notecards.types import Diagnostic, MediaFile
-from notecards.vault import VaultIndex
+from notecards.vault import SKIP_DIRS
 
 __all__ = ["Study", "StudyCard", "AnswerResult", "SessionSummary", "DeckCounts", "HistoryReadOnly",
            "UnknownCard"]
@@ -149,8 +149,8 @@ class Study:
         self.replay = Replay(Schedule(self.study_settings, fuzz), store, folder,
                              self.study_settings.history_folder.strip("/"))
         self.replay.load(self._now())
-        self._writer = HistoryWriter(folder, self.device, self.replay.last_seq(self.device))
-        self._writer._known_size = self.replay.known_size(own.name)
+        self._writer = HistoryWriter(folder, self.device, self.replay.last_seq(self.device),
+                                     self.replay.known_size(own.name))
         self._rebuild()
 
     def _now(self) -> datetime:
@@ -185,35 +185,53 @@ class Study:
             if self.writable:
                 self._record(lambda eid, o=old, n=new: Event(eid, "alias", self._now(), guid=o, to=n), card=None)
             else:
-                self.replay.add(Event(f"{self.device}-unsaved:{i}", "alias", self._now(), guid=old, to=new), "")
+                self.replay.add(Event(f"{self.device}-unsaved:{i}", "alias", self._now(), guid=old, to=new), "(unsaved)")
 
     def _collect_diagnostics(self) -> None:
-        unused = self.replay.store.unused_cards(set(self.faces), self.replay.alias, self.replay.display)
-        self.diagnostics = sorted([*self._early, *self._build_diagnostics, *self.replay.diagnostics, *unused],
+        """Build, settings and history problems, and one warning per card of the history that
+        is not in the vault (at most `_UNUSED_SHOWN`, then a count)."""
+        unused = sorted(c for c in self.replay.states if c not in self.faces)
+        shown = [d for d in (self.replay.store.unused_card(*split_card_id(c), self.replay.display)
+                             for c in unused[:_UNUSED_SHOWN]) if d is not None]
+        if len(unused) > _UNUSED_SHOWN:
+            shown.append(Diagnostic(self.replay.display, 0, "warning",
+                                    f"{len(unused) - _UNUSED_SHOWN} more cards of the history are not in the vault "
+                                    "(kept, unused until they come back)"))
+        self.diagnostics = sorted([*self._early, *self._build_diagnostics, *self.replay.diagnostics, *shown],
                                   key=lambda d: (d.path, d.line, d.col))
 
     def _vault_signature(self) -> tuple:
-        """Every vault file's name, size and mtime, history excluded (it grows with every answer)."""
-        skip = self.study_settings.history_folder.strip("/") + "/"
+        """Every vault file's name, size and mtime (the folders the build skips, and the history,
+        which grows with every answer, left out): when it changes, the vault is built again."""
+        history = (self.vault / self.study_settings.history_folder).resolve()
         out = []
-        for rel in VaultIndex.scan(self.vault).files:
-            if rel.startswith(skip):
-                continue
+        stack = [self.vault]
+        while stack:
+            folder = stack.pop()
             try:
-                st = os.stat(self.vault / rel)
+                entries = list(os.scandir(folder))
             except OSError:
                 continue
-            out.append((rel, st.st_mtime_ns, st.st_size))
-        return tuple(out)
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and not entry.name.startswith(".") and Path(entry.path) != history:
+                        stack.append(Path(entry.path))
+                elif entry.name == CONFIG_FILE or not entry.name.startswith("."):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    out.append((entry.path, st.st_mtime_ns, st.st_size))
+        return tuple(sorted(out))
 
     # --- what the page asks
 
     def refresh(self) -> list[Diagnostic]:
         """Re-build when a vault file changed, re-read history other devices added; cheap otherwise."""
-        self.replay.load(self._now())
+        history_changed = self.replay.load(self._now())
         if self._vault_signature() != self._signature:
             self._rebuild()
-        else:
+        elif history_changed:
             self._collect_diagnostics()
         return self.diagnostics
 
@@ -241,15 +259,14 @@ class Study:
             raise ValueError(f"rating must be 1, 2, 3 or 4, not {rating!r}")
         ms = max(0, int(duration_ms))
         now = self._now()
-        outcome = self._record(lambda eid: Event(eid, "review", now, face.guid, face.ordinal, rating=rating, ms=ms),
-                               card=face.id)
+        leech = self._record(lambda eid: Event(eid, "review", now, face.guid, face.ordinal, rating=rating, ms=ms),
+                             card=face.id)
         if self._pinned == face.id:
             self._pinned = None
-        state = outcome.state if outcome else self._state(face.id)
+        state = self._state(face.id)
         due = state.due or now
         return AnswerResult(card_id=face.id, rating=rating, event_id=self._session[-1].event.id, state=state.queue,
-                            due=due.isoformat(), interval=interval_label(due - now),
-                            leech=bool(outcome and outcome.became_leech))
+                            due=due.isoformat(), interval=interval_label(due - now), leech=leech)
 
     def undo(self) -> str | None:
         """Cancel this session's last answer, suspend or bury; the card comes back next."""
@@ -279,14 +296,14 @@ class Study:
         answers = [a for a in self._session if a.event.type == "review"
                    and (deck is None or deck in parents(self.faces.get(a.card, _NO_FACE).deck))]
         again = sum(1 for a in answers if a.event.rating == 1)
-        tomorrow = study_day(self._now(), self.tz, self.study_settings.day_start_hour) + timedelta(days=1)
+        hour = self.study_settings.day_start_hour
+        tomorrow_end = day_bounds(day_bounds(self._now(), self.tz, hour)[1], self.tz, hour)[1]
         due = 0
         for face in self.faces.values():
             state = self._state(face.id)
             if deck is not None and deck not in parents(face.deck):
                 continue
-            if state.queue != "new" and not state.suspended and state.due is not None and \
-                    study_day(state.due, self.tz, self.study_settings.day_start_hour) <= tomorrow:
+            if state.queue != "new" and not state.suspended and state.due is not None and state.due < tomorrow_end:
                 due += 1
         return SessionSummary(studied=len(answers), seconds=sum(a.event.ms or 0 for a in answers) / 1000,
                               again_rate=again / len(answers) if answers else 0.0, due_tomorrow=due)
@@ -305,15 +322,16 @@ class Study:
         if self._pinned == face.id and kind in ("suspend", "bury"):
             self._pinned = None
 
-    def _record(self, make: Callable[[str], Event], card: str | None):
-        """Append an event to this device's file, then apply it; HistoryReadOnly when impossible."""
+    def _record(self, make: Callable[[str], Event], card: str | None) -> bool:
+        """Append an event to this device's file, then apply it; True when it made a leech.
+        HistoryReadOnly when the file cannot be written (nothing is applied then)."""
         if not self.writable:
             raise HistoryReadOnly(self.read_only_reason or "the history folder is read-only")
-        event = self._writer.append(make)
-        outcome = self.replay.add(event, self._writer.path.name)
+        written = self._writer.append(make)
+        leech = self.replay.add(written.event, self._writer.path.name, written.offset, written.data)
         if card is not None:
-            self._session.append(_Action(event, card))
-        return outcome
+            self._session.append(_Action(written.event, card))
+        return leech
 
     def _face(self, card_id: str) -> Face:
         face = self.faces.get(card_id)
@@ -330,10 +348,12 @@ class Study:
     def _card_of(self, face: Face) -> StudyCard:
         state = self._state(face.id)
         tags = [*face.tags, "leech"] if state.leech and "leech" not in face.tags else list(face.tags)
+        front, back = face.sides()
         return StudyCard(id=face.id, guid=face.guid, ordinal=face.ordinal, deck=face.deck, note_type=face.note_type,
-                         front_html=face.front_html, back_html=face.back_html, path=face.path, line=face.line,
+                         front_html=front, back_html=back, path=face.path, line=face.line,
                          tags=tags, state=state.queue, suspended=state.suspended,
                          due=state.due.isoformat() if state.due and state.queue != "new" else None)
 
 
-_NO_FACE = Face("", "", 0, "", "", "", "", "", 0)
+_NO_FACE = Face("", "", 0, "", "", "", 0)
+_UNUSED_SHOWN = 20

@@ -29,16 +29,27 @@ class HistoryReadOnly(Exception):
     """The history folder cannot be written: answers cannot be saved, so none is pretended."""
 
 
+@dataclass(frozen=True)
+class Appended:
+    """An event on disk: where its line starts in the file, and the line's bytes."""
+
+    event: Event
+    offset: int
+    data: bytes
+
+
 @dataclass
 class FileRead:
     """What one read of a history file found, from a byte offset on."""
 
     events: list[Event] = field(default_factory=list)
     line_of: dict[str, int] = field(default_factory=dict)   # event id -> its line in the file
+    text_of: dict[str, str] = field(default_factory=dict)   # event id -> the line as written
     diagnostics: list[Diagnostic] = field(default_factory=list)
     consumed: int = 0        # bytes up to the end of the last line that will never need reading again
     consumed_lines: int = 0  # lines in those bytes
     sha: str = ""            # sha256 of those bytes (with the prefix before the offset)
+    digest: "hashlib._Hash | None" = None   # the running hash behind `sha`, to extend on append
 
 
 def history_files(folder: Path) -> list[Path]:
@@ -62,7 +73,7 @@ def read_history_file(path: Path, display: str, now: datetime, offset: int = 0, 
             data = f.read()
     except OSError as exc:
         out.diagnostics.append(Diagnostic(display, 1, "warning", f"cannot read history: {exc.strerror or exc}"))
-        out.sha = digest.hexdigest()
+        out.sha, out.digest = digest.hexdigest(), digest
         return out
     position, number, holding = offset, line_no, False
     for raw in data.splitlines(keepends=True):
@@ -77,12 +88,13 @@ def read_history_file(path: Path, display: str, now: datetime, offset: int = 0, 
         if event is not None:
             out.events.append(event)
             out.line_of[event.id] = number
+            out.text_of[event.id] = raw.decode("utf-8")
         holding = holding or future
         position += len(raw)
         if not holding:
             digest.update(raw)
             out.consumed, out.consumed_lines = position, number
-    out.sha = digest.hexdigest()
+    out.sha, out.digest = digest.hexdigest(), digest
     return out
 
 
@@ -138,14 +150,16 @@ def read_only_reason(folder: Path, own_file: Path) -> str | None:
 class HistoryWriter:
     """Appends this device's events to its own file, one durable line at a time."""
 
-    def __init__(self, folder: Path, device: str, last_seq: int):
+    def __init__(self, folder: Path, device: str, last_seq: int, known_size: int | None = None):
+        """`last_seq` and `known_size` are what the replay read of this device's file: when the
+        file still has that size, nothing needs reading before the first append."""
         self.folder = folder
         self.device = device
         self.path = folder / f"{device}.jsonl"
         self.last_seq = last_seq
-        self._known_size: int | None = None
+        self._known_size = known_size
 
-    def append(self, make: Callable[[str], Event]) -> Event:
+    def append(self, make: Callable[[str], Event]) -> Appended:
         """Build the event with the next id and put it on disk; HistoryReadOnly when impossible."""
         try:
             created = not self.path.exists()
@@ -157,6 +171,7 @@ class HistoryWriter:
                     self._catch_up(f, size)
                 event = make(f"{self.device}:{self.last_seq + 1}")
                 line = event.to_line().encode("utf-8")
+                offset = f.tell()
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
@@ -166,7 +181,7 @@ class HistoryWriter:
         except OSError as exc:
             raise HistoryReadOnly(f"cannot save to {self.path}: {exc.strerror or exc}") from exc
         self.last_seq += 1
-        return event
+        return Appended(event, offset, line)
 
     def _catch_up(self, f, size: int) -> None:
         """Someone else (a torn write, another process of this device) wrote since we last did:

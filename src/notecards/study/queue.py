@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from notecards.study.cards import Face
 from notecards.study.schedule import CardState
@@ -43,6 +44,15 @@ def study_day(moment: datetime, tz: tzinfo, hour: int) -> date:
     return (moment.astimezone(tz) - timedelta(hours=hour)).date()
 
 
+def day_bounds(moment: datetime, tz: tzinfo, hour: int) -> tuple[datetime, datetime]:
+    """When the study day of `moment` starts and ends (a day of a DST change is 23 or 25 hours)."""
+    day = study_day(moment, tz, hour)
+    start = datetime.combine(day, time(hour), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(hour), tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=4096)
 def parents(deck: str) -> list[str]:
     """"A::B::C" -> ["A", "A::B", "A::B::C"]."""
     parts = deck.split("::")
@@ -64,8 +74,7 @@ class Queue:
                  tz: tzinfo, now: datetime):
         self.settings = settings
         self.now = now
-        self.today = study_day(now, tz, settings.day_start_hour)
-        self._day = lambda m: study_day(m, tz, settings.day_start_hour) if m is not None else None
+        self.start, self.end = day_bounds(now, tz, settings.day_start_hour)
         self.states = states
         self.nodes: dict[str, _Node] = {}
         self.new_done: dict[str, int] = defaultdict(int)
@@ -73,32 +82,39 @@ class Queue:
         self.ahead = now + timedelta(minutes=settings.learn_ahead_minutes)
         self._sort(faces)
 
+    def _today(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
     def _sort(self, faces: list[Face]) -> None:
-        answered_today = {f.guid for f in faces if self._day(self._state(f).last_review) == self.today}
-        for face in faces:
-            for name in parents(face.deck):
-                node = self.nodes.setdefault(name, _Node())
+        states = [(face, self._state(face)) for face in faces]
+        answered_today = {f.guid for f, s in states if self._today(s.last_review)}
+        for deck in {f.deck for f in faces}:
+            for name in parents(deck):
+                self.nodes.setdefault(name, _Node())
                 parent = name.rpartition("::")[0]
                 if parent and name not in self.nodes[parent].children:
                     self.nodes[parent].children.append(name)
-            state = self._state(face)
-            if self._day(state.first_review) == self.today:
+        for face, state in states:
+            if state.queue == "new" and not state.suspended and state.buried_at is None \
+                    and face.guid not in answered_today:
+                self.nodes[face.deck].new.append(face)        # most cards: the short way
+                continue
+            if self._today(state.first_review):
                 self.new_done[face.deck] += 1
-            if self._day(state.last_review_answer) == self.today:
+            if self._today(state.last_review_answer):
                 self.review_done[face.deck] += 1
-            if state.suspended or self._day(state.buried_at) == self.today:
+            if state.suspended or self._today(state.buried_at):
                 continue
             node = self.nodes[face.deck]
             if state.queue in ("learning", "relearning"):
                 if state.due is not None and state.due <= self.ahead:
                     node.learning.append(face)
                 continue
-            sibling_buried = face.guid in answered_today and self._day(state.last_review) != self.today
-            if sibling_buried:
-                continue
+            if face.guid in answered_today and not self._today(state.last_review):
+                continue                                      # a sibling was answered today
             if state.queue == "new":
                 node.new.append(face)
-            elif state.due is not None and self._day(state.due) <= self.today:
+            elif state.due is not None and state.due < self.end:
                 node.review.append(face)
         for node in self.nodes.values():
             node.children.sort()

@@ -13,6 +13,7 @@ the Anki note id; an alias event (old GUID -> new GUID) keeps its history with i
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 from notecards.study.events import Event, card_id, split_card_id
-from notecards.study.history import FileRead, history_files, prefix_sha, read_history_file
-from notecards.study.schedule import CardState, Outcome, Schedule
+from notecards.study.history import history_files, prefix_sha, read_history_file
+from notecards.study.schedule import CardState, Schedule
 from notecards.study.store import FORMAT, FileRow, Store
 from notecards.types import Diagnostic
 
@@ -37,50 +38,77 @@ class Replay:
     states: dict[str, CardState] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     alias: dict[str, str] = field(default_factory=dict)   # old guid -> current guid
-    replayed_events: int = 0                             # events applied by the last load (benchmarks)
+    replayed_events: int = 0                           # events applied by the last load (benchmarks)
+    _digests: dict[str, "hashlib._Hash"] = field(default_factory=dict)
+    _loaded: bool = False
 
-    def load(self, now: datetime) -> None:
-        """Bring every card's state up to date with the files; warnings for lines skipped."""
+    def load(self, now: datetime) -> bool:
+        """Bring every card's state up to date with the files; True when anything changed."""
         self.replayed_events = 0
-        key = f"{FORMAT}|{self.schedule.settings.schedule_key()}|fuzz={self.schedule.fuzz}"
         dirty: set[tuple[str, int]] = set()
-        if self.store.meta("schedule") != key:     # new settings: every card is replayed
-            self.store.db.execute("delete from states")
-            self.store.set_meta("schedule", key)
-            dirty = self.store.card_keys()
-        self.states = self.store.states()
-        self.alias = _alias_map(self.store.aliases())
-        fresh: list[Event] = []
-        self.diagnostics = []
+        if not self._loaded:
+            key = f"{FORMAT}|{self.schedule.settings.schedule_key()}|fuzz={self.schedule.fuzz}"
+            if self.store.meta("schedule") != key:     # new settings: every card is replayed
+                self.store.db.execute("delete from states")
+                self.store.set_meta("schedule", key)
+                dirty = self.store.card_keys()
+            self.states = self.store.states()
+            self.alias = _alias_map(self.store.aliases())
+            self._loaded = True
         present = {p.name: p for p in history_files(self.folder)}
         for name in self.store.file_names():
             if name not in present:
                 dirty |= self.store.forget_file(name)
+                self._digests.pop(name, None)
+        fresh: list[Event] = []
+        pending: list[Diagnostic] = []
         for name, path in present.items():
-            fresh.extend(self._read_file(name, path, now, dirty))
+            fresh.extend(self._read_file(name, path, now, dirty, pending))
+        changed = bool(fresh or dirty)
         self._absorb(fresh, dirty)
-        for row_name in present:
-            row = self.store.file(row_name)
-            if row is not None:
-                self.diagnostics.extend(row.diagnostics)
-        self.diagnostics.sort(key=lambda d: (d.path, d.line))
+        rows = [self.store.file(name) for name in present]
+        diagnostics = sorted(pending + [d for row in rows if row for d in row.diagnostics],
+                             key=lambda d: (d.path, d.line))
+        changed = changed or diagnostics != self.diagnostics
+        self.diagnostics = diagnostics
         self.store.commit()
+        return changed
+
+    def add(self, event: Event, file: str, offset: int = -1, data: bytes = b"") -> bool:
+        """An event this session appended at `offset` of `file`: stored and applied at once.
+        True when it made its card a leech."""
+        new = self.store.add_events(file, [event], {event.id: 0}, {event.id: data.decode("utf-8")} if data else None)
+        leech = self._absorb(new, set()) if new else False
+        if data:
+            self._advance(file, offset, data)
+        self.store.commit()
+        return leech
 
     def last_seq(self, device: str) -> int:
         return self.store.max_seq(device)
-
-    def add(self, event: Event, file: str) -> Outcome | None:
-        """One event this session wrote: stored and applied at once."""
-        new = self.store.add_events(file, [event])
-        outcome = self._absorb(new, set()) if new else None
-        self.store.commit()
-        return outcome
 
     def known_size(self, name: str) -> int | None:
         row = self.store.file(name)
         return row.consumed if row is not None else None
 
-    def _read_file(self, name: str, path: Path, now: datetime, dirty: set[tuple[str, int]]) -> list[Event]:
+    def _advance(self, name: str, offset: int, data: bytes) -> None:
+        """Move the file's consumed prefix over a line we wrote, so the next load need not read it."""
+        row = self.store.file(name)
+        if row is None or row.consumed != offset:
+            return                         # a torn line or another writer came between: load reads it
+        digest = self._digests.get(name)
+        if digest is None:
+            digest = prefix_sha(self.folder / name, offset)
+            if digest is None or digest.hexdigest() != row.sha:
+                return
+        digest.update(data)
+        self._digests[name] = digest
+        st = os.stat(self.folder / name)
+        self.store.put_file(name, FileRow(st.st_size, st.st_mtime_ns, offset + len(data), row.lines + 1,
+                                          digest.hexdigest(), row.diagnostics))
+
+    def _read_file(self, name: str, path: Path, now: datetime, dirty: set[tuple[str, int]],
+                   pending: list[Diagnostic]) -> list[Event]:
         try:
             st = os.stat(path)
         except OSError:
@@ -88,21 +116,25 @@ class Replay:
         row = self.store.file(name)
         if row is not None and (row.size, row.mtime) == (st.st_size, st.st_mtime_ns) and row.consumed == row.size:
             return []
-        start = prefix_sha(path, row.consumed) if row is not None else None
+        start = self._digests.get(name)
+        if row is not None and start is None:
+            start = prefix_sha(path, row.consumed)
         if row is not None and (start is None or start.hexdigest() != row.sha):
             dirty |= self.store.forget_file(name)      # rewritten, not appended to: read it again
             row, start = None, None
         offset, lines = (row.consumed, row.lines) if row is not None else (0, 0)
         read = read_history_file(path, f"{self.display}/{name}", now, offset, lines, start)
+        self._digests[name] = read.digest
         kept = [d for d in (row.diagnostics if row else []) if d.line <= lines]
         self.store.put_file(name, FileRow(st.st_size, st.st_mtime_ns, read.consumed, read.consumed_lines,
-                                          read.sha, kept + _until(read, read.consumed_lines)))
+                                          read.sha, kept + [d for d in read.diagnostics if d.line <= read.consumed_lines]))
         # lines not consumed (torn, dated in the future) are read, and warned about, every load
-        self.diagnostics.extend(d for d in read.diagnostics if d.line > read.consumed_lines)
-        return self.store.add_events(name, read.events, read.line_of)
+        pending.extend(d for d in read.diagnostics if d.line > read.consumed_lines)
+        return self.store.add_events(name, read.events, read.line_of, read.text_of)
 
-    def _absorb(self, events: list[Event], dirty: set[tuple[str, int]]) -> Outcome | None:
-        """Apply new events card by card; cards that cannot be brought forward are replayed."""
+    def _absorb(self, events: list[Event], dirty: set[tuple[str, int]]) -> bool:
+        """Apply new events card by card; cards that cannot be brought forward are replayed.
+        True when the last event applied made its card a leech."""
         aliases = [e for e in events if e.type == "alias"]
         if aliases:
             self.alias = _alias_map(self.store.aliases())
@@ -117,56 +149,48 @@ class Replay:
             if event.type != "alias":
                 by_card[card_id(self._current(event.guid), event.ord)].append(event)
         replay = {card_id(self._current(g), o) for g, o in dirty}
-        outcome = None
+        changed: dict[str, CardState] = {}
+        leech = False
         for card, new in by_card.items():
             new.sort(key=Event.sort_key)
             state = self.states.get(card)
-            first = _key(new[0])
+            first = (new[0].time.timestamp(), new[0].device, new[0].seq)
             if card in replay or any(e.type == "undo" for e in new) or (
                     state is not None and state.last_key is not None and tuple(state.last_key) >= first):
                 replay.add(card)
                 continue
             state = state or CardState()
             for event in new:
-                outcome = self.schedule.apply(state, event, card)
-                state = outcome.state
-                self.replayed_events += 1
-            self.states[card] = state
-            self.store.put_states({card: state})
+                leech = self.schedule.apply(state, event, card)
+            self.replayed_events += len(new)
+            self.states[card] = changed[card] = state
         for card in replay:
-            outcome = self._replay_card(card) or outcome
-        return outcome
+            leech = self._replay_card(card, changed) or leech
+        self.store.put_states(changed)
+        return leech
 
-    def _replay_card(self, card: str) -> Outcome | None:
+    def _replay_card(self, card: str, changed: dict[str, CardState]) -> bool:
         guid, ordinal = split_card_id(card)
         guids = [guid, *(g for g, target in self.alias.items() if target == guid)]
         events = sorted(self.store.events_of(guids, ordinal), key=Event.sort_key)
         undone = {e.undoes for e in events if e.type == "undo"}
-        state, outcome = CardState(), None
+        state, leech, applied = CardState(), False, 0
         for event in events:
             if event.type == "undo" or event.id in undone:
                 continue
-            outcome = self.schedule.apply(state, event, card)
-            state = outcome.state
-            self.replayed_events += 1
-        if outcome is None:
-            self.states.pop(card, None)
-            self.store.drop_states([card])
+            leech = self.schedule.apply(state, event, card)
+            applied += 1
+        self.replayed_events += applied
+        if applied:
+            self.states[card] = changed[card] = state
         else:
-            self.states[card] = state
-            self.store.put_states({card: state})
-        return outcome
+            self.states.pop(card, None)
+            changed.pop(card, None)
+            self.store.drop_states([card])
+        return leech
 
     def _current(self, guid: str) -> str:
         return self.alias.get(guid, guid)
-
-
-def _key(event: Event) -> tuple[float, str, int]:
-    return (event.time.timestamp(), event.device, event.seq)
-
-
-def _until(read: FileRead, lines: int) -> list[Diagnostic]:
-    return [d for d in read.diagnostics if d.line <= lines]
 
 
 def _alias_map(aliases: list[Event]) -> dict[str, str]:

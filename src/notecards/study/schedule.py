@@ -13,7 +13,8 @@ start, decided by the queue, so a replay never depends on the time zone.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields, replace
+from copy import copy
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card as FsrsCard
@@ -47,15 +48,12 @@ class CardState:
     last_key: tuple[float, str, int] | None = None   # the last event applied (incremental replay)
 
     def to_dict(self) -> dict:
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = value.isoformat() if isinstance(value, datetime) else value
-        return out
+        return {name: value.isoformat() if isinstance(value, datetime) else value
+                for name, value in vars(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "CardState":
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values = dict(data)
         for name in _MOMENTS:
             if values.get(name) is not None:
                 values[name] = datetime.fromisoformat(values[name])
@@ -65,12 +63,6 @@ class CardState:
 
 
 _MOMENTS = ("due", "last_review", "buried_at", "first_review", "last_review_answer")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: CardState
-    became_leech: bool = False
 
 
 class Schedule:
@@ -84,42 +76,53 @@ class Schedule:
                               relearning_steps=settings.relearning_deltas(),
                               maximum_interval=settings.maximum_interval, enable_fuzzing=False)
 
-    def apply(self, state: CardState, event: Event, card: str) -> Outcome:
-        """The state after one event (an undo is handled by the replay, never here)."""
-        key = (event.time.timestamp(), event.device, event.seq)
+    def apply(self, state: CardState, event: Event, card: str) -> bool:
+        """Move `state` on by one event, in place (a replay touches each state 20 times on
+        average); True when this answer made the card a leech. Undo is the replay's business."""
+        leech = False
         if event.type == "review":
-            outcome = self.review(state, event.rating or 3, event.time, card)
-            return Outcome(replace(outcome.state, last_key=key), outcome.became_leech)
-        if event.type == "suspend":
-            return Outcome(replace(state, suspended=True, last_key=key))
-        if event.type == "unsuspend":
-            return Outcome(replace(state, suspended=False, last_key=key))
-        if event.type == "bury":
-            return Outcome(replace(state, buried_at=event.time, last_key=key))
-        if event.type == "reset":
-            return Outcome(CardState(last_key=key, suspended=state.suspended))
-        return Outcome(replace(state, last_key=key))
+            leech = self._review(state, event.rating or 3, event.time, card)
+        elif event.type == "suspend":
+            state.suspended = True
+        elif event.type == "unsuspend":
+            state.suspended = False
+        elif event.type == "bury":
+            state.buried_at = event.time
+        elif event.type == "reset":
+            vars(state).update(vars(CardState(suspended=state.suspended)))
+        state.last_key = (event.time.timestamp(), event.device, event.seq)
+        return leech
 
-    def review(self, state: CardState, rating: int, when: datetime, card: str) -> Outcome:
+    def review(self, state: CardState, rating: int, when: datetime, card: str) -> CardState:
+        """The state one answer would lead to, leaving `state` as it is."""
+        new = copy(state)
+        self._review(new, rating, when, card)
+        return new
+
+    def _review(self, state: CardState, rating: int, when: datetime, card: str) -> bool:
         before = state.queue
         result, _ = self.fsrs.review_card(self._to_fsrs(state, when), Rating(rating), when)
         due = result.due
         if self.fuzz and result.state == State.Review:
             due = when + self._fuzzed(result.due - when, card, state.reps)
-        lapses = state.lapses + (1 if before == "review" and rating == 1 else 0)
+        lapse = before == "review" and rating == 1
+        state.lapses += lapse
         threshold = self.settings.leech_threshold
-        leech_now = (before == "review" and rating == 1 and lapses >= threshold
-                     and (lapses - threshold) % max(1, threshold // 2) == 0)
-        new = replace(state, queue=_STATE_NAMES[result.state], step=result.step, stability=result.stability,
-                      difficulty=result.difficulty, due=due, last_review=when, reps=state.reps + 1,
-                      lapses=lapses, first_review=state.first_review or when,
-                      last_review_answer=when if before == "review" else state.last_review_answer,
-                      leech=state.leech or leech_now, suspended=state.suspended or leech_now)
-        return Outcome(new, leech_now)
+        leech_now = lapse and state.lapses >= threshold and (state.lapses - threshold) % max(1, threshold // 2) == 0
+        state.queue, state.step = _STATE_NAMES[result.state], result.step
+        state.stability, state.difficulty = result.stability, result.difficulty
+        state.due, state.last_review = due, when
+        state.reps += 1
+        state.first_review = state.first_review or when
+        if before == "review":
+            state.last_review_answer = when
+        if leech_now:
+            state.leech = state.suspended = True
+        return leech_now
 
     def preview(self, state: CardState, when: datetime, card: str) -> dict[int, timedelta]:
         """The interval each rating would give now, as the answer buttons show it."""
-        return {r: self.review(state, r, when, card).state.due - when for r in (1, 2, 3, 4)}
+        return {r: self.review(state, r, when, card).due - when for r in (1, 2, 3, 4)}
 
     def _to_fsrs(self, state: CardState, when: datetime) -> FsrsCard:
         if state.queue == "new":

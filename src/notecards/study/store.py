@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from notecards.study.events import Event, card_id
+from notecards.study.events import Event
 from notecards.study.schedule import CardState
 from notecards.types import Diagnostic
 
@@ -103,16 +103,31 @@ class Store:
         self.db.execute("delete from files where name = ?", (name,))
         return cards
 
-    def add_events(self, file: str, events: Iterable[Event], line_of: dict[str, int] | None = None) -> list[Event]:
-        """Store the events not already known (by id); the new ones, in the order given."""
-        new = []
+    def add_events(self, file: str, events: list[Event], line_of: dict[str, int],
+                   text_of: dict[str, str] | None = None) -> list[Event]:
+        """Store the events not already known (by id); the new ones, in the order given.
+        `line_of`/`text_of`: each event's line number and text in its file."""
+        known = self._known_ids([e.id for e in events])
+        new, seen = [], set()
         for event in events:
-            cur = self.db.execute("insert or ignore into events values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  (event.id, file, (line_of or {}).get(event.id, 0), event.guid, event.ord,
-                                   event.type, event.device, event.seq, event.to_line()))
-            if cur.rowcount:
+            if event.id not in known and event.id not in seen:
+                seen.add(event.id)
                 new.append(event)
+        text_of = text_of or {}
+        self.db.executemany("insert into events values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(e.id, file, line_of.get(e.id, 0), e.guid, e.ord, e.type, e.device, e.seq,
+                              text_of.get(e.id) or e.to_line()) for e in new])
         return new
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        if not ids or self.db.execute("select 1 from events limit 1").fetchone() is None:
+            return set()
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(r[0] for r in self.db.execute(f"select id from events where id in ({marks})", chunk))
+        return out
 
     def events_of(self, guids: Iterable[str], ordinal: int) -> list[Event]:
         guids = list(guids)
@@ -124,18 +139,16 @@ class Store:
         return self.db.execute("select 1 from events where guid = ? and kind != 'alias' limit 1",
                                (guid,)).fetchone() is not None
 
-    def unused_cards(self, present: set[str], alias: dict[str, str], folder: str) -> list[Diagnostic]:
-        """A warning at the first line of each card the history has and the vault does not."""
-        rows = self.db.execute("select guid, ord, file, min(lineno), count(*) from events "
-                               "where kind not in ('alias') group by guid, ord")
-        out = []
-        for guid, ordinal, file, line, count in rows:
-            if card_id(alias.get(guid, guid), ordinal) in present:
-                continue
-            out.append(Diagnostic(f"{folder}/{file}", line, "warning",
-                                  f"card {guid} (card {ordinal} of its note) is not in the vault; its {count} "
-                                  "events are kept, unused until it comes back"))
-        return out
+    def unused_card(self, guid: str, ordinal: int, folder: str) -> Diagnostic | None:
+        """A warning at the first line of a card's history, for a card the vault no longer has."""
+        rows = self.db.execute("select file, lineno from events where guid = ? and ord = ? order by file, lineno",
+                               (guid, ordinal)).fetchall()
+        if not rows:
+            return None
+        file, line = rows[0]
+        return Diagnostic(f"{folder}/{file}", line, "warning",
+                          f"card {guid} (card {ordinal} of its note) is not in the vault; its {len(rows)} "
+                          "events are kept, unused until it comes back")
 
     def max_seq(self, device: str) -> int:
         row = self.db.execute("select max(seq) from events where device = ?", (device,)).fetchone()
