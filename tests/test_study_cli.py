@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -23,11 +24,12 @@ URL = re.compile(r"^http://127\.0\.0\.1:(\d+)/s/[A-Za-z0-9_-]{40,}/$")
 
 
 class Running:
-    """`python -m notecards study VAULT --no-browser ARGS` with its output read line by line."""
+    """`python -m notecards study VAULT [--no-browser] ARGS` with its output read line by line."""
 
-    def __init__(self, vault: Path, *args: str) -> None:
-        env = {**os.environ, "CI": "true"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "notecards", "study", str(vault), "--no-browser", *args],
+    def __init__(self, vault: Path, *args: str, browser: bool = False, **env_extra: str) -> None:
+        env = {**os.environ, "CI": "true", **env_extra}
+        flags = [] if browser else ["--no-browser"]
+        self.proc = subprocess.Popen([sys.executable, "-m", "notecards", "study", str(vault), *flags, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -80,6 +82,32 @@ def test_study_prints_its_url_serves_the_page_and_ctrl_c_stops_it_with_exit_0(va
         code, err = run.stop()
     assert code == 0
     assert "Traceback" not in err
+
+
+def test_the_browser_is_opened_at_the_url(vault, tmp_path):
+    opened = tmp_path / "opened.txt"
+    fake_browser = write(tmp_path, "browser.sh", f'#!/bin/sh\necho "$1" > {opened}\n')
+    fake_browser.chmod(0o755)
+    run = Running(vault, "--port", "0", browser=True, BROWSER=str(fake_browser))
+    try:
+        url = run.url()
+        deadline = time.monotonic() + 60
+        while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)                    # a poll with a deadline: the browser is another process
+        assert opened.read_text().strip() == url
+    finally:
+        run.stop()
+
+
+def test_without_a_graphical_browser_the_url_is_printed_with_a_hint(vault):
+    """As on a server reached over ssh: no display, no browser on PATH."""
+    run = Running(vault, "--port", "0", browser=True, PATH="/nonexistent", DISPLAY="", WAYLAND_DISPLAY="", BROWSER="")
+    try:
+        assert URL.match(run.url())
+    finally:
+        code, err = run.stop()
+    assert code == 0
+    assert "no graphical browser found" in err
 
 
 def test_a_busy_port_given_with_port_is_a_one_line_error_with_exit_2(vault):

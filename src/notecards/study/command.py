@@ -102,15 +102,31 @@ def _build_app(study, vault: Path, args: argparse.Namespace, sock: socket.socket
 def _serve(url: str, app, args: argparse.Namespace, sock: socket.socket) -> int:
     import uvicorn
 
+    browser = None if args.no_browser else _graphical_browser()
+    if not args.no_browser and browser is None:
+        print("(no graphical browser found: open the address below in one)", file=sys.stderr, flush=True)
     if not args.quiet:
         print("Studying at the address below; Ctrl-C stops the server.", flush=True)
     print(url, flush=True)
-    if not args.no_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    if browser is not None:         # in a thread: some launchers wait for the browser to exit
+        threading.Thread(target=browser.open, args=(url,), daemon=True).start()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ws="none",
                             timeout_graceful_shutdown=1, server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _graphical_browser() -> webbrowser.BaseBrowser | None:
+    """The user's browser, unless the only one is a text-mode browser (lynx, w3m … as on a
+    server without a display), which would take over this terminal. A browser named in
+    $BROWSER is the user's choice and always used."""
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return None
+    console = type(browser) is webbrowser.GenericBrowser or (
+        isinstance(browser, webbrowser.UnixBrowser) and not browser.background)
+    return None if console and not os.environ.get("BROWSER") else browser
 
 
 def bind_port(port: int | None) -> socket.socket:
