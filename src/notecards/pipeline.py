@@ -145,8 +145,9 @@ def _reuse_or_parse(rels: list[str], cache: BuildCache | None, result: Build,
 
 def _context(settings: Settings, index: VaultIndex, options: BuildOptions) -> str:
     shaping = (repr(settings), options.simulate, options.allow_code)
-    # packages written inside the vault are not notes: they must not invalidate every file
-    return context_key(repr(shaping), [f for f in index.files if not f.endswith(".apkg")])
+    # packages written inside the vault, and study history files (a new device adds one), are
+    # not notes: they must not invalidate every file
+    return context_key(repr(shaping), [f for f in index.files if not f.endswith((".apkg", ".jsonl"))])
 
 
 def _collect(result: Build, rels: list[str], cached: dict[str, FileEntry], fresh: dict[str, _FileWork]) -> None:

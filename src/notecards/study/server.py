@@ -1,0 +1,225 @@
+"""The study web app: the page, its static files, the cards' media and a small JSON API.
+
+Every route here sits behind `security.Guard` (token, Host, Origin, security headers), so the
+routes are written without the token. Every engine call runs on the event loop's own thread, one
+at a time: the engine keeps an SQLite connection, which belongs to the thread that opened it (the
+command opens the engine on the thread that then runs uvicorn), and a person answers one card at a
+time anyway. Static files and media need no engine call beyond a dictionary look-up.
+
+The API, all JSON (`Cache-Control: no-store`):
+
+- `GET  api/state`            the vault, whether reviews can be saved, the deck the run started on
+- `GET  api/next?deck=`       refresh from disk, then the next card (with its intervals) and the counts;
+                              `card: null` and the session summary when nothing is left
+- `GET  api/decks`            every deck's new / learning / review counts
+- `GET  api/summary?deck=`    cards studied, time, again-rate, due tomorrow
+- `POST api/answer`           `{card_id, rating: 1-4, duration_ms}` -> `{saved, leech, interval}`;
+                              409 `{reason: "read-only"}` when the history cannot be written
+- `POST api/undo`             -> `{undone: card_id | null}`
+- `POST api/suspend`, `api/unsuspend`, `api/bury`   `{card_id}`
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from notecards.study.engine import HistoryReadOnly, Study, StudyCard
+from notecards.study.security import Address, Guard, inside, safe_file
+from notecards.types import Diagnostic
+
+STATIC = Path(str(resources.files("notecards.study") / "static"))
+CARD_CSS = Path(str(resources.files("notecards") / "card.css"))
+RATINGS = (1, 2, 3, 4)
+NO_STORE = {"Cache-Control": "no-store"}
+
+mimetypes.add_type("font/woff2", ".woff2")
+mimetypes.add_type("text/javascript", ".js")
+
+
+class StudyService:
+    """The engine's answers as the JSON the page reads."""
+
+    def __init__(self, study: Study, vault: Path, *, vault_name: str, deck: str | None = None,
+                 on_diagnostics: Callable[[list[Diagnostic]], None] | None = None,
+                 on_error: Callable[[str], None] | None = None) -> None:
+        self.study = study
+        self.vault = vault
+        self.vault_name = vault_name
+        self.deck = deck
+        self.on_diagnostics = on_diagnostics or (lambda _d: None)
+        self.on_error = on_error or (lambda _m: None)
+        self.reported = set(study.diagnostics)      # the command printed these at start
+
+    def state(self) -> dict:
+        return {"vault": self.vault_name, "deck": self.deck, "writable": self.study.writable,
+                "read_only_reason": self.study.read_only_reason,
+                "problems": len(self.study.diagnostics)}
+
+    def next(self, deck: str | None) -> dict:
+        """Re-read what changed on disk, then the card to show and what is left."""
+        self._report(self.study.refresh())
+        card = self.study.next_card(deck)
+        payload = {"deck": deck, "counts": self._counts(deck), "writable": self.study.writable,
+                   "card": self._card(card) if card else None}
+        if card is None:
+            payload["summary"] = self.study.summary(deck).to_dict()
+        return payload
+
+    def decks(self) -> dict:
+        rows = [d.to_dict() for d in self.study.decks()]
+        return {"decks": rows}
+
+    def summary(self, deck: str | None) -> dict:
+        return self.study.summary(deck).to_dict()
+
+    def answer(self, card_id: str, rating: int, duration_ms: int) -> dict:
+        result = self.study.answer(card_id, rating, duration_ms)
+        return {"saved": True, "leech": result.leech, "interval": result.interval}
+
+    def undo(self) -> dict:
+        return {"undone": self.study.undo()}
+
+    def act(self, action: str, card_id: str) -> dict:
+        getattr(self.study, action)(card_id)
+        return {"done": action, "card_id": card_id}
+
+    def media(self, name: str) -> Response | None:
+        found = self.study.media(name)
+        if found is None:
+            return None
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if found.data is not None:
+            return Response(found.data, media_type=kind)
+        if found.path is not None and inside(self.vault, found.path):
+            return FileResponse(found.path, media_type=kind)
+        return None
+
+    def _report(self, diagnostics: list[Diagnostic]) -> None:
+        """Pass on the problems an edit brought (refresh returns all of them, old ones too)."""
+        fresh = [d for d in diagnostics if d not in self.reported]
+        self.reported = set(diagnostics)
+        if fresh:
+            self.on_diagnostics(fresh)
+
+    def _card(self, card: StudyCard) -> dict:
+        data = card.to_dict()
+        data["intervals"] = {str(k): v for k, v in self.study.intervals(card.id).items()}
+        data["obsidian_url"] = obsidian_url(self.vault_name, card.path)
+        return data
+
+    def _counts(self, deck: str | None) -> dict:
+        """What is left in `deck` (a parent deck's counts include its subdecks), or in them all."""
+        rows = [d for d in self.study.decks() if (d.name == deck if deck else "::" not in d.name)]
+        return {key: sum(getattr(d, key) for d in rows) for key in ("new", "learning", "review")}
+
+
+def obsidian_url(vault_name: str, path: str) -> str:
+    """The `obsidian://open` link to a note (Obsidian names `.md` notes without their extension)."""
+    file = path[:-3] if path.endswith(".md") else path
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+def create_app(service: StudyService, address: Address) -> Guard:
+    """The guarded ASGI app for one run of the server."""
+
+    async def page(_request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers=NO_STORE)
+
+    async def static(request: Request) -> Response:
+        path = safe_file(STATIC, request.path_params["path"])
+        return FileResponse(path) if path else _not_found()
+
+    async def card_css(_request: Request) -> Response:
+        return FileResponse(CARD_CSS, media_type="text/css")
+
+    async def media(request: Request) -> Response:
+        return service.media(request.path_params["name"]) or _not_found()
+
+    async def state(_request: Request) -> Response:
+        return engine(service.state)
+
+    async def next_card(request: Request) -> Response:
+        return engine(service.next, request.query_params.get("deck") or None)
+
+    async def decks(_request: Request) -> Response:
+        return engine(service.decks)
+
+    async def summary(request: Request) -> Response:
+        return engine(service.summary, request.query_params.get("deck") or None)
+
+    async def answer(request: Request) -> Response:
+        body = await _body(request)
+        card_id, rating = body.get("card_id"), body.get("rating")
+        if not isinstance(card_id, str) or rating not in RATINGS or isinstance(rating, bool):
+            return _error(400, "send {card_id, rating: 1-4}")
+        duration = body.get("duration_ms", 0)
+        duration = int(duration) if isinstance(duration, (int, float)) and duration >= 0 else 0
+        return engine(service.answer, card_id, rating, duration)
+
+    async def undo(_request: Request) -> Response:
+        return engine(service.undo)
+
+    def action(name: str):
+        async def endpoint(request: Request) -> Response:
+            card_id = (await _body(request)).get("card_id")
+            if not isinstance(card_id, str):
+                return _error(400, "send {card_id}")
+            return engine(service.act, name, card_id)
+        return endpoint
+
+    def engine(call, *args) -> Response:
+        """An engine call's JSON; its known refusals become JSON errors, anything else a 500 the
+        command reports in one line (never a traceback in the terminal)."""
+        try:
+            return _json(call(*args))
+        except HistoryReadOnly as exc:
+            return _error(409, f"not saved: {exc}", reason="read-only")
+        except KeyError:
+            return _error(404, "no such card (the vault changed: reload the page)")
+        except Exception as exc:        # noqa: BLE001 - the server must keep serving the session
+            service.on_error(f"{type(exc).__name__}: {exc}")
+            return _error(500, f"{type(exc).__name__}: {exc}")
+
+    routes = [
+        Route("/", page),
+        Route("/card.css", card_css),
+        Route("/static/{path:path}", static),
+        Route("/media/{name}", media),
+        Route("/api/state", state),
+        Route("/api/next", next_card),
+        Route("/api/decks", decks),
+        Route("/api/summary", summary),
+        Route("/api/answer", answer, methods=["POST"]),
+        Route("/api/undo", undo, methods=["POST"]),
+        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury")),
+    ]
+    return Guard(Starlette(routes=routes), address)
+
+
+async def _body(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _json(data: dict) -> Response:
+    return JSONResponse(data, headers=NO_STORE)
+
+
+def _error(status: int, message: str, **extra) -> Response:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=NO_STORE)
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("not found", status_code=404)

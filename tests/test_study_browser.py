@@ -1,0 +1,200 @@
+"""The study page in a real browser: Playwright driving Debian's Chromium against a real server.
+
+A person studies with the keyboard alone or with touch alone; math is typeset offline; the
+review they gave is in their history file; undo and reload behave; dark mode and a 390 px phone
+screen render without sideways scrolling; a page without the token or from a rebound DNS name
+gets nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from test_study_server import StudyServer, history_lines, make_vault
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+
+REBOUND = "rebind.test"          # a name the browser resolves to 127.0.0.1, as DNS rebinding would
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(tmp_path):
+    with StudyServer(make_vault(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(served.url)
+    wait_front(page)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def wait_front(page) -> None:
+    page.wait_for_function("() => !document.getElementById('review').hidden"
+                           " && document.getElementById('card').innerText.trim().length > 0")
+
+
+def count(page, kind: str) -> int:
+    return int(page.text_content(f"#count-{kind}"))
+
+
+def front_text(page) -> str:
+    return page.inner_text("#card")
+
+
+def test_front_then_space_shows_the_answer_with_typeset_math(page):
+    assert page.is_visible("#show-answer") and page.is_hidden("#ratings")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#ratings:not([hidden])")
+    assert page.locator("#card hr#answer").count() == 1
+    assert page.locator("#card .katex").count() > 0
+    assert page.locator("#card .katex-error").count() == 0
+    labels = [page.text_content(f'[data-ivl="{r}"]') for r in "1234"]
+    assert all(labels), labels
+
+
+def test_3_answers_good_counts_go_down_the_review_is_saved_and_u_undoes_it(page, served):
+    first = front_text(page)
+    new = count(page, "new")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ratings:not([hidden])")
+    page.keyboard.press("3")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new - 1)
+    page.wait_for_selector("#ratings[hidden]", state="attached")
+    assert front_text(page) != first
+    [event] = history_lines(served.vault)
+    assert (event["type"], event["rating"]) == ("review", 3)
+    assert event["ms"] >= 0
+    page.keyboard.press("u")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new)
+    page.wait_for_function("t => document.getElementById('card').innerText === t", arg=first)
+    assert [e["type"] for e in history_lines(served.vault)] == ["review", "undo"]
+
+
+def test_a_reload_resumes_where_the_schedule_stands(page):
+    page.keyboard.press("Space")
+    page.keyboard.press("4")
+    page.wait_for_selector("#ratings[hidden]", state="attached")
+    page.wait_for_function("() => document.getElementById('card').innerText.length > 0")
+    before = (front_text(page), count(page, "new"), count(page, "learning"), count(page, "review"))
+    page.reload()
+    wait_front(page)
+    assert (front_text(page), count(page, "new"), count(page, "learning"), count(page, "review")) == before
+
+
+def test_the_deck_list_chooses_a_deck_and_its_figure_shows_on_the_answer(page):
+    page.click("#deck-button")
+    page.wait_for_selector("#decks:not([hidden])")
+    rows = page.locator("#deck-rows tr")
+    assert rows.count() == 4                        # All decks, Maths, Algebra, Geometry
+    assert page.text_content("#deck-rows tr:first-child td.num.new") == str(count(page, "new"))
+    page.click("#deck-rows button:text-is('Geometry')")
+    page.wait_for_selector("#review:not([hidden])")
+    assert page.text_content("#deck-name") == "Maths::Geometry"
+    assert "deck=Maths%3A%3AGeometry" in page.url
+    assert "What shape" in front_text(page) or "symlink" in front_text(page)
+    if "symlink" in front_text(page):             # the card whose picture is refused: bury it
+        page.keyboard.press("-")
+        page.wait_for_function("() => document.getElementById('card').innerText.includes('What shape')")
+    page.keyboard.press("Space")
+    image = page.wait_for_selector("#card img")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 40", arg=image)
+    assert page.get_attribute("#edit", "href").startswith("obsidian://open?vault=vault&file=Geometry")
+    assert page.text_content("#where") == "Geometry.md:3"
+
+
+def test_the_session_ends_with_a_summary(page):
+    page.goto(page.url.split("?")[0] + "?deck=Maths%3A%3AAlgebra")
+    wait_front(page)
+    page.keyboard.press("Space")
+    page.keyboard.press("4")                      # Easy: a new card leaves the session
+    page.wait_for_selector("#ratings[hidden]", state="attached")
+    page.keyboard.press("Space")
+    page.keyboard.press("4")
+    page.wait_for_selector("#summary:not([hidden])")
+    assert page.text_content("#stat-studied") == "2"
+    assert page.text_content("#stat-again") == "0%"
+    assert page.text_content("#summary-title") == "Session complete"
+
+
+def test_touch_alone_studies_a_card(browser, served):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(served.url)
+    wait_front(page)
+    new = count(page, "new")
+    page.tap("#card")
+    page.wait_for_selector("#ratings:not([hidden])")
+    box = page.locator(".rate.good").bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44       # big enough for a thumb
+    page.tap(".rate.good")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new - 1)
+    assert len(history_lines(served.vault)) == 1
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_a_390px_phone_screen_has_no_sideways_scrolling_in_either_theme(browser, served, scheme):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(served.url)
+    wait_front(page)
+    assert page.get_attribute("html", "data-theme") == scheme
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    luminance = sum(int(v) for v in background[background.index("(") + 1:-1].split(",")[:3])
+    assert (luminance < 200) == (scheme == "dark"), background
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(overflow) == 0
+    page.keyboard.press("Space")
+    page.wait_for_selector("#ratings:not([hidden])")
+    assert page.evaluate(overflow) == 0
+    for rating in "1234":
+        box = page.locator(f'.rate[data-rating="{rating}"]').bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.click("#deck-button")
+    page.wait_for_selector("#decks:not([hidden])")
+    assert page.evaluate(overflow) == 0
+    context.close()
+
+
+def test_the_theme_toggle_is_remembered_across_reloads(page):
+    start = page.get_attribute("html", "data-theme")
+    page.click("#theme-button")
+    flipped = "dark" if start == "light" else "light"
+    assert page.get_attribute("html", "data-theme") == flipped
+    page.reload()
+    page.wait_for_selector("#review:not([hidden])")
+    assert page.get_attribute("html", "data-theme") == flipped
+
+
+def test_the_browser_gets_nothing_without_the_token_or_under_another_name(browser, served):
+    context = browser.new_context()
+    page = context.new_page()
+    refused = page.goto(f"http://127.0.0.1:{served.port}/")
+    assert refused.status == 403 and "token" in page.inner_text("body")
+    rebound = page.goto(f"http://{REBOUND}:{served.port}{served.address.prefix}/")
+    assert rebound.status == 403 and "own address" in page.inner_text("body")
+    assert page.goto(f"http://localhost:{served.port}{served.address.prefix}/").status == 200
+    context.close()
