@@ -199,7 +199,7 @@ CHILD = textwrap.dedent("""\
     from datetime import datetime, timezone
     from pathlib import Path
     from notecards.study.engine import HistoryReadOnly, Study
-    import notecards.pipeline, notecards.parse, notecards.render, notecards.links, sqlite3, tomllib, encodings.idna
+    import notecards.pipeline, notecards.parse, notecards.render, notecards.embed_check, sqlite3, tomllib, encodings.idna
     if os.geteuid() == 0:     # root writes anywhere: become nobody (everything imported first)
         os.setgid(65534)
         os.setuid(65534)

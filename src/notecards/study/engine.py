@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from notecards.config import CONFIG_FILE, Settings, load_settings
-from notecards.state import STATE_DIR, load_state, save_state
+from notecards.export_state import STATE_DIR, load_state, save_state
 from notecards.study.aliases import renamed_cards
 from notecards.study.cards import Face, faces_of
 from notecards.study.events import Event, split_card_id
