@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 from conftest import import_apkg, review, revlog_ids, run_cli, write
@@ -143,13 +143,15 @@ def test_moving_without_state_still_keeps_identity(tmp_path, collection):
     """Identity must not depend on `.notecards/`: delete it between the runs."""
     def edit(vault):
         # Without state a note's time is its file's mtime (one-second resolution): the edit
-        # must land in a later second than the first export for Anki to see it as newer.
-        time.sleep(1.05)
+        # must carry a later second than the first export for Anki to see it as newer.
+        first = (vault / "a.md").stat().st_mtime_ns
         shutil.rmtree(vault / ".notecards")
         (vault / "deeper" / "still").mkdir(parents=True)
         shutil.move(vault / "a.md", vault / "deeper" / "still" / "a.md")
         p = vault / "deeper" / "still" / "a.md"
         p.write_text(p.read_text().replace("The prior variance", "Prior variance, no state"))
+        later = first + 2_000_000_000
+        os.utime(p, ns=(later, later))
     # without state every card of the edited file is re-sent (same content, newer time)
     note = _edit_then_reimport(tmp_path, collection, edit, updated=3)
     assert "no state" in note["Back"]

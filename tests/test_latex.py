@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -416,8 +415,6 @@ def test_seed_hierarchical_models_are_runnable(prefix):
             assert spec.defaults[shape.value] > 2
 
 
-@pytest.mark.skipif(importlib.util.find_spec("notecards.sim.sample") is None,
-                    reason="the sampler (notecards.sim.sample) is not in this tree")
 @pytest.mark.parametrize("prefix", sorted(SEED_MODELS))
 def test_seed_models_draw(prefix):
     from notecards.sim.sample import simulate
@@ -446,8 +443,6 @@ def test_free_probability_and_concentration_vectors_default_to_equal_entries():
     assert spec.defaults["alpha"] == 1.0 and spec.nodes["pi"].dist == "Dirichlet"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("notecards.sim.sample") is None,
-                    reason="the sampler (notecards.sim.sample) is not in this tree")
 def test_seed_000_structural_equation_is_checked_against_the_tilde_model(tmp_path):
     # The card's ε ~ N(θ, σ²) has mean θ, so X = θ + ε has variance 4λ + σ² = 5, not the
     # λ + σ² = 2 of X ~ N(θ, σ²): the claimed equivalence fails and the comparison says so.

@@ -148,7 +148,7 @@ def test_python_sim_block_figures_come_back_with_content_hash_names(tmp_path):
 
 
 def test_report_states_the_model_values_summaries_and_checks():
-    from notecards.models.report import report_json, report_text
+    from notecards.sim_report import report_json, report_text
     from notecards.sim.sample import simulate
 
     spec = spec_of()
@@ -166,7 +166,7 @@ def test_report_states_the_model_values_summaries_and_checks():
 
 def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
     from notecards.config import Settings
-    from notecards.models.report import run_sim_command
+    from notecards.sim_report import run_sim_command
 
     note = tmp_path / "hierarchical model.md"
     note.write_text("# hierarchical model\n\nSTART\nBasic\nWhat does shrinkage do?\nBack: it pulls theta to 0\n"

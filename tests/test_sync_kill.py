@@ -84,27 +84,41 @@ def _check_complete(vault: Path, col_path: Path, originals: dict[int, bytes]) ->
     assert sync_vault(vault, collection=col_path).plan.is_empty()
 
 
-def test_sigkill_mid_sync_never_tears_a_file_and_the_next_sync_completes(tmp_path):
-    # how long an uninterrupted sync takes here, so the kills land in its second half, where it
-    # adds notes and writes files (the first half is start-up and parsing)
-    vault, col_path, _ = _fresh(tmp_path / "calibrate")
-    start = time.monotonic()
-    _spawn(vault, col_path).wait()
-    whole = time.monotonic() - start
+def _with_ids(vault: Path) -> int:
+    return sum(ID_LINE.search(path.read_bytes()) is not None for path in (vault / "notes").iterdir()
+               if path.suffix == ".md")
 
+
+def _kill_once(proc: subprocess.Popen, vault: Path, files_with_ids: int, deadline_s: float = 300) -> bool:
+    """SIGKILL the sync the moment `files_with_ids` notes carry their ID line: the middle of its
+    write-back, whatever the machine's speed. False when the sync ended before that."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if _with_ids(vault) >= files_with_ids:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        try:
+            proc.wait(timeout=0.002)     # wakes at once if the sync ends
+            return False
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"the sync neither wrote {files_with_ids} ID lines nor ended in {deadline_s} s")
+
+
+def test_sigkill_mid_sync_never_tears_a_file_and_the_next_sync_completes(tmp_path):
+    # each kill lands while the sync writes ID lines back: after a random number of files got
+    # theirs (its notes are in the collection by then), so every kill catches it mid-work
     rng = random.Random(20261124)
-    caught_mid_work = 0
     for round_ in range(ROUNDS):
         vault, col_path, originals = _fresh(tmp_path / f"round{round_}")
         for _ in range(KILLS_PER_ROUND):
+            before = _with_ids(vault)
             proc = _spawn(vault, col_path)
-            time.sleep(rng.uniform(0.5, 0.95) * whole)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            assert _kill_once(proc, vault, before + rng.randint(1, (FILES - before) // 2)), \
+                "the sync finished before the kill"
             new = _check_files(vault, originals)
-            col = Collection(str(col_path))
-            notes = col.note_count()
-            col.close()
-            caught_mid_work += 0 < new < FILES or notes > new
+            assert before < new < FILES
         _check_complete(vault, col_path, originals)
-    assert caught_mid_work, "no kill landed while the sync was working: the test lost its teeth"

@@ -170,7 +170,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sim(args: argparse.Namespace) -> int:
-    from notecards.models.report import run_sim_command
+    from notecards.sim_report import run_sim_command
 
     note, sep, line = args.note.rpartition(":")
     if not (sep and line.isdigit()):
@@ -180,7 +180,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: no such file")
     target = resolve_target([str(path)])
     settings = _settings(target, args, [])
-    text, status = run_sim_command(path, int(line) if line else None, args.output, args.json, settings)
+    text, status = run_sim_command(path, int(line) if line else None, args.output, args.json, settings,
+                                   target.vault)
     print(text)
     return status
 

@@ -14,12 +14,11 @@ do more work (and makes Anki see every note as newly modified once):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards import __version__
+from notecards.atomic import write_atomic
 from notecards.identity import KnownCard
 
 STATE_DIR = ".notecards"
@@ -92,11 +91,4 @@ def save_state(vault: Path, state: ExportState) -> None:
             return
     except OSError:
         pass
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)

@@ -25,6 +25,7 @@ from typing import Iterator
 
 import genanki
 
+from notecards.atomic import write_atomic
 from notecards.identity import keeps_anki_id
 from notecards.notetypes import export_fields, model_for
 from notecards.types import Card, MediaFile
@@ -101,25 +102,23 @@ def _sort_text(html: str) -> str:
 def _write_zip(package: genanki.Package, media: list[MediaFile], out: Path, timestamp: int) -> None:
     fd, db_path = tempfile.mkstemp(suffix=".anki2")
     os.close(fd)
-    # a unique temporary name beside the target: two exports to one path never share it
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_out = Path(tmp_name)
     try:
         conn = sqlite3.connect(db_path)
         package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000 + 1))
         conn.commit()
         conn.close()
-        with zipfile.ZipFile(tmp_out, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            _add(z, "collection.anki2", Path(db_path).read_bytes())
+        collection = Path(db_path).read_bytes()
+    finally:
+        os.unlink(db_path)
+
+    def write_zip(fh) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            _add(z, "collection.anki2", collection)
             _add(z, "media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode())
             for i, m in enumerate(media):
                 _add(z, str(i), m.read(), stored=Path(m.name).suffix.lower() in COMPRESSED_MEDIA)
-        os.replace(tmp_out, out)
-    finally:
-        os.unlink(db_path)
-        if tmp_out.exists():
-            tmp_out.unlink()
+
+    write_atomic(out, write_zip)
 
 
 def _add(z: zipfile.ZipFile, name: str, data: bytes, stored: bool = False) -> None:

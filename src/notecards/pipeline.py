@@ -285,27 +285,25 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
     """Find each card's model and put its figures and caption in the card's Simulation field."""
     if not any(_MAYBE_MODEL.search(t) for c in cards for t in c.block.fields.values()):
         return
-    from notecards.models.find import find_model
-    from notecards.models.run import CodeLimits, SimJob, run_simulations
+    from notecards.models.card import SimOptions, model_job, run_jobs
+    from notecards.models.run import CodeLimits
 
     jobs = []
     by_key: dict[str, Card] = {}
     for card in cards:
-        source, diagnostics = find_model(card.block, owner[card.guid].parsed.source.text)
+        job, diagnostics = model_job(card, owner[card.guid].parsed.source.text)
         owner[card.guid].diagnostics.extend(diagnostics)
-        if source is None:
-            continue
-        jobs.append(SimJob(key=card.guid, path=card.block.path, line=source.line,
-                           spec=source.spec, code=source.code, fit=source.fit))
-        by_key[card.guid] = card
+        if job is not None:
+            jobs.append(job)
+            by_key[card.guid] = card
     if not jobs:
         return
-    sims_dir = result.vault / STATE_DIR / "sims"
+    sims_dir = sims_folder(result.vault)
     settings = result.settings
-    outcomes = run_simulations(jobs, sims_dir, workers=options.workers or _cores(), progress=options.progress,
-                               allow_code=options.allow_code or settings.allow_code,
-                               code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb),
-                               store=not options.read_only)
+    outcomes = run_jobs(jobs, sims_dir, SimOptions(
+        allow_code=options.allow_code or settings.allow_code,
+        code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb),
+        workers=options.workers or _cores(), progress=options.progress, store=not options.read_only))
     for outcome in outcomes:
         card = by_key[outcome.key]
         work = owner[outcome.key]
@@ -320,6 +318,11 @@ def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: 
         card.media.extend(MediaFile(name=f.name, data=f.data,
                                     path=None if options.read_only else sims_dir / f.name)
                           for f in outcome.figures)
+
+
+def sims_folder(vault: Path) -> Path:
+    """Where the vault's simulation cache lives (see `models.run`)."""
+    return vault / STATE_DIR / "sims"
 
 
 def _cores() -> int:

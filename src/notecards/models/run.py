@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import notecards
+from notecards.atomic import write_atomic
 from notecards.models.find import FitOptions
 from notecards.sim.figure_options import FIGURE_OPTIONS
 from notecards.sim.model import ModelSpec
@@ -217,7 +218,7 @@ def _load_cached(job: SimJob, key: str, cache_dir: Path) -> SimOutcome | None:
 def _store(job: SimJob, key: str, cache_dir: Path, rendered: _Rendered) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     for fig in rendered.figures:
-        _write_atomic(cache_dir / fig.name, fig.data)
+        write_atomic(cache_dir / fig.name, fig.data)
     entry = {
         "format": CACHE_FORMAT,
         "html": rendered.html,
@@ -227,13 +228,7 @@ def _store(job: SimJob, key: str, cache_dir: Path, rendered: _Rendered) -> None:
         "checks_passed": rendered.checks_passed,
         "checks_failed": rendered.checks_failed,
     }
-    _write_atomic(cache_dir / f"{key}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(cache_dir / f"{key}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 # ---------------------------------------------------------------- rendering one job

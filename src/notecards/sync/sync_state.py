@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from notecards.atomic import write_atomic
 
 STATE_DIR = ".notecards"
 VERSION = 1
@@ -113,14 +113,4 @@ def save_sync_state(vault: Path, state: SyncState) -> None:
     """Atomically: a crash mid-write leaves the previous state, never a torn file."""
     path = state_path(vault, state.target)
     path.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sync-state-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state.to_dict(), fh, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(state.to_dict(), separators=(",", ":")).encode("utf-8"))

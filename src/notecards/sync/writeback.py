@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
+from notecards.atomic import fsync_folder, write_atomic
 from notecards.types import Diagnostic, SourceFile
 from notecards.vault import decode_source
 
@@ -199,31 +199,20 @@ def _replace_atomically(path: Path, expected: bytes, data: bytes, sync_folder: b
     """
     target = Path(os.path.realpath(path))
     before = target.stat()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            written = os.fstat(fh.fileno())
+
+    def unchanged_since(tmp: Path) -> bool:
         os.chmod(tmp, stat.S_IMODE(before.st_mode))
         _copy_owner(tmp, before)
         now = target.stat()
-        if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size) \
-                or target.read_bytes() != expected:
-            os.unlink(tmp)
-            return None
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    if sync_folder:
-        _fsync_dir(target.parent)
-    return written.st_size, written.st_mtime_ns
+        return (now.st_mtime_ns, now.st_size) == (before.st_mtime_ns, before.st_size) \
+            and target.read_bytes() == expected
+
+    written = write_atomic(target, data, suffix=TEMP_SUFFIX, before_replace=unchanged_since,
+                           sync_folder=sync_folder)
+    return None if written is None else (written.st_size, written.st_mtime_ns)
 
 
-def _copy_owner(tmp: str, st: os.stat_result) -> None:
+def _copy_owner(tmp: Path, st: os.stat_result) -> None:
     if hasattr(os, "chown"):
         try:
             os.chown(tmp, st.st_uid, st.st_gid)
@@ -234,21 +223,7 @@ def _copy_owner(tmp: str, st: os.stat_result) -> None:
 def sync_folders(paths: list[Path]) -> None:
     """fsync the folders holding these files, once each."""
     for folder in sorted({Path(os.path.realpath(p)).parent for p in paths}):
-        _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (where the OS lets us open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        fsync_folder(folder)
 
 
 def remove_stale_temps(root: Path) -> int:

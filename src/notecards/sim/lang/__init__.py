@@ -38,13 +38,13 @@ from __future__ import annotations
 
 from notecards.sim.lang.nodes import (DEFAULT_DRAWS, DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS,
                                       indices_of, node_exprs, plates_of, topological_order, value_of)
-from notecards.sim.lang.resolve import resolve
+from notecards.sim.lang.resolve import resolve, with_constants
 from notecards.sim.lang.statements import Statements
 from notecards.sim.model import ModelSpec
 from notecards.types import Diagnostic
 
 __all__ = ["DEFAULT_DRAWS", "DEFAULT_PLATE", "DEFAULT_VALUE", "MAX_DRAWS", "MAX_PLATE", "OPTIONS", "indices_of",
-           "node_exprs", "parse_sim", "plates_of", "topological_order", "value_of"]
+           "node_exprs", "parse_sim", "plates_of", "topological_order", "value_of", "with_constants"]
 
 
 def parse_sim(text: str, path: str, first_line: int,

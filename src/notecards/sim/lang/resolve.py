@@ -4,7 +4,7 @@ alternatives, options, checks and the element budget."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,29 @@ def resolve(read: Statements) -> tuple[ModelSpec | None, list[Diagnostic]]:
     """The model the statements describe, or None when any of them is in error; and the
     diagnostics (the statements' own and the model's), in line order."""
     return _Resolver(read).finish()
+
+
+def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec | None, list[Diagnostic]]:
+    """The model with some of its scalar constants set to other values (what a study slider
+    does), resolved again from new nodes: constants computed from them follow and the laws'
+    constant arguments are checked again (`sigma = -1` is an error, and no model). The given
+    model is left as it was. Plate sizes and data keep their values (their shapes are the model's)."""
+    read = Statements(spec.path, spec.line, spec.origin)
+    plates = {p for node in spec.nodes.values() for p in plates_of(node)}
+    for name in values:
+        node = spec.nodes.get(name)
+        if node is None or node.kind != "const" or name in plates:
+            what = "a plate size" if name in plates else "not a constant of this model"
+            read.error(spec.line, f"{name} cannot be set: {what}")
+    if read.diagnostics:
+        return None, read.diagnostics
+    nodes = [replace(node, expr=Expr("num", value=float(values[node.name])), value=None)
+             if node.name in values else replace(node) for node in spec.nodes.values()]
+    again = replace(spec, nodes={}, defaults={k: v for k, v in spec.defaults.items() if k not in values})
+    _Resolver(read)._resolve(nodes, again)
+    if read.diagnostics:
+        return None, read.diagnostics
+    return again, []
 
 
 @dataclass

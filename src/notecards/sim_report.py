@@ -12,9 +12,10 @@ gives, for every parameter, its posterior mean, sd, 5/50/95% quantiles, R-hat an
 and the sampler of every node (`"fit"` in the JSON, a table in the text), in place of the
 summaries of forward draws.
 
-A card's seed comes from its identity as in the export: the guid of its ID line when it has
-one, else its position in the note. (A card without ID that export matched to an earlier guid
-after an edit may therefore draw different numbers here; its ID line settles that.)
+The command is a view of the export: the note goes through `pipeline.build` (parse, identity
+with the vault's export state, render), so each card has the guid the export gives it, and
+`models.card.model_job` makes its job as the export does: the same seed, figures and diagnostics,
+printed as a report. Nothing is written into the vault (no export state, no cache).
 """
 
 from __future__ import annotations
@@ -22,18 +23,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from notecards.identity import guid_for_id, positional_guid
-from notecards.parse import parse_file
+from notecards.models.card import model_job
 from notecards.sim.closed_form import closed_form
 from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
-from notecards.models.find import find_model
 from notecards.sim.model import ModelSpec, SimResult
 from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
                                   fit_job, render_job, simulate_job)
-from notecards.types import Diagnostic
-from notecards.vault import read_source
+from notecards.types import Card, Diagnostic
 
 
 def _exact_labels(spec: ModelSpec) -> dict[str, str]:
@@ -134,47 +132,57 @@ def report_text(spec: ModelSpec, result: SimResult | None) -> str:
     return "\n".join(lines)
 
 
-def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, settings) -> tuple[str, int]:
-    """Parse a note, pick the card at LINE (every card with a model when LINE is None), simulate,
-    write figures to out_dir. Returns (what to print, exit code: 0 ok, 1 errors or failed checks,
-    2 when LINE holds no card)."""
-    diagnostics: list[Diagnostic] = []
-    source = read_source(note.parent, note.name, diagnostics)
-    if source is None:
+def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, settings,
+                    vault: Path | None = None) -> tuple[str, int]:
+    """Build the note as the export would, pick the card at LINE (every card with a model when
+    LINE is None), simulate, write figures to out_dir. `vault` is the vault the note belongs to
+    (its folder when not given). Returns (what to print, exit code: 0 ok, 1 errors or failed
+    checks, 2 when LINE holds no card)."""
+    from notecards.export_state import load_state
+    from notecards.pipeline import BuildOptions, build
+
+    vault = vault if vault is not None else note.parent
+    rel = note.resolve().relative_to(vault.resolve()).as_posix()
+    built = build(vault, settings, load_state(vault), BuildOptions(files=[rel], simulate=False, read_only=True,
+                                                                   workers=1))
+    diagnostics = list(built.diagnostics)
+    if not built.parsed:
         return "\n".join(d.format() for d in diagnostics), 1
-    parsed = parse_file(source, settings)
-    diagnostics += parsed.diagnostics
-    blocks = [b for b in parsed.blocks if line is None or b.line <= line <= b.end_line]
-    if line is not None and not blocks:
+    source = built.parsed[0].source
+    chosen = [c for c in built.cards if line is None or c.block.line <= line <= c.block.end_line]
+    if line is not None and not chosen:
         return f"{source.path}:{line}: error: no card at this line", 2
-    env = environment()
+    env, code = environment(), CodeLimits.allowed_by(settings)
     cards = []
-    for block in blocks:
-        model, found = find_model(block, source.text)
-        diagnostics += found
-        if model is None:
-            if line is not None:
-                cards.append({"line": block.line, "model": None})
-            continue
-        key = guid_for_id(block.anki_id) if block.anki_id else positional_guid(
-            settings.vault_name, source.stem, block.ordinal)
-        job = SimJob(key, block.path, model.line, model.spec, model.code, fit=model.fit)
-        report, rendered = _run_card(job, cache_key(job, env, CodeLimits.allowed_by(settings)),
-                                     CodeLimits.allowed_by(settings), as_json)
-        diagnostics += rendered.diagnostics
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for fig in rendered.figures:
-            (out_dir / fig.name).write_bytes(fig.data)
-            paths.append(str(out_dir / fig.name))
-        cards.append({"line": block.line, "model": report, "figures": paths,
-                      "checks_failed": rendered.checks_failed})
+    for card in chosen:
+        entry = _report_card(card, source.text, out_dir, as_json, (env, code), diagnostics)
+        if entry is not None or line is not None:
+            cards.append(entry or {"line": card.block.line, "model": None})
     failed = any(c.get("checks_failed") for c in cards) or any(d.severity == "error" for d in diagnostics)
     status = 1 if failed else 0
     if as_json:
         return json.dumps({"note": source.path, "cards": cards,
                            "diagnostics": [d.to_dict() for d in diagnostics]}, indent=2, ensure_ascii=False), status
     return _text_output(source.path, cards, diagnostics), status
+
+
+def _report_card(card: Card, note_text: str, out_dir: Path, as_json: bool,
+                 run: tuple[dict[str, str], CodeLimits | None], diagnostics: list[Diagnostic]) -> dict | None:
+    """One card's report and figures (written to out_dir); None when it has no model. `run` is
+    the environment and code limits its cache key (the figures' names) is made with."""
+    job, found = model_job(card, note_text)
+    diagnostics += found
+    if job is None:
+        return None
+    env, code = run
+    report, rendered = _run_card(job, cache_key(job, env, code), code, as_json)
+    diagnostics += rendered.diagnostics
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fig in rendered.figures:
+        (out_dir / fig.name).write_bytes(fig.data)
+        paths.append(str(out_dir / fig.name))
+    return {"line": card.block.line, "model": report, "figures": paths, "checks_failed": rendered.checks_failed}
 
 
 def _run_card(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
