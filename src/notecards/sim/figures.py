@@ -130,7 +130,7 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     """The composed PNG for one simulated model."""
     shown = shown_variables(result, options)
     pair = joint_pair(result, cf, shown)
-    full = needs_full_width(result.spec)
+    full = needs_full_width(result.spec, options.panel_height_in)
     kinds = ("graph",) + tuple("marginal" for _ in shown) + (("joint",) if pair else ())
     shape = (kinds, full, round(height_in(result.spec), 2) if full else 0.0)
     with rc_context(STYLE):
