@@ -10,8 +10,11 @@ reads each (with `expr` for formulas and `laws` for laws), and `card` orders
 them and fills in defaults; this module hands the result to `parse_sim`.
 
 What is read:
-- display math only: ``$$…$$`` (on its own lines or inline in a sentence) and ``\\[…\\]``;
-  ``$…$`` and ``\\(…\\)`` are prose math and ignored, as is anything inside code.
+- display math: ``$$…$$`` (on its own lines or inline in a sentence) and ``\\[…\\]``; inline
+  ``$…$`` and ``\\(…\\)`` are prose math, read only from the card's question (its first
+  field) and only when the display math states no draw: `What is E[X] for $X \\sim Binom(n,
+  p)$?` is the card's model, `as in $\\theta \\sim N(0, \\lambda)$` in an answer is not.
+  Anything inside code is ignored.
 - rows split at ``\\\\``; several statements on one row are split at top-level commas,
   ``\\quad`` and prose ``\\text{ for }`` — but only where both sides state something, so
   ``y_i \\mid \\theta_j, \\sigma^2 \\sim …`` stays one statement.
@@ -91,8 +94,11 @@ def latex_statements(fields: dict[str, str], field_lines: dict[str, int]) -> lis
 
 
 def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnostic]]:
-    """The model a card states in LaTeX, or None when it states no known-law draw."""
+    """The model a card states in LaTeX, or None when it states no known-law draw: its display
+    math, else the inline math of its question (see `question_model`)."""
     card = read_card(block.fields, block.field_lines)
+    if not any(s.relation == "~" for s in card.order):
+        card = question_model(block)
     if not any(s.relation == "~" for s in card.order):
         return None, []
     lines = sim_lines(card)
@@ -106,6 +112,16 @@ def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnosti
     spec.line = min(s.line for s in card.order)
     spec.defaults = dict(card.defaults)
     return spec, diagnostics
+
+
+def question_model(block: CardBlock):
+    """The model a card's question states in inline math (`What is E[X] for $X \\sim Binom(n,
+    p)$?`): read only when the card's display math states none. Inline math elsewhere on the
+    card (`as in $\\theta \\sim N(0, \\lambda)$` in an answer) mentions a law in passing and
+    is not a model; the question is where a card sets up what it asks about."""
+    first = next(iter(block.fields), None)
+    fields = {first: block.fields[first]} if first is not None else {}
+    return read_card(fields, block.field_lines, inline=True)
 
 
 def _as_card_warning(diagnostic: Diagnostic, note_line: list[int]) -> Diagnostic:

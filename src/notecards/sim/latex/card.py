@@ -32,9 +32,10 @@ class Card:
     vectors: dict[str, str] = field(default_factory=dict)   # free vector arguments' defaults
 
 
-def read_card(fields: dict[str, str], field_lines: dict[str, int]) -> Card:
-    """Every statement of a card's fields, with the model's order and defaults worked out."""
-    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1))]
+def read_card(fields: dict[str, str], field_lines: dict[str, int], inline: bool = False) -> Card:
+    """Every statement of a card's fields (display math, or with `inline` inline math), with
+    the model's order and defaults worked out."""
+    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1), inline)]
     variances = {name for p in found if (name := squared_name(p))}
     card = Card([read_statement(p, variances) for p in found])
     _drop_repeats(card)
