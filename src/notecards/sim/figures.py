@@ -72,10 +72,10 @@ def joint_pair(result: SimResult, cf: ClosedForm, shown: list[str]) -> tuple[str
     return (exact or pairs or [None])[0]
 
 
-def figure_caption(result: SimResult, image_name: str, options: FigureOptions) -> str:
+def figure_caption(result: SimResult, image_name: str, options: FigureOptions, claims: list | None = None) -> str:
     alt = "Simulated draws of " + ", ".join(pretty(n) for n in shown_variables(result, options)) + \
         " with the model graph"
-    return caption_html(result.spec, result.checks, result.comparisons, image_name, alt)
+    return caption_html(result.spec, result.checks, result.comparisons, image_name, alt, claims or [])
 
 
 # ---------------------------------------------------------------- the grid, kept per shape

@@ -59,10 +59,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from notecards.sim.lang import parse_sim
-from notecards.sim.latex.card import read_card, sim_lines
+from notecards.sim.latex.card import claim_lines, read_card, sim_lines
 from notecards.sim.latex.display import display_math
 from notecards.sim.latex.statement import statement_text
-from notecards.sim.model import ModelSpec
+from notecards.sim.model import ModelSpec, PosteriorClaim
 from notecards.types import CardBlock, Diagnostic
 
 __all__ = ["LatexStatement", "display_math", "latex_statements", "model_from_latex"]
@@ -101,7 +101,7 @@ def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnosti
         card = question_model(block)
     if not any(s.relation == "~" for s in card.order):
         return None, []
-    lines = sim_lines(card)
+    lines = sim_lines(card) + claim_lines(card)
     spec, diagnostics = parse_sim("\n".join(t for t, _ in lines), block.path, 1, origin="latex")
     note_line = [line for _, line in lines]
     diagnostics = [_as_card_warning(d, note_line) for d in diagnostics]
@@ -111,7 +111,21 @@ def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnosti
         node.line = _note_line(note_line, node.line)
     spec.line = min(s.line for s in card.order)
     spec.defaults = dict(card.defaults)
+    _take_claims(spec, card)
     return spec, diagnostics
+
+
+def _take_claims(spec: ModelSpec, card) -> None:
+    """Move the parsed claims (`claim_k_<name>` nodes) out of the model into `spec.claims`."""
+    for k, stmt in enumerate(card.claims):
+        prefix = f"claim_{k}_"
+        name = next((n for n in spec.nodes if n.startswith(prefix)), None)
+        if name is None:
+            continue
+        node = spec.nodes.pop(name)
+        node.name, node.source = name[len(prefix):], node.source[len(prefix):]
+        spec.claims.append(PosteriorClaim(node, list(stmt.given), stmt.latex))
+    spec.source_text = "\n".join(line for line in spec.source_text.split("\n") if not line.startswith("claim_"))
 
 
 def question_model(block: CardBlock):
