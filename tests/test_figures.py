@@ -213,3 +213,23 @@ def test_caption_shows_checks_and_marks_a_disagreement_with_both_summaries():
     assert "disagree" in html and "var 5" in html and "var 8" in html
     assert "line 9" not in html                                    # source lines are for `notecards sim`
     assert "λ = 4</span>;" in html and "<i>(default)</i>" not in html
+
+
+def test_a_heavy_tail_is_clipped_to_the_bulk_and_the_clipped_share_is_stated():
+    from scipy import stats
+
+    from notecards.sim.figures import plot_range
+
+    draws = stats.invgamma(1.0, scale=1.0).rvs(20000, random_state=np.random.default_rng(3))  # no variance
+    lo, hi, outside = plot_range(draws)
+    assert hi == pytest.approx(np.quantile(draws, 0.97)) and hi < 50
+    assert outside == pytest.approx(0.03, abs=0.003)
+    normal = np.random.default_rng(3).normal(size=20000)
+    assert plot_range(normal)[2] == 0.0                    # a light tail is never said to be clipped
+
+
+def test_a_figure_is_a_small_palette_png():
+    spec = hierarchical_spec()
+    png = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
+    assert png[25] == 3                                    # PNG colour type 3: a palette image
+    assert len(png) <= 30 * 1024                           # the scatter-heavy kind; the median is lower

@@ -44,3 +44,22 @@ def test_defaults_follow_the_role_low_below_high_a_count_a_probability_a_finite_
     assert spec_of("$$X \\sim Binom(n, p)$$").defaults == {"n": 10.0, "p": 0.3}
     shape = spec_of("$$\\sigma^2 \\sim \\text{Inverse-Gamma}(a, b)$$").defaults["a"]
     assert shape > 2                               # an inverse-gamma variance prior with a variance
+
+
+def block(front: str, back: str) -> CardBlock:
+    return CardBlock(path="n.md", line=1, end_line=50, kind="block", note_type="Basic",
+                     fields={"Front": front, "Back": back}, field_lines={"Front": 2, "Back": 3}, tags=[],
+                     deck="Default", ordinal=0)
+
+
+def test_a_law_stated_in_the_questions_inline_math_is_the_cards_model():
+    spec, _ = model_from_latex(block("What is $E[X]$ for $X \\sim Binom(n,p)$ with $n = 20$?",
+                                     "$np$, here 6."))
+    assert spec is not None and spec.nodes["X"].dist == "Binomial"
+    assert spec.nodes["n"].value == 20 and spec.defaults == {"p": 0.3}
+
+
+def test_inline_math_in_an_answer_or_beside_a_display_model_is_not_the_model():
+    assert model_from_latex(block("What is $\\lambda$?", "The prior variance, as in $\\theta \\sim N(0, \\lambda)$."))[0] is None
+    spec, _ = model_from_latex(block("For $Y \\sim Pois(3)$?", "$$X \\sim N(0, 1)$$"))
+    assert set(spec.nodes) == {"X"}

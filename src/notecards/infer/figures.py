@@ -28,7 +28,6 @@ from matplotlib import rc_context  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from notecards.sim.expr import GREEK_LETTERS as GREEK  # noqa: E402
 from notecards.sim.labels import pretty  # noqa: E402
 from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
 from notecards.sim.style import STYLE, png_bytes  # noqa: E402
@@ -78,21 +77,12 @@ def label(name: str, group: str | None = None) -> str:
     """A parameter as the card's math writes it: `mu0` → μ₀, `sigma2[3]` → σ²[3], and with its
     group's label `theta[1]` → θ[Lincoln]."""
     base, bracket, rest = name.partition("[")
-    word = base.rstrip("0123456789")
-    digits = base[len(word):]
-    if word in GREEK and digits and digits != "2":
-        text = GREEK[word] + digits.translate(SUBSCRIPTS)
-    else:
-        text = pretty(base)
-    return text + (f"[{group}]" if group is not None and bracket else bracket + rest)
+    return pretty(base) + (f"[{group}]" if group is not None and bracket else bracket + rest)
 
 
 def shown(result: FitResult, name: str) -> str:
     """A parameter of this fit as the card shows it, by its group's label when it has one."""
     return label(name, result.labels.get(name))
-
-
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def top_level(graph: ModelGraph, result: FitResult) -> list[str]:

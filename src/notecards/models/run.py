@@ -55,7 +55,7 @@ CACHE_FORMAT = 1
 OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
     "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate",
-    "caption", "labels", "model_graph", "style")))
+    "caption", "labels", "model_graph", "style", "claims")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -283,6 +283,7 @@ def simulate_job(job: SimJob):
 def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     """Figure and caption of a simulated model; a model that could not be simulated has neither."""
     from notecards.sim import figures
+    from notecards.sim.claims import check_claims
     from notecards.sim.closed_form import closed_form
 
     out = _Rendered("", diagnostics=list(diagnostics))
@@ -290,10 +291,12 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
         return out
     cf = closed_form(result.spec)
     name = figure_name(key)
+    claims, claim_diagnostics = check_claims(result.spec, int(key[:8], 16))
+    out.diagnostics += claim_diagnostics
     out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
-    out.html = figures.figure_caption(result, name, FIGURE_OPTIONS)
-    out.checks_passed = sum(1 for c in result.checks if c.passed)
-    out.checks_failed = sum(1 for c in result.checks if not c.passed)
+    out.html = figures.figure_caption(result, name, FIGURE_OPTIONS, claims)
+    out.checks_passed = sum(1 for c in result.checks if c.passed) + sum(1 for c in claims if c.agree)
+    out.checks_failed = sum(1 for c in result.checks if not c.passed) + sum(1 for c in claims if c.agree is False)
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 
+from notecards.sim.claims import ClaimResult
 from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value
 from notecards.sim.labels import pretty
@@ -62,7 +63,7 @@ def author_details(parts: list[str]) -> str:
 
 
 def caption_html(spec: ModelSpec, checks: list[CheckResult], comparisons: list[Comparison],
-                 image_name: str, alt: str) -> str:
+                 image_name: str, alt: str, claims: list[ClaimResult] = ()) -> str:
     """The card's figure with a caption that says what was simulated, with which values, and
     whether the card's claims (checks, equivalent definitions) held."""
     parts = [CAPTION_STYLE, f'<figure class="nc-sim" style="{FIGURE_STYLE}">', image_html(image_name, alt),
@@ -70,6 +71,7 @@ def caption_html(spec: ModelSpec, checks: list[CheckResult], comparisons: list[C
     if checks:
         parts.append(checks_html(checks))
     parts += [comparison_html(c) for c in comparisons]
+    parts += [claim_html(c) for c in claims]
     parts.append(author_details([defaults_hint(spec), seed_line(spec)]))
     parts.append("</figcaption></figure>")
     return "".join(p for p in parts if p)
@@ -131,3 +133,18 @@ def comparison_html(c: Comparison) -> str:
     return (f'<div class="nc-sim-compare nc-disagree"><b class="nc-fail">✗ The two definitions of '
             f"<code>{name}</code> disagree</b> (p = {c.p_value:.2g}):<br>first definition: {first}<br>"
             f"second definition: {second}</div>")
+
+
+def claim_html(c: ClaimResult) -> str:
+    """A posterior the card states, against the posterior of its own model."""
+    what = f"The card's posterior for <code>{html.escape(pretty(c.name))} | {html.escape(c.given)}</code>"
+    if c.agree is None:
+        return f'<div class="nc-sim-claim">{what} was not checked: {html.escape(c.note)}.</div>'
+    at = ", ".join(_nowrap(f"{html.escape(pretty(k))} = {v:.4g}") for k, v in c.at.items())
+    both = (f"card: mean {c.claimed[0]:.4g}, var {c.claimed[1]:.4g}<br>"
+            f"model ({html.escape(c.method)}): mean {c.posterior[0]:.4g}, var {c.posterior[1]:.4g}")
+    if c.agree:
+        return (f'<div class="nc-sim-claim nc-agree"><span class="nc-pass">✓</span> {what} follows from '
+                f"its model (checked at {at}).</div>")
+    return (f'<div class="nc-sim-claim nc-disagree"><b class="nc-fail">✗ {what} does not follow from its '
+            f"model</b> (at {at}):<br>{both}</div>")

@@ -72,10 +72,10 @@ def joint_pair(result: SimResult, cf: ClosedForm, shown: list[str]) -> tuple[str
     return (exact or pairs or [None])[0]
 
 
-def figure_caption(result: SimResult, image_name: str, options: FigureOptions) -> str:
+def figure_caption(result: SimResult, image_name: str, options: FigureOptions, claims: list | None = None) -> str:
     alt = "Simulated draws of " + ", ".join(pretty(n) for n in shown_variables(result, options)) + \
         " with the model graph"
-    return caption_html(result.spec, result.checks, result.comparisons, image_name, alt)
+    return caption_html(result.spec, result.checks, result.comparisons, image_name, alt, claims or [])
 
 
 # ---------------------------------------------------------------- the grid, kept per shape
@@ -130,7 +130,7 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     """The composed PNG for one simulated model."""
     shown = shown_variables(result, options)
     pair = joint_pair(result, cf, shown)
-    full = needs_full_width(result.spec)
+    full = needs_full_width(result.spec, options.panel_height_in)
     kinds = ("graph",) + tuple("marginal" for _ in shown) + (("joint",) if pair else ())
     shape = (kinds, full, round(height_in(result.spec), 2) if full else 0.0)
     with rc_context(STYLE):

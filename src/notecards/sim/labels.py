@@ -5,12 +5,18 @@ from __future__ import annotations
 from notecards.sim.expr import GREEK_LETTERS as GREEK
 from notecards.sim.model import Node
 
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
 
 def pretty(name: str, node: Node | None = None) -> str:
     """A variable as the card's math writes it: Greek words become letters, plates show their index."""
     base, _, suffix = name.partition("_")
-    if base.endswith("2") and base[:-1] in GREEK:
-        base = GREEK[base[:-1]] + "²"                  # sigma2 is how a sim block writes σ²
+    word = base.rstrip("0123456789")
+    digits = base[len(word):]
+    if digits == "2" and word in GREEK:
+        base = GREEK[word] + "²"                       # sigma2 is how a sim block writes σ²
+    elif digits and word:
+        base = GREEK.get(word, word) + digits.translate(SUBSCRIPTS)    # mu0 is μ₀
     text = GREEK.get(base, base) + (f"_{GREEK.get(suffix, suffix)}" if suffix else "")
     if node is not None and node.plate and node.index:
         text += f"[{node.index}]"

@@ -70,6 +70,17 @@ class Check:
 
 
 @dataclass
+class PosteriorClaim:
+    """A card's statement of a posterior (`θ | x ~ N(m, v)`, x drawn from θ): a claim about the
+    model, checked against it (`sim.claims`), never drawn as part of it. `node` holds the claimed
+    law and its arguments as a draw would; `given` the conditioning variables."""
+
+    node: Node
+    given: list[str]
+    latex: str
+
+
+@dataclass
 class ModelSpec:
     """A whole model from one card: nodes in sampling order, checks, options."""
 
@@ -83,6 +94,7 @@ class ModelSpec:
     show: list[str] | None = None
     defaults: dict[str, float] = field(default_factory=dict)   # symbols the user never set
     alternatives: list[list[Node]] = field(default_factory=list)  # second definitions of a variable
+    claims: list[PosteriorClaim] = field(default_factory=list)     # posteriors the card states
     source_text: str = ""                      # canonical text of the model, for hashing
 
     def stochastic(self) -> list[Node]:

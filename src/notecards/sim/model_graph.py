@@ -16,10 +16,11 @@ width (see `needs_full_width`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
 from notecards.sim.labels import pretty
 from notecards.sim.model import ModelSpec
@@ -44,8 +45,19 @@ class Placed:
     label: str
     x: float
     y: float
-    half: float
+    half: float                      # half the width
     const: bool
+
+    @property
+    def rise(self) -> float:
+        """Half the height: a circle for a short label, an ellipse as tall as a circle for a long one."""
+        return 0.1 if self.const else min(self.half, MIN_RADIUS_IN + 0.02)
+
+    def edge(self, dx: float, dy: float) -> float:
+        """Distance (inches) from the centre to the node's edge towards (dx, dy)."""
+        a, b = self.half, self.rise
+        norm = math.hypot(dx, dy) or 1.0
+        return a * b / math.hypot(b * dx / norm, a * dy / norm)
 
 
 def graph_nodes(spec: ModelSpec) -> tuple[list[str], set[str]]:
@@ -97,7 +109,39 @@ def layout(spec: ModelSpec) -> list[Placed]:
             x += half
             placed[name] = Placed(name, pretty(name, spec.nodes.get(name)), x, -d * LEVEL_IN, half, name in consts)
             x += half + (gaps[k] if k < len(gaps) else 0.0)
-    return list(placed.values())
+    return _clear_plates(spec, list(placed.values()))
+
+
+def _clear_plates(spec: ModelSpec, nodes: list[Placed]) -> list[Placed]:
+    """Move every node a plate's box would hold without being in the plate out to the right of
+    the box, pushing its row's later nodes along, so a box holds only its own nodes."""
+    for _ in range(len(nodes)):
+        moved = False
+        for plate in plate_boxes(spec, nodes):
+            x0, y0, x1, y1 = plate.box
+            for k, node in enumerate(nodes):
+                if node.name in plate.members or not (node.y + node.rise > y0 and node.y - node.rise < y1):
+                    continue
+                if node.x + node.half > x0 and node.x - node.half < x1:
+                    nodes[k] = replace(node, x=x1 + GAP_IN + node.half)
+                    nodes = _repack_row(nodes, nodes[k])
+                    moved = True
+        if not moved:
+            break
+    return nodes
+
+
+def _repack_row(nodes: list[Placed], pushed: Placed) -> list[Placed]:
+    """Nodes right of `pushed` in its row move right as far as needed to keep their gap."""
+    row = sorted((n for n in nodes if n.y == pushed.y and n.name != pushed.name and n.x >= pushed.x - 1e-9),
+                 key=lambda n: n.x)
+    edge = pushed.x + pushed.half
+    moved = {}
+    for node in row:
+        x = max(node.x, edge + GAP_IN + node.half)
+        moved[node.name] = replace(node, x=x)
+        edge = x + node.half
+    return [moved.get(n.name, n) for n in nodes]
 
 
 def _row_order(spec: ModelSpec, name: str, placed: dict[str, Placed], names: list[str]) -> tuple:
@@ -115,19 +159,24 @@ def _half_width(spec: ModelSpec, name: str, const: bool) -> float:
     return text + 0.04 if const else max(MIN_RADIUS_IN, text + 0.07)
 
 
-def needs_full_width(spec: ModelSpec) -> bool:
-    """Whether the graph needs the figure's whole width rather than one of its two columns."""
+def needs_full_width(spec: ModelSpec, panel_height_in: float) -> bool:
+    """Whether the graph needs the figure's whole width (and a row as tall as itself) rather than
+    one panel of its two columns."""
     nodes = layout(spec)
     if not nodes:
         return False
-    return max(n.x + n.half for n in nodes) - min(n.x - n.half for n in nodes) > HALF_WIDTH_IN
+    wide = max(n.x + n.half for n in nodes) - min(n.x - n.half for n in nodes) > HALF_WIDTH_IN
+    return wide or height_in(spec) > panel_height_in
 
 
 def height_in(spec: ModelSpec) -> float:
     """The inches the graph needs top to bottom, plate labels included."""
     nodes = layout(spec)
-    depth = -min((n.y for n in nodes), default=0.0)
-    return depth + 2 * MIN_RADIUS_IN + PLATE_LABEL_IN + 2 * PLATE_PAD_IN
+    if not nodes:
+        return 0.0
+    top = max(n.y + n.rise for n in nodes)
+    bottom = min([n.y - n.rise for n in nodes] + [b.box[1] for b in plate_boxes(spec, nodes)])
+    return top - bottom + 0.15
 
 
 def draw_model_graph(ax, spec: ModelSpec, box_in: tuple[float, float]) -> None:
@@ -141,7 +190,7 @@ def draw_model_graph(ax, spec: ModelSpec, box_in: tuple[float, float]) -> None:
     width, height = box_in
     left = min(n.x - n.half for n in nodes)
     right = max(n.x + n.half for n in nodes)
-    top = max(n.y for n in nodes) + MIN_RADIUS_IN + 0.05
+    top = max(n.y + n.rise for n in nodes) + 0.05
     centre = (left + right) / 2
     ax.set_xlim(centre - width / 2, centre + width / 2)
     ax.set_ylim(top - height, top)
@@ -163,39 +212,66 @@ def _draw_node(ax, spec: ModelSpec, node: Placed) -> None:
     model_node = spec.nodes.get(node.name)
     observed = model_node is not None and model_node.observed is not None
     dashed = model_node is not None and model_node.kind == "deterministic"
-    ax.add_artist(Circle((node.x, node.y), node.half, facecolor="#d5d5d5" if observed else "white",
-                        edgecolor=INK, linewidth=1.3, linestyle="--" if dashed else "-"))
+    ax.add_artist(Ellipse((node.x, node.y), 2 * node.half, 2 * node.rise, facecolor="#d5d5d5" if observed else "white",
+                          edgecolor=INK, linewidth=1.3, linestyle="--" if dashed else "-"))
     ax.text(node.x, node.y, node.label, ha="center", va="center", fontsize=FONT_PT, color=INK)
 
 
 def _arrow(ax, start: Placed, end: Placed) -> None:
     """An arrow from edge to edge, so it never runs through a label (shrink is in points)."""
+    dx, dy = end.x - start.x, end.y - start.y
     ax.add_artist(FancyArrowPatch((start.x, start.y), (end.x, end.y), arrowstyle="-|>", mutation_scale=11,
-                                 linewidth=1.1, color=MUTED, shrinkA=(start.half if not start.const else 0.1) * 72,
-                                 shrinkB=end.half * 72 + 1))
+                                  linewidth=1.1, color=MUTED, shrinkA=start.edge(dx, dy) * 72 + 1,
+                                  shrinkB=end.edge(-dx, -dy) * 72 + 1))
+
+
+@dataclass(frozen=True)
+class PlateBox:
+    """A plate's rounded box and the box its size label takes, below its nodes (inches)."""
+
+    plate: str
+    label: str
+    members: frozenset[str]
+    box: tuple[float, float, float, float]           # x0, y0, x1, y1
+    label_box: tuple[float, float, float, float]
+
+
+def plate_boxes(spec: ModelSpec, nodes: list[Placed]) -> list[PlateBox]:
+    """Each plate's box around its nodes, with its size label below them at the right; a plate
+    whose nodes hold a smaller plate's (y[i, j] in I inside J) holds that whole box, label too."""
+    plates: dict[str, list[Placed]] = {}
+    for node in nodes:
+        for plate in plates_of(spec, node.name):
+            plates.setdefault(plate, []).append(node)
+    out: list[PlateBox] = []
+    for plate, members in sorted(plates.items(), key=lambda item: (len(item[1]), item[0])):
+        names = frozenset(n.name for n in members)
+        label = _plate_label(spec, plate)
+        label_width = len(label) * CHAR_IN * 0.85
+        inner = [b for b in out if b.members <= names]
+        x0 = min([n.x - n.half for n in members] + [b.box[0] for b in inner]) - PLATE_PAD_IN
+        x1 = max([n.x + n.half for n in members] + [b.box[2] for b in inner]) + PLATE_PAD_IN
+        x1 = max(x1, x0 + label_width + 2 * PLATE_PAD_IN)
+        bottom = min([n.y - n.rise for n in members] + [b.box[1] for b in inner])
+        y0 = bottom - PLATE_LABEL_IN - PLATE_PAD_IN
+        y1 = max([n.y + n.rise for n in members] + [b.box[3] for b in inner]) + PLATE_PAD_IN
+        label_box = (x1 - 0.05 - label_width, y0 + 0.03, x1 - 0.05, bottom - 0.02)
+        out.append(PlateBox(plate, label, names, (x0, y0, x1, y1), label_box))
+    return out
 
 
 def _draw_plates(ax, spec: ModelSpec, nodes: list[Placed]) -> None:
-    plates: dict[str, list[Placed]] = {}
-    for node in nodes:
-        plate = plate_of(spec, node.name)
-        if plate:
-            plates.setdefault(plate, []).append(node)
-    for plate, members in plates.items():
-        label = _plate_label(spec, plate)
-        x0 = min(n.x - n.half for n in members) - PLATE_PAD_IN
-        x1 = max(n.x + n.half for n in members) + PLATE_PAD_IN
-        x1 = max(x1, x0 + len(label) * CHAR_IN * 0.85 + 2 * PLATE_PAD_IN)
-        y0 = min(n.y - n.half for n in members) - PLATE_LABEL_IN - PLATE_PAD_IN
-        y1 = max(n.y + n.half for n in members) + PLATE_PAD_IN
+    for plate in plate_boxes(spec, nodes):
+        x0, y0, x1, y1 = plate.box
         ax.add_artist(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=0.08",
-                                    facecolor="none", edgecolor=MUTED, linewidth=1.0))
-        ax.text(x1 - 0.05, y0 + 0.04, label, ha="right", va="bottom", fontsize=FONT_PT * 0.85, color=MUTED)
+                                     facecolor="none", edgecolor=MUTED, linewidth=1.0))
+        ax.text(plate.label_box[2], plate.label_box[1], plate.label, ha="right", va="bottom",
+                fontsize=FONT_PT * 0.85, color=MUTED)
 
 
 def plate_of(spec: ModelSpec, name: str) -> str | None:
-    """The plate a node is drawn in: its own, or for a data vector (`s = [15, 10, 16]` read as
-    `s[j]`) the plate of the draws that index it."""
+    """The plate a node is drawn in (`I,J` for y[i, j]): its own, or for a data vector
+    (`s = [15, 10, 16]` read as `s[j]`) the plate of the draws that index it."""
     node = spec.nodes.get(name)
     if node is None:
         return None
@@ -205,6 +281,12 @@ def plate_of(spec: ModelSpec, name: str) -> str | None:
         return None
     plates = {n.plate for n in spec.nodes.values() if name in n.parents}
     return plates.pop() if len(plates) == 1 else None
+
+
+def plates_of(spec: ModelSpec, name: str) -> tuple[str, ...]:
+    """Every plate a node is in: y[i, j] is in I and in J."""
+    plate = plate_of(spec, name)
+    return tuple(p.strip() for p in plate.split(",")) if plate else ()
 
 
 def _plate_label(spec: ModelSpec, plate: str) -> str:

@@ -30,13 +30,16 @@ class Card:
     default_line: dict[str, int] = field(default_factory=dict)
     free: set[str] = field(default_factory=set)
     vectors: dict[str, str] = field(default_factory=dict)   # free vector arguments' defaults
+    claims: list[Stmt] = field(default_factory=list)       # posteriors the card states
 
 
-def read_card(fields: dict[str, str], field_lines: dict[str, int]) -> Card:
-    """Every statement of a card's fields, with the model's order and defaults worked out."""
-    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1))]
+def read_card(fields: dict[str, str], field_lines: dict[str, int], inline: bool = False) -> Card:
+    """Every statement of a card's fields (display math, or with `inline` inline math), with
+    the model's order and defaults worked out."""
+    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1), inline)]
     variances = {name for p in found if (name := squared_name(p))}
     card = Card([read_statement(p, variances) for p in found])
+    _split_claims(card)
     _drop_repeats(card)
     _order(card)
     _find_defaults(card)
@@ -49,6 +52,41 @@ def sim_lines(card: Card) -> list[tuple[str, int]]:
               card.default_line[name]) for name, value in card.defaults.items()]
     lines += [(statement_text(s, card.free), s.line) for s in card.order]
     return lines
+
+
+def claim_lines(card: Card) -> list[tuple[str, int]]:
+    """(sim text, note line) of each posterior claim, its variable renamed `claim_k_<name>` so
+    it parses beside the model without redefining it."""
+    out = []
+    for k, stmt in enumerate(card.claims):
+        text = statement_text(stmt, card.free)
+        out.append((f"claim_{k}_{text}", stmt.line))
+    return out
+
+
+POSTERIOR_CLAIM = "a posterior claim: checked against the model, not drawn"
+
+
+def _split_claims(card: Card) -> None:
+    """A `\\sim` statement conditioned on one of its own variable's descendants (`\\theta \\mid x
+    \\sim …` where x is drawn from θ) states a posterior: it leaves the model for `claims`."""
+    stated = [s for s in card.statements if s.translated]
+    for stmt in stated:
+        if stmt.relation == "~" and stmt.given and set(stmt.given) & _descendants(stmt.name, stated, stmt):
+            stmt.translated, stmt.reason = False, POSTERIOR_CLAIM
+            card.claims.append(stmt)
+
+
+def _descendants(name: str, stated: list[Stmt], claim: Stmt) -> set[str]:
+    """Every variable drawn (or computed) from `name`, through the card's other statements."""
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        children = {s.name for s in stated if s is not claim and s.name and s.name not in found
+                    and frontier & {sym.name for sym in s.rhs_symbols()}}
+        found |= children
+        frontier = children
+    return found
 
 
 def _drop_repeats(card: Card) -> None:
@@ -117,6 +155,13 @@ def _find_defaults(card: Card) -> None:
             card.free.add(sym.name)
             card.defaults[sym.name] = _default_for(card, sym.name)
             card.default_line[sym.name] = stmt.line
+    for stmt in card.claims:            # a claim's own symbols (n, x̄ …) get defaults too
+        for sym in stmt.rhs_symbols():
+            if sym.name not in defined and sym.name not in card.free and sym.name != "pi" \
+                    and sym.name not in stmt.given:
+                card.free.add(sym.name)
+                card.defaults[sym.name] = DEFAULT_VALUE
+                card.default_line[sym.name] = stmt.line
     card.defaults = {**sizes, **card.defaults}
     _vector_defaults(card)
 

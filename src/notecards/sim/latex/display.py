@@ -15,8 +15,9 @@ _FENCE = re.compile(r"^\s*(?:[-*+>]\s+|\d+[.)]\s+)*(`{3,}|~{3,})")
 _PAIRED = (("\\[", "\\]", True), ("\\(", "\\)", False), ("$$", "$$", True))
 
 
-def display_math(text: str) -> list[tuple[int, str]]:
-    """(offset, content) of every display-math span of a markdown text, in order."""
+def display_math(text: str, inline: bool = False) -> list[tuple[int, str]]:
+    """(offset, content) of every display-math span of a markdown text, in order; with `inline`,
+    of every inline-math span (``$…$``, ``\\(…\\)``) instead."""
     masked = _mask_code(text)
     spans: list[tuple[int, str]] = []
     i = 0
@@ -28,13 +29,15 @@ def display_math(text: str) -> list[tuple[int, str]]:
             end = _closing(masked, closer, start)
             if end == -1:
                 break
-            if is_display:
+            if is_display != inline:
                 spans.append((start, text[start:end]))
             i = end + len(closer)
         elif masked[i] == "\\":
             i += 2
         elif masked[i] == "$":
             end = _closing(masked, "$", i + 1, same_line=True)
+            if inline and end != -1:
+                spans.append((i + 1, text[i + 1:end]))
             i = i + 1 if end == -1 else end + 1
         else:
             i += 1

@@ -31,10 +31,11 @@ class Piece:
     clean: str          # the row text the token offsets point into
 
 
-def pieces(text: str, first_line: int) -> list[Piece]:
-    """Every candidate statement of one field's display math, with its note line."""
+def pieces(text: str, first_line: int, inline: bool = False) -> list[Piece]:
+    """Every candidate statement of one field's display math (or, with `inline`, its inline
+    math), with its note line."""
     found: list[Piece] = []
-    for offset, content in display_math(text):
+    for offset, content in display_math(text, inline):
         clean = clean_layout(content)
         row_start = 0
         for row in re.split(r"\\\\", clean):

@@ -41,6 +41,7 @@ class Stmt:
     expr: Term | None = None
     reason: str | None = None
     translated: bool = False
+    given: tuple[str, ...] = ()        # the variables after a conditioning bar on the left
 
     def rhs_nodes(self) -> tuple[Term, ...]:
         return self.args if self.relation == "~" else (self.expr,)
@@ -64,6 +65,7 @@ def read_statement(piece: Piece, variances: set[str]) -> Stmt:
             raise Skip("nothing on the right side")
         if _is_range(lhs_toks, rhs_toks, stmt):
             return stmt
+        stmt.given = _given(toks[:rels[0]], variances)
         lhs = parse_expr(lhs_toks, variances)
         if not isinstance(lhs, Sym):
             raise Skip("the left side is not a variable")
@@ -110,6 +112,25 @@ def _lhs_tokens(toks: list[Tok]) -> list[Tok]:
         raise Skip("the left side is a function or a product, not a variable")
     bars = top_level(toks, _BARS)
     return toks[:bars[0]] if bars else toks
+
+
+def _given(toks: list[Tok], variances: set[str]) -> tuple[str, ...]:
+    """The variables a left side conditions on (`\\theta \\mid x, \\sigma^2` → x, sigma2)."""
+    bars = top_level(toks, _BARS)
+    if not bars:
+        return ()
+    rest, names, start = toks[bars[0] + 1:], [], 0
+    for cut in [*top_level(rest, {","}), len(rest)]:
+        try:
+            term = parse_expr(rest[start:cut], variances)
+        except Skip:
+            term = None
+        if isinstance(term, Sym):
+            names.append(term.name)
+        elif term is not None and is_square(term) and isinstance(term.a, Sym):
+            names.append(f"{term.a.name}2" if term.a.name in variances else term.a.name)
+        start = cut + 1
+    return tuple(names)
 
 
 def _is_range(lhs: list[Tok], rhs: list[Tok], stmt: Stmt) -> bool:
