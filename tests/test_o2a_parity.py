@@ -143,3 +143,14 @@ def test_the_new_html_is_stable_from_one_export_to_the_next(tmp_path):
     again = run_cli("export", tmp_path, "-o", out, check=True)
     assert "unchanged" in again.stdout
     assert [c.content_hash for c in render_vault(tmp_path, {})[0].cards] == hashes
+
+
+def test_quotes_task_lists_and_blockquotes_are_written_as_showdown_writes_them():
+    """Constructs the suites do not hold, against showdown too."""
+    module = showdown_module()
+    samples = ['He said "yes" & left <3', '`a "b" <c>`', "- [ ] open\n- [x] done",
+               "> quoted\n> line\n>\n> > nested\n\nafter", "para one  \nnext  \n\npara two"]
+    proc = subprocess.run(["node", str(FORMAT_JS), str(module)], input=json.dumps(samples),
+                          capture_output=True, text=True, timeout=120, check=True)
+    ours = [render_markdown(text)[0] for text in samples]
+    assert ours == json.loads(proc.stdout)

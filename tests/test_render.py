@@ -256,7 +256,7 @@ def test_comment_opening_mid_paragraph_and_closing_in_a_later_one(tmp_path):
 
 def test_comment_across_blocks_keeps_lists_and_quotes_well_formed(tmp_path):
     html = field("- one %%gone\n- gone too\n\n> quoted%% kept", tmp_path)
-    assert html == "<ul>\n<li>one</li>\n</ul>\n<blockquote>\n<p>kept</p>\n</blockquote>"
+    assert html == "<ul>\n<li>one</li>\n</ul>\n<blockquote>\n  <p>kept</p>\n</blockquote>"
     html = field("Two %%a\n\nb%% comments %%c\n\n# heading\n\nd%% here", tmp_path)
     assert "<p>" + html + "</p>" == "<p>Two</p>\n<p>comments</p>\n<p>here</p>"
 

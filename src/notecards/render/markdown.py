@@ -24,7 +24,7 @@ from notecards.render.fences import fences_plugin
 from notecards.render.highlights import highlights_plugin
 from notecards.render.math import math_plugin
 from notecards.render.media import media_plugin
-from notecards.render.showdown_compat import showdown_compat_plugin
+from notecards.render.showdown_compat import indent_blockquotes, showdown_compat_plugin
 from notecards.render.render_state import ENV_KEY, RenderState
 from notecards.render.tags import tags_plugin
 from notecards.render.wikilinks import wikilinks_plugin
@@ -65,4 +65,4 @@ def render_text(text: str, state: RenderState) -> str:
     line = text.rstrip()
     if line and "\n" not in line and "![[" not in line and not _MAY_OPEN_BLOCK.match(line):
         return "<p>" + MD.renderer.render(MD.parseInline(line, env), MD.options, env) + "</p>\n"
-    return MD.render(text, env)
+    return indent_blockquotes(MD.render(text, env))
