@@ -93,6 +93,15 @@ def test_3_answers_good_counts_go_down_the_review_is_saved_and_u_undoes_it(page,
     assert [e["type"] for e in history_lines(served.vault)] == ["review", "undo"]
 
 
+def test_s_suspends_the_card_and_the_toast_takes_it_back(page, served):
+    new = count(page, "new")
+    page.keyboard.press("s")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new - 1)
+    page.click("#toast-unsuspend")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new)
+    assert [e["type"] for e in history_lines(served.vault)] == ["suspend", "unsuspend"]
+
+
 def test_a_reload_resumes_where_the_schedule_stands(page):
     page.keyboard.press("Space")
     page.keyboard.press("4")

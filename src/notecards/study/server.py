@@ -61,8 +61,7 @@ class StudyService:
 
     def state(self) -> dict:
         return {"vault": self.vault_name, "deck": self.deck, "writable": self.study.writable,
-                "read_only_reason": self.study.read_only_reason,
-                "problems": len(self.study.diagnostics)}
+                "read_only_reason": self.study.read_only_reason}
 
     def next(self, deck: str | None) -> dict:
         """Re-read what changed on disk, then the card to show and what is left."""

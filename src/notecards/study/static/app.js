@@ -4,7 +4,7 @@
   "use strict";
 
   var MAX_ANSWER_MS = 60000;           // as Anki: a card left open counts one minute at most
-  var SUSPENDED = "Suspended (u undoes it).";
+  var SUSPENDED = "Suspended.";
   var BURIED = "Buried until tomorrow (u undoes it).";
   var state = { view: "loading", deck: null, card: null, shown: false, shownAt: 0, busy: false,
                 writable: true, vault: "", pending: 0, poll: null };
@@ -212,7 +212,7 @@
     var spent = Math.min(Date.now() - state.shownAt, MAX_ANSWER_MS);
     once(function () {
       return api("answer", { card_id: card.id, rating: rating, duration_ms: spent }).then(function (result) {
-        if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 8000);
+        if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 10000, card.id);
         return next();
       }).catch(function (error) {
         if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || "this vault is read-only") + ".", 5000);
@@ -234,7 +234,10 @@
     if (!state.card || state.view !== "review") return;
     var card = state.card;
     once(function () {
-      return api(name, { card_id: card.id }).then(function () { toast(message); return next(); });
+      return api(name, { card_id: card.id }).then(function () {
+        toast(message, name === "suspend" ? 6000 : 2500, name === "suspend" ? card.id : null);
+        return next();
+      });
     });
   }
 
@@ -250,9 +253,16 @@
   }
 
   var toastTimer = null;
-  function toast(message, ms) {
+  // A short message above the answer buttons; `unsuspend` (a card id) adds a button that
+  // takes the suspension back, so a leech or a mistaken `s` is undone from the review screen.
+  function toast(message, ms, unsuspend) {
     var box = $("toast");
-    box.textContent = message;
+    $("toast-text").textContent = message;
+    $("toast-unsuspend").hidden = !unsuspend;
+    $("toast-unsuspend").onclick = unsuspend ? function () {
+      box.hidden = true;
+      once(function () { return api("unsuspend", { card_id: unsuspend }).then(function () { toast("Unsuspended."); return next(); }); });
+    } : null;
     box.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { box.hidden = true; }, ms || 2500);
