@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from conftest import write
 from test_study_server import StudyServer, history_lines, make_vault
 
 CHROMIUM = shutil.which("chromium")
@@ -207,3 +208,21 @@ def test_the_browser_gets_nothing_without_the_token_or_under_another_name(browse
     assert rebound.status == 403 and "own address" in page.inner_text("body")
     assert page.goto(f"http://localhost:{served.port}{served.address.prefix}/").status == 200
     context.close()
+
+
+def test_a_type_in_card_takes_the_typed_answer_without_firing_shortcuts(browser, tmp_path):
+    write(tmp_path / "typed", "Capitals.md",
+          "START\nBasic (type in the answer)\nCapital of France?\nBack: Paris\nEND\n")
+    with StudyServer(tmp_path / "typed") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_front(page)
+        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'typeans'")
+        page.keyboard.type("Paris es 1")             # e, s and 1 are shortcuts outside the box
+        assert page.input_value("#typeans") == "Paris es 1"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#ratings:not([hidden])")
+        assert page.text_content("#card .nc-typed") == "You typed: Paris es 1"
+        assert history_lines(server.vault) == []
+        context.close()

@@ -85,16 +85,35 @@
     $("edit").href = card.obsidian_url;
     show("review");
     window.scrollTo(0, 0);
+    var input = document.getElementById("typeans");
+    if (input) input.focus();
   }
 
   function showAnswer() {
     if (!state.card || state.shown) return;
     state.shown = true;
+    var typed = document.getElementById("typeans");
+    var answer = typed ? typed.value.trim() : "";
     setHtml(state.card.back_html);
+    if (typed) showTyped(answer);
     $("show-answer").hidden = true;
     $("ratings").hidden = false;
     var mark = document.querySelector("#card #answer");
     if (mark && mark.getBoundingClientRect().top > window.innerHeight * 0.5) mark.scrollIntoView({ block: "start" });
+  }
+
+  // A type-in card: what was typed goes under the answer line, above the expected answer.
+  function showTyped(answer) {
+    var line = document.querySelector("#card #answer");
+    var note = document.createElement("p");
+    note.className = "nc-typed";
+    note.textContent = answer ? "You typed: " : "Nothing typed.";
+    if (answer) {
+      var typed = document.createElement("b");
+      typed.textContent = answer;
+      note.appendChild(typed);
+    }
+    if (line) line.after(note); else $("card").prepend(note);
   }
 
   // Card HTML is Anki's: media named by bare file names, math between \( \) and \[ \]. It is
@@ -269,6 +288,10 @@
   }
 
   function fail(error) {
+    if (error instanceof TypeError) {                 // fetch itself failed: no server
+      toast("The study server does not answer: start `notecards study` again, then reload.", 8000);
+      return;
+    }
     toast("Problem: " + (error && error.message ? error.message : error), 6000);
   }
 
@@ -278,6 +301,10 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     if ($("help").open) return;                       // the dialog handles its own keys (Esc)
     var key = event.key;
+    if (event.target && event.target.matches && event.target.matches("input, textarea, [contenteditable]")) {
+      if (key === "Enter" && state.view === "review" && !state.shown) { event.preventDefault(); showAnswer(); }
+      return;                                         // typing an answer: no shortcuts
+    }
     var onButton = event.target && event.target.closest && event.target.closest("button, a, input");
     if (state.view === "review" && (key === " " || key === "Enter") && !(key === "Enter" && onButton && !onButton.closest("#answer-bar"))) {
       event.preventDefault();
