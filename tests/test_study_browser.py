@@ -226,3 +226,21 @@ def test_a_type_in_card_takes_the_typed_answer_without_firing_shortcuts(browser,
         assert page.text_content("#card .nc-typed") == "You typed: Paris es 1"
         assert history_lines(server.vault) == []
         context.close()
+
+
+def test_a_sound_on_the_card_gets_a_player_served_from_the_vault(browser, tmp_path):
+    vault = tmp_path / "sounds"
+    write(vault, "Birds.md", "START\nBasic\nWhich bird sings this?\nBack: A blackbird ![[song.mp3]]\nEND\n")
+    (vault / "song.mp3").write_bytes(b"ID3" + bytes(200))
+    with StudyServer(vault) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_front(page)
+        page.keyboard.press("Space")
+        player = page.wait_for_selector("#card audio[controls]")
+        src = player.get_attribute("src")
+        assert src.startswith("media/") and "[sound:" not in page.inner_text("#card")
+        status = page.evaluate("src => fetch(src).then(r => r.status + ' ' + r.headers.get('content-type'))", src)
+        assert status == "200 audio/mpeg"
+        context.close()

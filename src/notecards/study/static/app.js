@@ -116,12 +116,14 @@
     if (line) line.after(note); else $("card").prepend(note);
   }
 
-  // Card HTML is Anki's: media named by bare file names, math between \( \) and \[ \]. It is
-  // parsed in an inert <template> first, so no image starts loading before its name is mapped
-  // to this server's media/ route.
+  // Card HTML is Anki's: media named by bare file names (sounds as [sound:name]), math between
+  // \( \) and \[ \]. It is parsed in an inert <template> first, so no image starts loading
+  // before its name is mapped to this server's media/ route.
   function setHtml(html) {
     var template = document.createElement("template");
-    template.innerHTML = html;
+    template.innerHTML = html.replace(/\[sound:([^\]"<>]+)\]/g, function (_all, name) {
+      return '<audio controls preload="none" src="' + name.replace(/&/g, "&amp;") + '"></audio>';
+    });
     template.content.querySelectorAll("[src]").forEach(function (element) {
       var src = element.getAttribute("src");
       if (src && !/^([a-z][a-z0-9+.-]*:|\/|#)/i.test(src)) element.setAttribute("src", "media/" + src);
