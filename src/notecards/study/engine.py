@@ -167,7 +167,7 @@ class Study:
         result = build(self.vault, self.settings, state,
                        BuildOptions(cache=True, simulate=self.simulate, progress=self.progress,
                                     read_only=not self._cache_writable))
-        if self._cache_writable:
+        if self._cache_writable and result.parsed:     # no file read: identity state unchanged
             save_state(self.vault, state)
         self._follow_renames(result.cards, previous)
         self.faces = {f.id: f for card in result.cards for f in faces_of(card)}
