@@ -155,7 +155,10 @@ class Study:
         self._rebuild()
 
     def _now(self) -> datetime:
-        return self.clock().astimezone(timezone.utc)
+        """The clock in UTC, to the millisecond: what a history line can hold, so the state
+        computed in the session is the state a replay of the file gives."""
+        now = self.clock().astimezone(timezone.utc)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def _rebuild(self) -> None:
         """Build the cards (cached per file), follow renamed GUIDs, gather the diagnostics."""
