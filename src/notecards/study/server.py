@@ -67,8 +67,7 @@ class StudyService:
         """Re-read what changed on disk, then the card to show and what is left."""
         self._report(self.study.refresh())
         card = self.study.next_card(deck)
-        payload = {"deck": deck, "counts": self._counts(deck), "writable": self.study.writable,
-                   "card": self._card(card) if card else None}
+        payload = {"deck": deck, "counts": self._counts(deck), "card": self._card(card) if card else None}
         if card is None:
             payload["summary"] = self.study.summary(deck).to_dict()
         return payload

@@ -7,7 +7,7 @@
   var SUSPENDED = "Suspended.";
   var BURIED = "Buried until tomorrow (u undoes it).";
   var state = { view: "loading", deck: null, card: null, shown: false, shownAt: 0, busy: false,
-                writable: true, vault: "", pending: 0, poll: null };
+                readOnlyReason: null };
   var $ = function (id) { return document.getElementById(id); };
 
   // ---- talking to the server -------------------------------------------------------------
@@ -46,7 +46,6 @@
     ["loading", "review", "decks", "summary"].forEach(function (name) { $(name).hidden = name !== view; });
     $("answer-bar").hidden = view !== "review";
     document.body.dataset.view = view;
-    if (view !== "summary" && state.poll) { clearInterval(state.poll); state.poll = null; }
   }
 
   function setCounts(counts, current) {
@@ -64,9 +63,8 @@
 
   function next() {
     return api("next" + deckQuery()).then(function (data) {
-      state.writable = data.writable;
       setCounts(data.counts, queueOf(data.card));
-      if (data.card) showCard(data.card); else showSummary(data.summary, data.counts);
+      if (data.card) showCard(data.card); else showSummary(data.summary);
     }).catch(fail);
   }
 
@@ -149,20 +147,17 @@
     });
   }
 
-  function showSummary(summary, counts) {
+  function showSummary(summary) {
     $("summary-title").textContent = summary.studied ? "Session complete" : "Nothing due right now";
     $("stat-studied").textContent = summary.studied;
     $("stat-time").textContent = duration(summary.seconds);
     $("stat-again").textContent = summary.studied ? Math.round(summary.again_rate * 100) + "%" : "–";
     $("stat-tomorrow").textContent = summary.due_tomorrow;
     $("summary-undo").hidden = !summary.studied;
-    var waiting = counts.learning;
-    $("summary-note").textContent = waiting
-      ? waiting + (waiting === 1 ? " card is" : " cards are") + " still in learning and will come back shortly; keep this page open."
-      : (state.deck ? "Every due card of " + state.deck + " is done." : "Every due card is done.") +
-        " Come back tomorrow, or choose another deck.";
+    // learning cards are shown ahead of their due time, so an empty queue has none left either
+    $("summary-note").textContent = (state.deck ? "Every due card of " + state.deck + " is done." : "Every due card is done.") +
+      " Come back tomorrow, or choose another deck.";
     show("summary");
-    if (waiting && !state.poll) state.poll = setInterval(next, 15000);
   }
 
   function duration(seconds) {
@@ -236,7 +231,7 @@
         if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 10000, card.id);
         return next();
       }).catch(function (error) {
-        if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || "this vault is read-only") + ".", 5000);
+        if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || error.message.replace(/^not saved: /, "")) + ".", 6000);
         else throw error;
       });
     });
@@ -351,8 +346,6 @@
     wire();
     state.deck = new URL(window.location.href).searchParams.get("deck");
     api("state").then(function (info) {
-      state.vault = info.vault;
-      state.writable = info.writable;
       state.readOnlyReason = info.read_only_reason;
       if (!state.deck && info.deck) state.deck = info.deck;
       rememberDeck();
