@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from conftest import write
 from test_study_server import StudyServer, history_lines, make_vault
 
 CHROMIUM = shutil.which("chromium")
@@ -91,6 +92,15 @@ def test_3_answers_good_counts_go_down_the_review_is_saved_and_u_undoes_it(page,
     page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new)
     page.wait_for_function("t => document.getElementById('card').innerText === t", arg=first)
     assert [e["type"] for e in history_lines(served.vault)] == ["review", "undo"]
+
+
+def test_s_suspends_the_card_and_the_toast_takes_it_back(page, served):
+    new = count(page, "new")
+    page.keyboard.press("s")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new - 1)
+    page.click("#toast-unsuspend")
+    page.wait_for_function("n => Number(document.getElementById('count-new').textContent) === n", arg=new)
+    assert [e["type"] for e in history_lines(served.vault)] == ["suspend", "unsuspend"]
 
 
 def test_a_reload_resumes_where_the_schedule_stands(page):
@@ -198,3 +208,39 @@ def test_the_browser_gets_nothing_without_the_token_or_under_another_name(browse
     assert rebound.status == 403 and "own address" in page.inner_text("body")
     assert page.goto(f"http://localhost:{served.port}{served.address.prefix}/").status == 200
     context.close()
+
+
+def test_a_type_in_card_takes_the_typed_answer_without_firing_shortcuts(browser, tmp_path):
+    write(tmp_path / "typed", "Capitals.md",
+          "START\nBasic (type in the answer)\nCapital of France?\nBack: Paris\nEND\n")
+    with StudyServer(tmp_path / "typed") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_front(page)
+        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'typeans'")
+        page.keyboard.type("Paris es 1")             # e, s and 1 are shortcuts outside the box
+        assert page.input_value("#typeans") == "Paris es 1"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#ratings:not([hidden])")
+        assert page.text_content("#card .nc-typed") == "You typed: Paris es 1"
+        assert history_lines(server.vault) == []
+        context.close()
+
+
+def test_a_sound_on_the_card_gets_a_player_served_from_the_vault(browser, tmp_path):
+    vault = tmp_path / "sounds"
+    write(vault, "Birds.md", "START\nBasic\nWhich bird sings this?\nBack: A blackbird ![[song.mp3]]\nEND\n")
+    (vault / "song.mp3").write_bytes(b"ID3" + bytes(200))
+    with StudyServer(vault) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_front(page)
+        page.keyboard.press("Space")
+        player = page.wait_for_selector("#card audio[controls]")
+        src = player.get_attribute("src")
+        assert src.startswith("media/") and "[sound:" not in page.inner_text("#card")
+        status = page.evaluate("src => fetch(src).then(r => r.status + ' ' + r.headers.get('content-type'))", src)
+        assert status == "200 audio/mpeg"
+        context.close()

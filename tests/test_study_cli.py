@@ -164,11 +164,15 @@ def test_ext_reads_other_extensions_as_notes_as_in_the_other_commands(tmp_path):
     assert code == 0
 
 
-def test_an_unknown_deck_or_a_missing_vault_is_bad_usage(vault, tmp_path):
+def test_an_unknown_deck_a_bad_port_or_a_missing_vault_is_bad_usage(vault, tmp_path):
     env = {**os.environ, "CI": "true"}
     deck = subprocess.run([sys.executable, "-m", "notecards", "study", str(vault), "--no-browser", "--deck", "Nope"],
                           capture_output=True, text=True, timeout=120, env=env)
     assert deck.returncode == 2 and "no deck named 'Nope'" in deck.stderr and "Maths::Algebra" in deck.stderr
+    for port in ("-1", "70000", "http"):
+        bad = subprocess.run([sys.executable, "-m", "notecards", "study", str(vault), "--port", port],
+                             capture_output=True, text=True, timeout=120, env=env)
+        assert bad.returncode == 2 and "not a port number" in bad.stderr and "Traceback" not in bad.stderr
     missing = subprocess.run([sys.executable, "-m", "notecards", "study", str(tmp_path / "nowhere")],
                              capture_output=True, text=True, timeout=120, env=env)
     assert missing.returncode == 2 and "not a folder" in missing.stderr

@@ -216,3 +216,19 @@ def test_sigkill_while_appending_loses_at_most_the_line_being_written(tmp_path):
     study.answer(study.next_card().id, 3)
     last = (tmp_path / HISTORY / "laptop.jsonl").read_bytes().splitlines()[-1]
     assert json.loads(last)["id"] == f"laptop:{len(whole) + 1}"
+
+
+def test_a_real_clock_gives_the_same_due_dates_after_the_cache_is_deleted(tmp_path):
+    from datetime import datetime
+
+    basic_vault(tmp_path, 3)
+    study = Study.open(tmp_path, clock=lambda: datetime.now(timezone.utc), tz=timezone.utc, device="laptop",
+                       simulate=False)
+    for rating in (1, 3, 4, 3):
+        study.answer(study.next_card().id, rating)
+    before = schedule_of(study)
+    study.close()
+    shutil.rmtree(tmp_path / ".notecards")
+    again = Study.open(tmp_path, clock=lambda: datetime.now(timezone.utc), tz=timezone.utc, device="laptop",
+                       simulate=False)
+    assert schedule_of(again) == before          # microseconds of the clock never reach the schedule

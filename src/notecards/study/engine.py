@@ -108,6 +108,7 @@ class Study:
     _session: list[_Action] = field(default_factory=list)
     _pinned: str | None = None
     _early: list[Diagnostic] = field(default_factory=list)
+    _sorted: Queue | None = None
 
     @classmethod
     def open(cls, vault: Path, *, settings: Settings | None = None, device: str | None = None,
@@ -154,7 +155,10 @@ class Study:
         self._rebuild()
 
     def _now(self) -> datetime:
-        return self.clock().astimezone(timezone.utc)
+        """The clock in UTC, to the millisecond: what a history line can hold, so the state
+        computed in the session is the state a replay of the file gives."""
+        now = self.clock().astimezone(timezone.utc)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def _rebuild(self) -> None:
         """Build the cards (cached per file), follow renamed GUIDs, gather the diagnostics."""
@@ -166,10 +170,11 @@ class Study:
         result = build(self.vault, self.settings, state,
                        BuildOptions(cache=True, simulate=self.simulate, progress=self.progress,
                                     read_only=not self._cache_writable))
-        if self._cache_writable:
+        if self._cache_writable and result.parsed:     # no file read: identity state unchanged
             save_state(self.vault, state)
         self._follow_renames(result.cards, previous)
         self.faces = {f.id: f for card in result.cards for f in faces_of(card)}
+        self._sorted = None
         self._media = {m.name: m for card in result.cards for m in card.media}
         self._build_diagnostics = result.diagnostics
         if not result.cards:
@@ -232,6 +237,7 @@ class Study:
         if self._vault_signature() != self._signature:
             self._rebuild()
         elif history_changed:
+            self._sorted = None
             self._collect_diagnostics()
         return self.diagnostics
 
@@ -331,6 +337,12 @@ class Study:
         leech = self.replay.add(written.event, self._writer.path.name, written.offset, written.data)
         if card is not None:
             self._session.append(_Action(written.event, card))
+        target = card or (written.event.card if written.event.type == "undo" else None)
+        if self._sorted is not None:
+            if target is None:
+                self._sorted = None
+            else:
+                self._sorted.touch(target, self._now())
         return leech
 
     def _face(self, card_id: str) -> Face:
@@ -343,7 +355,12 @@ class Study:
         return self.replay.states.get(card_id) or CardState()
 
     def _queue(self) -> Queue:
-        return Queue(list(self.faces.values()), self.replay.states, self.study_settings, self.tz, self._now())
+        """The sorted cards, kept between calls while they stay valid (see Queue)."""
+        now = self._now()
+        if self._sorted is None or not self._sorted.valid_at(now):
+            self._sorted = Queue(list(self.faces.values()), self.replay.states, self.study_settings, self.tz, now)
+        self._sorted.now = now
+        return self._sorted
 
     def _card_of(self, face: Face) -> StudyCard:
         state = self._state(face.id)

@@ -14,7 +14,7 @@ the template ordinal `ord` (the cloze number for cloze notes).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 KINDS = ("review", "suspend", "unsuspend", "bury", "reset", "undo", "alias")
@@ -54,14 +54,13 @@ class Event:
     ms: int | None = None
     undoes: str | None = None
     to: str | None = None
+    device: str = field(init=False, repr=False, compare=False)
+    seq: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def device(self) -> str:
-        return self.id.rpartition(":")[0]
-
-    @property
-    def seq(self) -> int:
-        return int(self.id.rpartition(":")[2])
+    def __post_init__(self) -> None:
+        device, _, seq = self.id.rpartition(":")
+        object.__setattr__(self, "device", device)          # kept: every sort asks for them
+        object.__setattr__(self, "seq", int(seq))
 
     @property
     def card(self) -> str:

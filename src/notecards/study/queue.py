@@ -68,7 +68,10 @@ class _Node:
 
 
 class Queue:
-    """A snapshot of the vault's cards against their states at one moment."""
+    """The vault's cards sorted against their states at one moment. It stays valid while no
+    state changes and the clock does not pass `valid_until` (the day's end, or the moment a
+    learning card enters the learn-ahead window); `touch` re-sorts one note's cards after an
+    answer, so a session does not sort the whole vault for every card."""
 
     def __init__(self, faces: list[Face], states: dict[str, CardState], settings: StudySettings,
                  tz: tzinfo, now: datetime):
@@ -80,46 +83,99 @@ class Queue:
         self.new_done: dict[str, int] = defaultdict(int)
         self.review_done: dict[str, int] = defaultdict(int)
         self.ahead = now + timedelta(minutes=settings.learn_ahead_minutes)
+        self.valid_until = self.end
+        self._order = {f.id: i for i, f in enumerate(faces)}
+        self._notes: dict[str, list[Face]] = defaultdict(list)
+        self._placed: dict[str, tuple[str | None, bool, bool]] = {}   # id -> (list, new done, review done)
         self._sort(faces)
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.start <= now < self.valid_until and now >= self.now - timedelta(seconds=1)
 
     def _today(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
 
     def _sort(self, faces: list[Face]) -> None:
-        states = [(face, self._state(face)) for face in faces]
-        answered_today = {f.guid for f, s in states if self._today(s.last_review)}
+        """Put each card in its deck's new, learning or review list (or nowhere); the common
+        case — a card never studied — is the short path."""
+        states = self.states
+        self._guid_of = guid_of = {f.id: f.guid for f in faces}
+        self._answered = {guid_of.get(cid) for cid, s in states.items() if self._today(s.last_review)}
         for deck in {f.deck for f in faces}:
             for name in parents(deck):
                 self.nodes.setdefault(name, _Node())
                 parent = name.rpartition("::")[0]
                 if parent and name not in self.nodes[parent].children:
                     self.nodes[parent].children.append(name)
-        for face, state in states:
-            if state.queue == "new" and not state.suspended and state.buried_at is None \
-                    and face.guid not in answered_today:
-                self.nodes[face.deck].new.append(face)        # most cards: the short way
+        nodes = self.nodes
+        for face in faces:
+            self._notes[face.guid].append(face)
+            state = states.get(face.id)
+            if state is None and face.guid not in self._answered:
+                nodes[face.deck].new.append(face)
                 continue
-            if self._today(state.first_review):
-                self.new_done[face.deck] += 1
-            if self._today(state.last_review_answer):
-                self.review_done[face.deck] += 1
-            if state.suspended or self._today(state.buried_at):
-                continue
-            node = self.nodes[face.deck]
-            if state.queue in ("learning", "relearning"):
-                if state.due is not None and state.due <= self.ahead:
-                    node.learning.append(face)
-                continue
-            if face.guid in answered_today and not self._today(state.last_review):
-                continue                                      # a sibling was answered today
-            if state.queue == "new":
-                node.new.append(face)
-            elif state.due is not None and state.due < self.end:
-                node.review.append(face)
-        for node in self.nodes.values():
+            self._place(face, state or _NEW, nodes[face.deck])
+        for node in nodes.values():
             node.children.sort()
-            node.review.sort(key=lambda f: self._state(f).due)
-            node.learning.sort(key=lambda f: self._state(f).due)
+            node.review.sort(key=self._by_due)
+            node.learning.sort(key=self._by_due)
+
+    def _place(self, face: Face, state: CardState, node: "_Node") -> None:
+        new_done, review_done = self._today(state.first_review), self._today(state.last_review_answer)
+        self.new_done[face.deck] += new_done
+        self.review_done[face.deck] += review_done
+        self._placed[face.id] = (self._kind(face, state), new_done, review_done)
+        kind = self._placed[face.id][0]
+        if kind is not None:
+            getattr(node, kind).append(face)
+
+    def _kind(self, face: Face, state: CardState) -> str | None:
+        if state.suspended or self._today(state.buried_at):
+            return None
+        if state.queue in ("learning", "relearning"):
+            if state.due is not None and state.due <= self.ahead:
+                return "learning"
+            if state.due is not None:
+                self.valid_until = min(self.valid_until, state.due - (self.ahead - self.now))
+            return None
+        if face.guid in self._answered and not self._today(state.last_review):
+            return None                                   # a sibling was answered today
+        if state.queue == "new":
+            return "new"
+        if state.due is not None and state.due < self.end:
+            return "review"
+        return None
+
+    def touch(self, card_id: str, now: datetime) -> None:
+        """Re-sort the cards of the note `card_id` belongs to, after its state changed. (Cards
+        placed earlier, with an earlier learn-ahead window, stay right: any learning card that
+        has entered the window since would have ended `valid_until`.)"""
+        self.now = now
+        self.ahead = now + timedelta(minutes=self.settings.learn_ahead_minutes)
+        guid = self._guid_of.get(card_id)
+        if guid is None:
+            return
+        if any(self._today(self.states.get(f.id, _NEW).last_review) for f in self._notes[guid]):
+            self._answered.add(guid)
+        else:
+            self._answered.discard(guid)
+        for face in self._notes[guid]:
+            kind, new_done, review_done = self._placed.get(face.id, ("new", False, False))
+            node = self.nodes[face.deck]
+            if kind is not None and face in getattr(node, kind):
+                getattr(node, kind).remove(face)
+            self.new_done[face.deck] -= new_done
+            self.review_done[face.deck] -= review_done
+            self._place(face, self.states.get(face.id, _NEW), node)
+            kind = self._placed[face.id][0]
+            if kind == "new":
+                node.new.sort(key=lambda f: self._order[f.id])
+            elif kind is not None:
+                getattr(node, kind).sort(key=self._by_due)
+
+    def _by_due(self, face: Face) -> tuple[datetime, int]:
+        """Oldest due first; cards due at the same moment in vault order."""
+        return self.states[face.id].due, self._order[face.id]
 
     def _state(self, face: Face) -> CardState:
         return self.states.get(face.id) or _NEW
@@ -175,12 +231,12 @@ class Queue:
 
     def next(self, deck: str | None) -> Face | None:
         new, learning, review = self.lists(deck)
-        learning.sort(key=lambda f: self._state(f).due)
+        learning.sort(key=self._by_due)
         due_now = [f for f in learning if self._state(f).due <= self.now]
         if due_now:
             return due_now[0]
         if review:
-            return min(review, key=lambda f: self._state(f).due)
+            return min(review, key=self._by_due)
         if new:
             return new[0]
         return learning[0] if learning else None

@@ -61,15 +61,13 @@ class StudyService:
 
     def state(self) -> dict:
         return {"vault": self.vault_name, "deck": self.deck, "writable": self.study.writable,
-                "read_only_reason": self.study.read_only_reason,
-                "problems": len(self.study.diagnostics)}
+                "read_only_reason": self.study.read_only_reason}
 
     def next(self, deck: str | None) -> dict:
         """Re-read what changed on disk, then the card to show and what is left."""
         self._report(self.study.refresh())
         card = self.study.next_card(deck)
-        payload = {"deck": deck, "counts": self._counts(deck), "writable": self.study.writable,
-                   "card": self._card(card) if card else None}
+        payload = {"deck": deck, "counts": self._counts(deck), "card": self._card(card) if card else None}
         if card is None:
             payload["summary"] = self.study.summary(deck).to_dict()
         return payload

@@ -4,10 +4,10 @@
   "use strict";
 
   var MAX_ANSWER_MS = 60000;           // as Anki: a card left open counts one minute at most
-  var SUSPENDED = "Suspended (u undoes it).";
+  var SUSPENDED = "Suspended.";
   var BURIED = "Buried until tomorrow (u undoes it).";
   var state = { view: "loading", deck: null, card: null, shown: false, shownAt: 0, busy: false,
-                writable: true, vault: "", pending: 0, poll: null };
+                readOnlyReason: null };
   var $ = function (id) { return document.getElementById(id); };
 
   // ---- talking to the server -------------------------------------------------------------
@@ -46,7 +46,6 @@
     ["loading", "review", "decks", "summary"].forEach(function (name) { $(name).hidden = name !== view; });
     $("answer-bar").hidden = view !== "review";
     document.body.dataset.view = view;
-    if (view !== "summary" && state.poll) { clearInterval(state.poll); state.poll = null; }
   }
 
   function setCounts(counts, current) {
@@ -64,9 +63,8 @@
 
   function next() {
     return api("next" + deckQuery()).then(function (data) {
-      state.writable = data.writable;
       setCounts(data.counts, queueOf(data.card));
-      if (data.card) showCard(data.card); else showSummary(data.summary, data.counts);
+      if (data.card) showCard(data.card); else showSummary(data.summary);
     }).catch(fail);
   }
 
@@ -85,24 +83,45 @@
     $("edit").href = card.obsidian_url;
     show("review");
     window.scrollTo(0, 0);
+    var input = document.getElementById("typeans");
+    if (input) input.focus();
   }
 
   function showAnswer() {
     if (!state.card || state.shown) return;
     state.shown = true;
+    var typed = document.getElementById("typeans");
+    var answer = typed ? typed.value.trim() : "";
     setHtml(state.card.back_html);
+    if (typed) showTyped(answer);
     $("show-answer").hidden = true;
     $("ratings").hidden = false;
     var mark = document.querySelector("#card #answer");
     if (mark && mark.getBoundingClientRect().top > window.innerHeight * 0.5) mark.scrollIntoView({ block: "start" });
   }
 
-  // Card HTML is Anki's: media named by bare file names, math between \( \) and \[ \]. It is
-  // parsed in an inert <template> first, so no image starts loading before its name is mapped
-  // to this server's media/ route.
+  // A type-in card: what was typed goes under the answer line, above the expected answer.
+  function showTyped(answer) {
+    var line = document.querySelector("#card #answer");
+    var note = document.createElement("p");
+    note.className = "nc-typed";
+    note.textContent = answer ? "You typed: " : "Nothing typed.";
+    if (answer) {
+      var typed = document.createElement("b");
+      typed.textContent = answer;
+      note.appendChild(typed);
+    }
+    if (line) line.after(note); else $("card").prepend(note);
+  }
+
+  // Card HTML is Anki's: media named by bare file names (sounds as [sound:name]), math between
+  // \( \) and \[ \]. It is parsed in an inert <template> first, so no image starts loading
+  // before its name is mapped to this server's media/ route.
   function setHtml(html) {
     var template = document.createElement("template");
-    template.innerHTML = html;
+    template.innerHTML = html.replace(/\[sound:([^\]"<>]+)\]/g, function (_all, name) {
+      return '<audio controls preload="none" src="' + name.replace(/&/g, "&amp;") + '"></audio>';
+    });
     template.content.querySelectorAll("[src]").forEach(function (element) {
       var src = element.getAttribute("src");
       if (src && !/^([a-z][a-z0-9+.-]*:|\/|#)/i.test(src)) element.setAttribute("src", "media/" + src);
@@ -128,20 +147,17 @@
     });
   }
 
-  function showSummary(summary, counts) {
+  function showSummary(summary) {
     $("summary-title").textContent = summary.studied ? "Session complete" : "Nothing due right now";
     $("stat-studied").textContent = summary.studied;
     $("stat-time").textContent = duration(summary.seconds);
     $("stat-again").textContent = summary.studied ? Math.round(summary.again_rate * 100) + "%" : "–";
     $("stat-tomorrow").textContent = summary.due_tomorrow;
     $("summary-undo").hidden = !summary.studied;
-    var waiting = counts.learning;
-    $("summary-note").textContent = waiting
-      ? waiting + (waiting === 1 ? " card is" : " cards are") + " still in learning and will come back shortly; keep this page open."
-      : (state.deck ? "Every due card of " + state.deck + " is done." : "Every due card is done.") +
-        " Come back tomorrow, or choose another deck.";
+    // learning cards are shown ahead of their due time, so an empty queue has none left either
+    $("summary-note").textContent = (state.deck ? "Every due card of " + state.deck + " is done." : "Every due card is done.") +
+      " Come back tomorrow, or choose another deck.";
     show("summary");
-    if (waiting && !state.poll) state.poll = setInterval(next, 15000);
   }
 
   function duration(seconds) {
@@ -212,10 +228,10 @@
     var spent = Math.min(Date.now() - state.shownAt, MAX_ANSWER_MS);
     once(function () {
       return api("answer", { card_id: card.id, rating: rating, duration_ms: spent }).then(function (result) {
-        if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 8000);
+        if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 10000, card.id);
         return next();
       }).catch(function (error) {
-        if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || "this vault is read-only") + ".", 5000);
+        if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || error.message.replace(/^not saved: /, "")) + ".", 6000);
         else throw error;
       });
     });
@@ -234,7 +250,10 @@
     if (!state.card || state.view !== "review") return;
     var card = state.card;
     once(function () {
-      return api(name, { card_id: card.id }).then(function () { toast(message); return next(); });
+      return api(name, { card_id: card.id }).then(function () {
+        toast(message, name === "suspend" ? 6000 : 2500, name === "suspend" ? card.id : null);
+        return next();
+      });
     });
   }
 
@@ -250,15 +269,26 @@
   }
 
   var toastTimer = null;
-  function toast(message, ms) {
+  // A short message above the answer buttons; `unsuspend` (a card id) adds a button that
+  // takes the suspension back, so a leech or a mistaken `s` is undone from the review screen.
+  function toast(message, ms, unsuspend) {
     var box = $("toast");
-    box.textContent = message;
+    $("toast-text").textContent = message;
+    $("toast-unsuspend").hidden = !unsuspend;
+    $("toast-unsuspend").onclick = unsuspend ? function () {
+      box.hidden = true;
+      once(function () { return api("unsuspend", { card_id: unsuspend }).then(function () { toast("Unsuspended."); return next(); }); });
+    } : null;
     box.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { box.hidden = true; }, ms || 2500);
   }
 
   function fail(error) {
+    if (error instanceof TypeError) {                 // fetch itself failed: no server
+      toast("The study server does not answer: start `notecards study` again, then reload.", 8000);
+      return;
+    }
     toast("Problem: " + (error && error.message ? error.message : error), 6000);
   }
 
@@ -268,6 +298,10 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     if ($("help").open) return;                       // the dialog handles its own keys (Esc)
     var key = event.key;
+    if (event.target && event.target.matches && event.target.matches("input, textarea, [contenteditable]")) {
+      if (key === "Enter" && state.view === "review" && !state.shown) { event.preventDefault(); showAnswer(); }
+      return;                                         // typing an answer: no shortcuts
+    }
     var onButton = event.target && event.target.closest && event.target.closest("button, a, input");
     if (state.view === "review" && (key === " " || key === "Enter") && !(key === "Enter" && onButton && !onButton.closest("#answer-bar"))) {
       event.preventDefault();
@@ -312,8 +346,6 @@
     wire();
     state.deck = new URL(window.location.href).searchParams.get("deck");
     api("state").then(function (info) {
-      state.vault = info.vault;
-      state.writable = info.writable;
       state.readOnlyReason = info.read_only_reason;
       if (!state.deck && info.deck) state.deck = info.deck;
       rememberDeck();
