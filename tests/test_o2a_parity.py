@@ -175,3 +175,46 @@ def test_quotes_task_lists_and_blockquotes_are_written_as_showdown_writes_them()
                "> quoted\n> line\n>\n> > nested\n\nafter", "para one  \nnext  \n\npara two"]
     ours = [render_markdown(text)[0] for text in samples]
     assert ours == run_showdown(module, samples)
+
+
+@pytest.mark.parametrize("suite", ["basic_sync", "cloze_sync", "markdown_test", "math_test"])
+def test_the_first_sync_of_a_vault_obsidian_to_anki_synced_updates_no_unchanged_note(tmp_path, suite):
+    """The collection holds each note as the plugin wrote it (showdown's HTML for every field
+    showdown renders alone), the vault its ID lines, and notecards has no record yet: a sync
+    finds nothing to update."""
+    pytest.importorskip("anki")
+    from anki.collection import Collection
+
+    from notecards.pipeline import build
+    from notecards.sync import sync_vault
+
+    module = showdown_module()
+    vault = tmp_path / "vault"
+    shutil.copytree(SUITES / suite, vault / suite, ignore=shutil.ignore_patterns(".obsidian"))
+    if (SUITES / suite / ".obsidian").is_dir():
+        shutil.copytree(SUITES / suite / ".obsidian", vault / ".obsidian")
+    col_path = tmp_path / "collection.anki2"
+    Collection(str(col_path)).close()
+    assert sync_vault(vault, collection=col_path).problem is None      # notes made, ID lines written
+    result = build(vault)
+    settings = result.settings
+    plain = []
+    for card in result.cards:
+        cloze = is_cloze_type(card.note_type) and settings.curly_cloze
+        plain += [(card.block.anki_id, name, {"text": text, "cloze": cloze,
+                                              "highlights": cloze and settings.highlights_to_clozes})
+                  for name, text in card.block.fields.items()
+                  if text.strip() and not _OUTSIDE_SHOWDOWN.search(text)]
+    assert plain
+    col = Collection(str(col_path))
+    try:
+        for (nid, name, _), html in zip(plain, run_showdown(module, [p[2] for p in plain])):
+            note = col.get_note(nid)
+            note[name] = html
+            col.update_note(note)
+    finally:
+        col.close()
+    shutil.rmtree(vault / ".notecards")                                 # no record: Anki's notes are compared
+    report = sync_vault(vault, collection=col_path, dry_run=True)
+    assert report.plan is not None, report.summary()
+    assert [u.card.block.line for u in report.plan.updates if "fields" in u.changes] == []
