@@ -8,8 +8,6 @@ it as a dead link), so the vault stage reports those too: a warning at the embed
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
-
 from notecards.parse.fences import closes_fence, opening_fence
 from notecards.render.links import LinkTarget
 from notecards.render.media import local_target, media_kind
@@ -47,15 +45,15 @@ def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Di
 
 
 def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> str | None:
+    """Why `![[target]]` in prose points nowhere, or None when some file of the vault answers it.
+    Any note extension counts (the vault's settings are render's business; prose only warns when
+    nothing of that name exists): `![[other]]` finds `other.txt`, `![[v1.2 notes]]` a dotted name."""
     if not target.note:
         return None
-    if media_kind(target.note) or PurePosixPath(target.note).suffix.lower() not in ("", ".md"):
-        if index.resolve_attachment(target.note, path) is None:
-            return index.leads_outside(target.note, path) or f"embedded file not found in the vault: {target.note}"
+    if index.resolve_attachment(target.note, path) or index.resolve_note(target.note, index.suffixes()):
         return None
-    if index.resolve_note(target.note) is None:
-        return index.leads_outside(target.note, path) or f"embedded note not found in the vault: {target.note}"
-    return None
+    kind = "file" if media_kind(target.note) else "note"
+    return index.leads_outside(target.note, path) or f"embedded {kind} not found in the vault: {target.note}"
 
 
 def _card_lines(parsed: ParsedFile) -> set[int]:
