@@ -256,7 +256,7 @@ def test_laws(latex, sim):
 
 def _table_names() -> list[tuple[str, str, int]]:
     """(name as written, canonical law, number of arguments) for every name and alias of
-    DESIGN's table; `_` is left out, since in LaTeX it starts a subscript."""
+    the table of docs/simulations.md; `_` is left out, since in LaTeX it starts a subscript."""
     from notecards.sim.distributions import REGISTRY
     return [(written, dist.name, len(dist.params)) for dist in REGISTRY.values()
             for written in (dist.name, *dist.aliases) if "_" not in written]

@@ -1,4 +1,4 @@
-"""The distributions a note may name, in the notes' own parameterisations (DESIGN §5).
+"""The distributions a note may name, in the notes' own parameterisations (the table in docs/simulations.md).
 
 Each `Distribution` knows its canonical argument names (Normal takes mean and **variance**,
 Gamma shape and **rate** …), the keyword alternatives a note may use instead (`sd=`, `prec=`,

@@ -34,7 +34,7 @@ NodeKind = Literal["const", "data", "stochastic", "deterministic"]
 class Node:
     """One statement of the model: a constant, observed data, a draw or a deterministic function.
 
-    `dist` is the canonical distribution name of the DESIGN table ("Normal", "InverseGamma", …) and
+    `dist` is the canonical distribution name of the table in docs/simulations.md ("Normal", "InverseGamma", …) and
     `args` its arguments under canonical names in the notes' parameterisation ("mean", "var" for
     Normal; "shape", "rate" for Gamma; "shape", "scale" for InverseGamma …).
     `plate` names the size symbol of an index (`theta[1..J]` -> plate "J", index "j").
