@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from notecards.sim.model import Expr, ModelSpec, Node
+from notecards.sim.model import Expr, ModelSpec, Node, Op
 
 from notecards.sim.expr import Evaluator, Val, names_in as _names_in
 
@@ -187,8 +187,8 @@ class ModelGraph:
 
     def _classify(self, parent: str, child: Node, key: str, expr: Expr) -> Reference:
         form, core = _unwrap(expr)
-        reads_itself = core == Expr("name", value=parent) or (
-            core.op == "index" and core.args[0] == Expr("name", value=parent) and len(core.args) == 2)
+        reads_itself = core == Expr(Op.NAME, value=parent) or (
+            core.op == "index" and core.args[0] == Expr(Op.NAME, value=parent) and len(core.args) == 2)
         return Reference(child.name, key, form if reads_itself else "other",
                          self._groups(parent, child, expr))
 
@@ -222,9 +222,9 @@ class ModelGraph:
 
 def _unwrap(expr: Expr) -> tuple[Form, Expr]:
     """How an argument wraps what it reads: `x^2` is ("square", x), `1/x` ("inverse", x)."""
-    if expr.op == "^" and expr.args[1] == Expr("num", value=2.0):
+    if expr.op == "^" and expr.args[1] == Expr(Op.NUM, value=2.0):
         return "square", expr.args[0]
-    if expr.op == "/" and expr.args[0] == Expr("num", value=1.0):
+    if expr.op == "/" and expr.args[0] == Expr(Op.NUM, value=1.0):
         return "inverse", expr.args[1]
     return "direct", expr
 
@@ -233,7 +233,7 @@ def _uses_of(parent: str, expr: Expr) -> list[Expr | None]:
     """The index expression of every use of `parent` in `expr` (None for a bare use)."""
     if expr.op == "name":
         return [None] if expr.value == parent else []
-    if expr.op == "index" and expr.args[0] == Expr("name", value=parent) and len(expr.args) == 2:
+    if expr.op == "index" and expr.args[0] == Expr(Op.NAME, value=parent) and len(expr.args) == 2:
         return [expr.args[1]] + _uses_of(parent, expr.args[1])
     uses: list[Expr | None] = []
     for sub in expr.args:

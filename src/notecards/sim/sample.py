@@ -103,9 +103,9 @@ def _node_value(node: Node, values: dict[str, Val], sizes: dict[str, int], n: in
     if node.kind in ("const", "data"):
         if node.value is not None:
             return value_of(node)
-        return evaluator.eval(node.expr)  # type: ignore[arg-type]
+        return evaluator.eval(node.definition)
     if node.kind == "deterministic":
-        val = evaluator.eval(node.expr)  # type: ignore[arg-type]
+        val = evaluator.eval(node.definition)
         axes = tuple(plates_of(node)) + tuple(a for a in val.axes if a not in plates_of(node))
         arr = expand(val, axes)
         shape = (n, *(sizes.get(a, arr.shape[k + 1]) for k, a in enumerate(axes)))
@@ -124,7 +124,7 @@ def _within_budget(shape: tuple[int, ...], budget: int) -> None:
 
 def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
           rng: np.random.Generator, budget: int) -> Val:
-    dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+    dist = distributions.REGISTRY[node.law]
     args: dict[str, Val] = {}
     for param in dist.params:
         val = evaluator.eval(node.args[param.name])

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from notecards.sim.model import Expr
+from notecards.sim.model import Expr, Op
 
 Args = dict[str, np.ndarray]
 
@@ -43,12 +43,12 @@ special = _LazySpecial()
 
 def square(e: Expr) -> Expr:
     """A keyword form as the canonical argument: `sd=e` is the variance e^2."""
-    return Expr("^", (e, Expr("num", value=2.0)))
+    return Expr(Op.POW, (e, Expr(Op.NUM, value=2.0)))
 
 
 def reciprocal(e: Expr) -> Expr:
     """A keyword form as the canonical argument: `prec=e` is the variance 1/e, `scale=e` the rate."""
-    return Expr("/", (Expr("num", value=1.0), e))
+    return Expr(Op.DIV, (Expr(Op.NUM, value=1.0), e))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from notecards.sim.distributions.base import Distribution, Param
 from notecards.sim.distributions.continuous import CONTINUOUS
 from notecards.sim.distributions.discrete import DISCRETE
-from notecards.sim.model import Expr
+from notecards.sim.model import Expr, Op
 
 _DISTRIBUTIONS = [*CONTINUOUS, *DISCRETE]
 
@@ -69,5 +69,5 @@ def resolve_args(dist: Distribution, positional: list[Expr],
         if p.name not in resolved:
             if p.default is None:
                 raise ValueError(f"{signature}: missing {p.label} ({p.name})")
-            resolved[p.name] = Expr("num", value=p.default)
+            resolved[p.name] = Expr(Op.NUM, value=p.default)
     return {name: resolved[name] for name in names}

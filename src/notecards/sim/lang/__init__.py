@@ -40,7 +40,7 @@ from notecards.sim.lang.nodes import (DEFAULT_DRAWS, DEFAULT_PLATE, DEFAULT_VALU
                                       indices_of, node_exprs, plates_of, topological_order, value_of)
 from notecards.sim.lang.resolve import resolve, with_constants
 from notecards.sim.lang.statements import Statements
-from notecards.sim.model import ModelSpec
+from notecards.sim.model import ModelSpec, Origin
 from notecards.types import Diagnostic
 
 __all__ = ["DEFAULT_DRAWS", "DEFAULT_PLATE", "DEFAULT_VALUE", "MAX_DRAWS", "MAX_PLATE", "OPTIONS", "indices_of",
@@ -48,7 +48,7 @@ __all__ = ["DEFAULT_DRAWS", "DEFAULT_PLATE", "DEFAULT_VALUE", "MAX_DRAWS", "MAX_
 
 
 def parse_sim(text: str, path: str, first_line: int,
-              origin: str = "sim") -> tuple[ModelSpec | None, list[Diagnostic]]:
+              origin: Origin = "sim") -> tuple[ModelSpec | None, list[Diagnostic]]:
     """Parse a sim block's body; `first_line` is the note line of the body's first line."""
     read = Statements(path, first_line, origin)
     for offset, raw in enumerate(text.split("\n")):

@@ -13,7 +13,7 @@ from notecards.sim.expr import BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evalu
 from notecards.sim.lang.nodes import (DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS, indices_of, node_exprs,
                                       plates_of, topological_order, value_of)
 from notecards.sim.lang.statements import Statements
-from notecards.sim.model import Expr, ModelSpec, Node
+from notecards.sim.model import Expr, ModelSpec, Node, Op
 from notecards.types import Diagnostic
 
 
@@ -37,7 +37,7 @@ def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec
             read.error(spec.line, f"{name} cannot be set: {what}")
     if read.diagnostics:
         return None, read.diagnostics
-    nodes = [replace(node, expr=Expr("num", value=float(values[node.name])), value=None)
+    nodes = [replace(node, expr=Expr(Op.NUM, value=float(values[node.name])), value=None)
              if node.name in values else replace(node) for node in spec.nodes.values()]
     again = replace(spec, nodes={}, defaults={k: v for k, v in spec.defaults.items() if k not in values})
     _Resolver(read)._resolve(nodes, again)
@@ -63,8 +63,8 @@ class _Resolver:
         for node in cyclic:
             self.read.error(node.line, f"{node.name} depends on itself through "
                                   f"{', '.join(p for p in node.parents if p in {c.name for c in cyclic})}")
-        spec = ModelSpec(path=self.read.path, line=self.read.first_line, origin=self.read.origin)  # type: ignore[arg-type]
-        spec.defaults = {n.name: float(n.value) for n in defaults}  # type: ignore[arg-type]
+        spec = ModelSpec(path=self.read.path, line=self.read.first_line, origin=self.read.origin)
+        spec.defaults = {n.name: n.scalar for n in defaults}
         self._resolve(ordered, spec)
         spec.alternatives = self._alternatives(seconds, primaries, moved, spec)
         self._options(spec)
@@ -111,7 +111,7 @@ class _Resolver:
             if self.read.origin == "latex":
                 value = DEFAULT_PLATE if is_plate else DEFAULT_VALUE
                 defaults.append(Node(name=name, kind="const", line=line, source=f"{name} = {value:g}",
-                                     value=float(value), expr=Expr("num", value=float(value))))
+                                     value=float(value), expr=Expr(Op.NUM, value=float(value))))
                 self.read.diagnostics.append(Diagnostic(
                     self.read.path, line, "info",
                     f"{name} has no value; using {value:g} (set it in a sim block)"))
@@ -152,7 +152,7 @@ class _Resolver:
             if random:
                 node.kind = "deterministic"
                 return True
-            val = evaluator.eval(node.expr)  # type: ignore[arg-type]
+            val = evaluator.eval(node.definition)
         except EvalError as exc:
             self.read.error(node.line, f"{node.name}: {exc}")
             return False
@@ -188,7 +188,7 @@ class _Resolver:
         return data
 
     def _check_constant_args(self, node: Node, evaluator: Evaluator) -> None:
-        dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+        dist = distributions.REGISTRY[node.law]
         for param in dist.params:
             val = evaluator.eval(node.args[param.name])
             why = distributions.support_violation(param, _vector_last(val, param.vector))
@@ -225,14 +225,14 @@ class _Resolver:
     def _compare_constants(self, first: Node, second: Node, spec: ModelSpec) -> None:
         values = {n.name: value_of(n) for n in spec.nodes.values() if n.value is not None}
         try:
-            second_value = Evaluator(values).eval(second.expr).array  # type: ignore[arg-type]
+            second_value = Evaluator(values).eval(second.definition).array
         except EvalError as exc:
             self.read.error(second.line, f"{second.name}: {exc}")
             return
         if not np.allclose(second_value, np.asarray(first.value)):
             self.read.diagnostics.append(Diagnostic(
                 self.read.path, second.line, "warning",
-                f"{second.name} is {format_expr(second.expr)} here but {first.value:g} at line "  # type: ignore[arg-type]
+                f"{second.name} is {format_expr(second.definition)} here but {first.scalar:g} at line "
                 f"{first.line}; the first value is used"))
 
     def _options(self, spec: ModelSpec) -> None:
@@ -285,7 +285,7 @@ class _Resolver:
             if node.kind in ("stochastic", "deterministic") and node.observed is None:
                 size = 1
                 for plate in plates_of(node):
-                    size *= int(spec.nodes[plate].value)  # type: ignore[arg-type]
+                    size *= int(spec.nodes[plate].scalar)
                 total += size
                 if spec.n * total > MAX_ELEMENTS:
                     self.read.error(node.line, f"too many values to simulate: n = {spec.n:,} draws "
