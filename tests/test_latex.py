@@ -313,7 +313,7 @@ def test_model_has_defaults_note_lines_and_dependency_order():
     assert spec is not None and spec.origin == "latex"
     assert list(spec.nodes)[-2:] == ["theta", "y"]
     assert (spec.nodes["y"].line, spec.nodes["theta"].line) == (7, 10)
-    assert spec.nodes["y"].dist == "Normal" and spec.nodes["y"].plate == "J"
+    assert spec.nodes["y"].dist == "Normal" and spec.nodes["y"].plates == ("J",)
     assert spec.defaults == {"J": spec.nodes["J"].value, "sigma": 1.0, "mu": 1.0, "tau": 1.0}
     assert spec.line == 7
 

@@ -42,7 +42,7 @@ def report_json(spec: ModelSpec, result: SimResult | None) -> dict:
     """The model as understood, its values, summaries of every drawn variable, checks, comparisons."""
     model = [{"name": n.name, "kind": n.kind, "line": n.line, "statement": describe_node(n),
               "written": n.source, "dist": n.dist, "args": {k: format_expr(v) for k, v in n.args.items()},
-              "plate": n.plate, "index": n.index}
+              "plate": ",".join(n.plates) or None, "index": ",".join(n.indices) or None}
              for n in spec.nodes.values()]
     values = {n.name: _jsonable(n.value) for n in spec.nodes.values()
               if n.kind in ("const", "data") and n.value is not None}

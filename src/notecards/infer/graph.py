@@ -49,7 +49,7 @@ class Latent:
 
     @property
     def plated(self) -> bool:
-        return self.node.plate is not None
+        return bool(self.node.plates)
 
 
 class UnsupportedModel(ValueError):
@@ -104,8 +104,8 @@ class ModelGraph:
         return self.constants[name].array[0]
 
     def _latent_size(self, node: Node) -> int:
-        if node.plate is not None:
-            return self.plate_size(node.plate, node.line)
+        if node.plates:
+            return self.plate_size(",".join(node.plates), node.line)
         if node.dist in VECTOR_LAWS:
             alpha = Evaluator(self.constants).eval(node.args["alpha"]).array
             return int(alpha.shape[-1])
@@ -152,17 +152,17 @@ class ModelGraph:
     def val_of_state(self, name: str, value: np.ndarray) -> Val:
         latent = self.latent[name]
         if latent.plated:
-            return Val(value, (latent.node.plate,))
+            return Val(value, (",".join(latent.node.plates),))
         if latent.node.dist in VECTOR_LAWS:
             return Val(value, ("#1",))
         return Val(value[:, 0])
 
     def _evaluator(self, env: dict[str, Val], node: Node | None) -> Evaluator:
-        if node is None or node.index is None:
+        if node is None or not node.indices:
             return Evaluator(env)
-        plate = node.plate or node.index
+        index, plate = ",".join(node.indices), ",".join(node.plates)
         size = self.sizes.get(node.name) or self.plate_size(plate, node.line)
-        return Evaluator(env, {node.index: plate}, {plate: size})
+        return Evaluator(env, {index: plate}, {plate: size})
 
     def evaluate(self, expr: Expr, env: dict[str, Val], node: Node | None = None) -> np.ndarray:
         """An expression as a (chains or 1, elements) array, in the statement's plate."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from notecards.sim import distributions
 from notecards.sim.expr import EvalError, Evaluator, format_expr, names_in
-from notecards.sim.lang import indices_of, plates_of, value_of
+from notecards.sim.lang import value_of
 from notecards.sim.model import Expr, ModelSpec, Node, Op, SimResult
 
 MAX_ELEMENT_SUMMARIES = 50
@@ -30,7 +30,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
     """One statement as notecards understood it: every argument named, plates as ranges."""
-    lhs = node.name + (f"[{', '.join(indices_of(node))}]" if node.index else "")
+    lhs = node.name + (f"[{', '.join(node.indices)}]" if node.indices else "")
     fold = _folder(spec)
     if node.kind == "stochastic":
         dist = distributions.REGISTRY[node.law]
@@ -42,7 +42,7 @@ def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
         text = f"{lhs} = {format_value(node.value)}"
     else:
         text = f"{lhs} = {format_expr(fold(node.definition))}"
-    ranges = [f"{i} = 1..{p}" for i, p in zip(indices_of(node), plates_of(node))]
+    ranges = [f"{i} = 1..{p}" for i, p in zip(node.indices, node.plates)]
     return text + (f" for {', '.join(ranges)}" if ranges else "")
 
 

@@ -62,7 +62,8 @@ class Node:
     `dist` is the canonical distribution name of the table in docs/simulations.md ("Normal", "InverseGamma", …) and
     `args` its arguments under canonical names in the notes' parameterisation ("mean", "var" for
     Normal; "shape", "rate" for Gamma; "shape", "scale" for InverseGamma …).
-    `plate` names the size symbol of an index (`theta[1..J]` -> plate "J", index "j").
+    `plates` names the size symbol of each index, outer first, and `indices` the index letters
+    (`theta[1..J]` -> plates ("J",), indices ("j",); `y[i, j]` -> ("I", "J"), ("i", "j")).
     A stochastic node whose name also has a value (`y = [...]` then `y[j] ~ …`) is observed: `kind`
     stays "stochastic" and `observed` holds the data. A data node read from a table's column of
     names (schools) holds the group numbers as its value and the names in `labels`.
@@ -77,8 +78,8 @@ class Node:
     expr: Expr | None = None                   # deterministic nodes, and const given by an expression
     value: np.ndarray | float | None = None    # const / data values
     observed: np.ndarray | None = None
-    plate: str | None = None
-    index: str | None = None
+    plates: tuple[str, ...] = ()
+    indices: tuple[str, ...] = ()
     parents: list[str] = field(default_factory=list)
     labels: list[str] | None = None            # a grouping column's names: labels[k - 1] names group k
 

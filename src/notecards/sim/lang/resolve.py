@@ -10,8 +10,8 @@ import numpy as np
 
 from notecards.sim import distributions
 from notecards.sim.expr import BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evaluator, Val, expand, format_expr, names_in
-from notecards.sim.lang.nodes import (DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS, indices_of, node_exprs,
-                                      plates_of, topological_order, value_of)
+from notecards.sim.lang.nodes import (DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS, node_exprs,
+                                      topological_order, value_of)
 from notecards.sim.lang.statements import Statements
 from notecards.sim.model import Expr, ModelSpec, Node, Op
 from notecards.types import Diagnostic
@@ -29,7 +29,7 @@ def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec
     constant arguments are checked again (`sigma = -1` is an error, and no model). The given
     model is left as it was. Plate sizes and data keep their values (their shapes are the model's)."""
     read = Statements(spec.path, spec.line, spec.origin)
-    plates = {p for node in spec.nodes.values() for p in plates_of(node)}
+    plates = {p for node in spec.nodes.values() for p in node.plates}
     for name in values:
         node = spec.nodes.get(name)
         if node is None or node.kind != "const" or name in plates:
@@ -77,7 +77,7 @@ class _Resolver:
         return spec, self.read.diagnostics
 
     def _parents(self, node: Node) -> list[str]:
-        letters = set(indices_of(node))
+        letters = set(node.indices)
         found: list[str] = []
         for expr in node_exprs(node) + ([self.read.observed_exprs[node.name]]
                                         if node.name in self.read.observed_exprs else []):
@@ -101,7 +101,7 @@ class _Resolver:
             for name in node.parents:
                 if name not in defined and name not in BUILTIN_CONSTANTS:
                     first_use.setdefault(name, (node.line, False))
-            for plate in plates_of(node):
+            for plate in node.plates:
                 if plate not in defined:
                     first_use.setdefault(plate, (node.line, True))
         defaults = []
@@ -140,7 +140,7 @@ class _Resolver:
         sizes = self._plate_sizes(node, values)
         if sizes is None:
             return False
-        evaluator = Evaluator(values, dict(zip(indices_of(node), plates_of(node))), sizes)
+        evaluator = Evaluator(values, dict(zip(node.indices, node.plates)), sizes)
         random = any(kinds.get(p) in ("stochastic", "deterministic") for p in node.parents)
         try:
             if node.kind == "stochastic":
@@ -156,15 +156,15 @@ class _Resolver:
         except EvalError as exc:
             self.read.error(node.line, f"{node.name}: {exc}")
             return False
-        arr = _layout(val, plates_of(node), sizes)
+        arr = _layout(val, node.plates, sizes)
         node.kind = "const" if arr.ndim == 0 else "data"
         node.value = float(arr) if arr.ndim == 0 else arr
-        values[node.name] = value_of(node) if node.plate or arr.ndim == 0 else Val(arr[None], val.axes)
+        values[node.name] = value_of(node) if node.plates or arr.ndim == 0 else Val(arr[None], val.axes)
         return True
 
     def _plate_sizes(self, node: Node, values: dict[str, Val]) -> dict[str, int] | None:
         sizes = {}
-        for plate in plates_of(node):
+        for plate in node.plates:
             val = values.get(plate)
             if val is None:
                 return None          # undefined or broken: reported where it is used
@@ -181,10 +181,10 @@ class _Resolver:
 
     def _observed(self, node: Node, evaluator: Evaluator, sizes: dict[str, int]) -> np.ndarray:
         data = evaluator.eval(self.read.observed_exprs[node.name]).array[0]
-        want = tuple(sizes[p] for p in plates_of(node))
+        want = tuple(sizes[p] for p in node.plates)
         if data.shape != want:
             raise EvalError(f"the data has shape {data.shape} but {node.name} runs over "
-                            f"{' × '.join(plates_of(node)) or 'no plate'} = {want}")
+                            f"{' × '.join(node.plates) or 'no plate'} = {want}")
         return data
 
     def _check_constant_args(self, node: Node, evaluator: Evaluator) -> None:
@@ -284,7 +284,7 @@ class _Resolver:
         for node in spec.nodes.values():
             if node.kind in ("stochastic", "deterministic") and node.observed is None:
                 size = 1
-                for plate in plates_of(node):
+                for plate in node.plates:
                     size *= int(spec.nodes[plate].scalar)
                 total += size
                 if spec.n * total > MAX_ELEMENTS:
@@ -294,7 +294,7 @@ class _Resolver:
                     return
 
 
-def _layout(val: Val, plates: list[str], sizes: dict[str, int]) -> np.ndarray:
+def _layout(val: Val, plates: tuple[str, ...], sizes: dict[str, int]) -> np.ndarray:
     """A constant's array with plate axes first (in the node's order), as written otherwise."""
     axes = tuple(plates) + tuple(a for a in val.axes if a not in plates)
     arr = expand(val, axes)[0]
@@ -337,7 +337,7 @@ def _alternative_only(primaries: list[Node], seconds: list[Node], pinned: set[st
     while changed:
         changed = False
         for name in sorted(candidates):
-            users = [n for n in primaries if name in n.parents or name in plates_of(n)]
+            users = [n for n in primaries if name in n.parents or name in n.plates]
             if any(u.name not in candidates for u in users):
                 candidates.discard(name)
                 changed = True

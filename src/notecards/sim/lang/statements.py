@@ -84,7 +84,7 @@ class Statements:
             self.canonical.append(f"{name} = {format_expr(expr)}")
             return
         node = Node(name=name, kind="deterministic", line=line, source=text,
-                    plate=",".join(plates) or None, index=",".join(letters) or None)
+                    plates=tuple(plates), indices=tuple(letters))
         if relation == "=":
             node.expr = parser.expression()
             parser.expect_end()
