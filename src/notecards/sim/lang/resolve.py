@@ -26,8 +26,9 @@ def resolve(read: Statements) -> tuple[ModelSpec | None, list[Diagnostic]]:
 def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec | None, list[Diagnostic]]:
     """The model with some of its scalar constants set to other values (what a study slider
     does), resolved again from new nodes: constants computed from them follow and the laws'
-    constant arguments are checked again (`sigma = -1` is an error, and no model). The given
-    model is left as it was. Plate sizes and data keep their values (their shapes are the model's)."""
+    constant arguments are checked again (`sigma = -1` is an error, and no model). The resolver
+    makes new nodes, so the given model is left as it was. Plate sizes and data keep their values
+    (their shapes are the model's)."""
     read = Statements(spec.path, spec.line, spec.origin)
     plates = {p for node in spec.nodes.values() for p in node.plates}
     for name in values:
@@ -38,7 +39,7 @@ def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec
     if read.diagnostics:
         return None, read.diagnostics
     nodes = [replace(node, expr=Expr(Op.NUM, value=float(values[node.name])), value=None)
-             if node.name in values else replace(node) for node in spec.nodes.values()]
+             if node.name in values else node for node in spec.nodes.values()]
     again = replace(spec, nodes={}, defaults={k: v for k, v in spec.defaults.items() if k not in values})
     _Resolver(read)._resolve(nodes, again)
     if read.diagnostics:
@@ -53,8 +54,8 @@ class _Resolver:
     def finish(self) -> tuple[ModelSpec | None, list[Diagnostic]]:
         primaries = [defs[0] for defs in self.read.defs.values()]
         seconds = [d for defs in self.read.defs.values() for d in defs[1:]]
-        for node in primaries + seconds:
-            node.parents = self._parents(node)
+        primaries = [replace(node, parents=self._parents(node)) for node in primaries]
+        seconds = [replace(node, parents=self._parents(node)) for node in seconds]
         defaults = self._free_names(primaries + seconds)
         primaries = defaults + primaries
         moved = _alternative_only(primaries, seconds, self._pinned())
@@ -132,35 +133,36 @@ class _Resolver:
             if any(p in self.read.broken or p not in kinds for p in node.parents
                    if p not in BUILTIN_CONSTANTS):
                 continue
-            if self._resolve_node(node, values, kinds):
-                kinds[node.name] = node.kind
-                spec.nodes[node.name] = node
+            resolved = self._resolve_node(node, values, kinds)
+            if resolved is not None:
+                kinds[node.name] = resolved.kind
+                spec.nodes[node.name] = resolved
 
-    def _resolve_node(self, node: Node, values: dict[str, Val], kinds: dict[str, str]) -> bool:
+    def _resolve_node(self, node: Node, values: dict[str, Val], kinds: dict[str, str]) -> Node | None:
+        """The node as the model holds it, new (kind settled, a constant's value or the observed
+        data filled in), or None when it cannot be resolved (a diagnostic says why)."""
         sizes = self._plate_sizes(node, values)
         if sizes is None:
-            return False
+            return None
         evaluator = Evaluator(values, dict(zip(node.indices, node.plates)), sizes)
         random = any(kinds.get(p) in ("stochastic", "deterministic") for p in node.parents)
         try:
             if node.kind == "stochastic":
-                if node.name in self.read.observed_exprs:
-                    node.observed = self._observed(node, evaluator, sizes)
+                observed = (self._observed(node, evaluator, sizes) if node.name in self.read.observed_exprs
+                            else node.observed)
                 if not random:
                     self._check_constant_args(node, evaluator)
-                return True
+                return replace(node, observed=observed)
             if random:
-                node.kind = "deterministic"
-                return True
+                return replace(node, kind="deterministic")
             val = evaluator.eval(node.definition)
         except EvalError as exc:
             self.read.error(node.line, f"{node.name}: {exc}")
-            return False
+            return None
         arr = _layout(val, node.plates, sizes)
-        node.kind = "const" if arr.ndim == 0 else "data"
-        node.value = float(arr) if arr.ndim == 0 else arr
-        values[node.name] = value_of(node) if node.plates or arr.ndim == 0 else Val(arr[None], val.axes)
-        return True
+        resolved = replace(node, kind="const" if arr.ndim == 0 else "data", value=float(arr) if arr.ndim == 0 else arr)
+        values[node.name] = value_of(resolved) if node.plates or arr.ndim == 0 else Val(arr[None], val.axes)
+        return resolved
 
     def _plate_sizes(self, node: Node, values: dict[str, Val]) -> dict[str, int] | None:
         sizes = {}
@@ -210,16 +212,19 @@ class _Resolver:
             for node in cyclic:
                 self.read.error(node.line, f"{node.name} depends on itself")
             kinds = {n.name: n.kind for n in spec.nodes.values()}
+            kept = []
             for node in ordered:
                 if node.kind != "stochastic":
                     random = any(kinds.get(p) in ("stochastic", "deterministic")
                                  for p in node.parents)
-                    node.kind = "deterministic" if random else "const"
+                    node = replace(node, kind="deterministic" if random else "const")
                 kinds[node.name] = node.kind
-            if first.kind == "const" and second.kind == "const":
-                self._compare_constants(first, second, spec)
+                kept.append(node)
+            resolved = next((n for n in kept if n.name == second.name), second)
+            if first.kind == "const" and resolved.kind == "const":
+                self._compare_constants(first, resolved, spec)
                 continue
-            result.append(ordered)
+            result.append(kept)
         return result
 
     def _compare_constants(self, first: Node, second: Node, spec: ModelSpec) -> None:
