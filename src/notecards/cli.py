@@ -13,7 +13,7 @@ from pathlib import Path
 from notecards import __version__
 from notecards.config import load_settings
 from notecards.study.command import add_study_parser
-from notecards.types import Diagnostic
+from notecards.types import Diagnostic, exit_status
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _print_diagnostics(result.vault, result.diagnostics)
     if not args.quiet:
         print(_summary(result))
-    return _status(result.diagnostics, args.strict)
+    return exit_status(result.diagnostics, args.strict)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -166,7 +166,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary(result))
         print(f"wrote {out}" if wrote else f"unchanged {out} (nothing changed)")
-    return _status(result.diagnostics, args.strict)
+    return exit_status(result.diagnostics, args.strict)
 
 
 def _cmd_sim(args: argparse.Namespace) -> int:
@@ -247,10 +247,3 @@ def _summary(result) -> str:
         lines.append(f"  {len(result.deletions)} DELETE requests (applied by `notecards sync`)")
     return "\n".join(lines)
 
-
-def _status(diagnostics: list[Diagnostic], strict: bool) -> int:
-    if any(d.severity == "error" for d in diagnostics):
-        return 1
-    if strict and any(d.severity == "warning" for d in diagnostics):
-        return 1
-    return 0

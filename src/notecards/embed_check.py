@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from notecards.parse.fences import closes_fence, opening_fence
-from notecards.render.links import LinkTarget
+from notecards.render.links import LinkTarget, wiki_embeds
 from notecards.render.media import local_target, media_kind
 from notecards.types import Diagnostic, ParsedFile
 from notecards.vault import VaultIndex
 
-_WIKI_EMBED = re.compile(r"!\[\[([^\]]+)\]\]")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+\"[^\"]*\")?\s*\)")
 
 
@@ -32,8 +31,8 @@ def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Di
         fence = opening_fence(line)
         if fence is not None or number in in_card or "![" not in line:
             continue
-        for inner in _WIKI_EMBED.findall(line):
-            message = _wiki_embed_problem(LinkTarget.parse(inner), path, index)
+        for target in wiki_embeds(line):
+            message = _wiki_embed_problem(target, path, index)
             if message:
                 out.append(Diagnostic(path, number, "warning", message))
         for bracketed, bare in _MD_IMAGE.findall(line):

@@ -25,7 +25,6 @@ from notecards.vault import VaultIndex, note_files, read_source
 if TYPE_CHECKING:
     from notecards.render import Rendered
 
-_EMBED = re.compile(r"!\[\[([^\]|#^]+)")
 _MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
 
 
@@ -243,6 +242,8 @@ def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
     through embeds of embeds (render transcludes them too), so an edit anywhere along the chain
     renders the card again. A whole embedded note is scanned, not just the embedded section: at
     worst a card is rendered again for nothing."""
+    from notecards.render.links import wiki_embeds
+
     deps: dict[str, list[int]] = {}
     root = result.vault
     for card in work.cards:
@@ -254,7 +255,7 @@ def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
     seen = {work.parsed.source.path}
     texts = [text for card in work.cards for text in card.block.fields.values()]
     while texts:
-        targets = {target for text in texts for target in _EMBED.findall(text)}
+        targets = {target.note for text in texts for target in wiki_embeds(text) if target.note}
         texts = []
         for target in sorted(targets):
             rel = result.index.resolve_note(target, extensions)

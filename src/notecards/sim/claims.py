@@ -91,9 +91,9 @@ def check_claim(spec: ModelSpec, claim: PosteriorClaim, seed: int) -> ClaimResul
 
 def _uncheckable(spec: ModelSpec, claim: PosteriorClaim, data: list[str]) -> str:
     node = spec.nodes.get(claim.node.name)
-    if node is None or node.kind != "stochastic" or node.plate:
+    if node is None or node.kind != "stochastic" or node.plates:
         return f"{claim.node.name} is not a scalar draw of the model"
-    if len(data) != 1 or spec.nodes[data[0]].kind != "stochastic" or spec.nodes[data[0]].plate:
+    if len(data) != 1 or spec.nodes[data[0]].kind != "stochastic" or spec.nodes[data[0]].plates:
         return "it must condition on one scalar draw of the model"
     if distributions.REGISTRY[claim.node.dist].event_vector:
         return "its law draws vectors"
@@ -102,7 +102,7 @@ def _uncheckable(spec: ModelSpec, claim: PosteriorClaim, data: list[str]) -> str
 
 def _generic_values(spec: ModelSpec, factors: tuple[float, ...]) -> dict[str, float]:
     """The card's free symbols scaled off their defaults (plate sizes and counts kept whole)."""
-    plates = {n.plate for n in spec.nodes.values() if n.plate}
+    plates = {",".join(n.plates) for n in spec.nodes.values() if n.plates}
     out = {}
     for k, (name, value) in enumerate(spec.defaults.items()):
         whole = float(value).is_integer() and value >= 2

@@ -29,7 +29,7 @@ from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
 from notecards.sync.sync_state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
                                        target_key)
 from notecards.sync.writeback import IdEdit, WriteResult, remove_stale_temps, sync_folders, write_ids
-from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile
+from notecards.types import Card, CardBlock, Diagnostic, ParsedFile, SourceFile, exit_status
 from notecards.vault import VaultIndex, note_files
 
 DELETE_THRESHOLD = 10
@@ -51,11 +51,7 @@ class SyncReport:
     problem: str | None = None          # a reason the whole sync could not run
 
     def exit_code(self, strict: bool = False) -> int:
-        if self.problem or any(d.severity == "error" for d in self.diagnostics):
-            return 1
-        if strict and any(d.severity == "warning" for d in self.diagnostics):
-            return 1
-        return 0
+        return 1 if self.problem else exit_status(self.diagnostics, strict)
 
     def summary(self) -> str:
         """The plan (dry run) and the counts; the CLI prints the diagnostics on their own."""

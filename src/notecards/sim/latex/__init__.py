@@ -2,7 +2,7 @@
 
 A card that says ``\\theta \\sim \\mathcal{N}(0, \\lambda)`` and ``X \\sim \\mathcal{N}(\\theta,
 \\sigma^2)`` in display math has stated a runnable model; this module turns those statements into
-sim-language text (DESIGN 5) so such a card gets a simulation without a ```sim block.
+sim-language text (docs/simulations.md) so such a card gets a simulation without a ```sim block.
 
 The reader runs in stages, one module each: `display` finds the display math,
 `tokens` cuts it into tokens, `pieces` into candidate statements, `statement`
@@ -36,7 +36,7 @@ Names (the rule for subscripts):
 - A statement whose right side uses an index its left side lacks ranges over it as well:
   ``y_i \\mid \\theta_j \\sim N(\\theta_j, 1)`` reads as ``y[i, j]``.
 
-Laws are translated only when known (the DESIGN table, plus χ² families, Student-t written
+Laws are translated only when known (the table in docs/simulations.md, plus χ² families, Student-t written
 ``t_\\nu(\\mu, \\sigma^2)`` as in BDA with σ² the squared scale); ``L(.\\mid\\lambda)``,
 ``\\mathcal{M}(\\lambda)``, ``P(\\theta)`` or a law with a conditioning bar in its arguments
 (a density, not a parameterised law) are skipped with the reason recorded, never guessed.
