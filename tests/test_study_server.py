@@ -218,6 +218,11 @@ def test_no_file_outside_the_static_folder_or_the_cards_media_is_served(served, 
     served_png = shown[0]
     assert served_png.content == (served.vault / "attachments" / "circle.png").read_bytes()
     assert served_png.headers["content-type"] == "image/png"
+    circle = served.vault / "attachments" / "circle.png"       # swapped for a link out after the build
+    circle.unlink()
+    circle.symlink_to(tmp_path / "outside" / "secret.png")
+    with served.client() as client:
+        assert client.get(f"media/{names[0]}").status_code == 404
 
 
 def test_safe_file_refuses_links_and_names_that_leave_the_root(tmp_path):
