@@ -56,7 +56,7 @@ def test_a_slider_value_redraws_the_card_and_comes_from_the_cache_the_second_tim
     plain = simulate_card(card, text, cache).outcome
     moved = simulate_card(card, text, cache, overrides={"lambda": 9.0})
     assert moved.diagnostics == [] and moved.outcome.rendered
-    assert "lambda = 9;" in moved.outcome.html and "lambda = 4;" in plain.html
+    assert "λ = 9<" in moved.outcome.html and "λ = 4<" in plain.html   # the caption states the values drawn
     assert moved.outcome.figures[0].name != plain.figures[0].name
     again = simulate_card(card, text, cache, overrides={"lambda": 9.0}).outcome
     assert not again.rendered and again.figures[0].data == moved.outcome.figures[0].data
