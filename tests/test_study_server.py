@@ -89,9 +89,10 @@ class StudyServer:
     listens before the thread starts, so requests made at once simply wait in its backlog.
     """
 
-    def __init__(self, vault: Path, deck: str | None = None) -> None:
+    def __init__(self, vault: Path, deck: str | None = None, simulate: bool = False) -> None:
         self.vault = vault
         self.deck = deck
+        self.simulate = simulate
         self.sock = bind_port(0)
         self.port = self.sock.getsockname()[1]
         self.address = Address(self.port, new_token())
@@ -106,7 +107,7 @@ class StudyServer:
     def _run(self) -> None:
         study = None
         try:
-            study = Study.open(self.vault, simulate=False, device=DEVICE)
+            study = Study.open(self.vault, simulate=self.simulate, device=DEVICE)
             service = StudyService(study, self.vault, vault_name=self.vault.name, deck=self.deck,
                                    on_diagnostics=self.reported.extend, on_error=self.errors.append)
             config = uvicorn.Config(create_app(service, self.address), log_level="warning", lifespan="off")
