@@ -232,3 +232,13 @@ def test_a_real_clock_gives_the_same_due_dates_after_the_cache_is_deleted(tmp_pa
     again = Study.open(tmp_path, clock=lambda: datetime.now(timezone.utc), tz=timezone.utc, device="laptop",
                        simulate=False)
     assert schedule_of(again) == before          # microseconds of the clock never reach the schedule
+
+
+def test_a_damaged_cache_is_rebuilt_from_the_history(tmp_path):
+    clock = Clock()
+    study = open_study(basic_vault(tmp_path, 3), clock)
+    study_some(study, clock, 6)
+    before = schedule_of(study)
+    study.close()
+    (tmp_path / ".notecards" / "study.sqlite").write_bytes(b"this is not a database" * 100)
+    assert schedule_of(open_study(tmp_path, clock)) == before

@@ -109,6 +109,9 @@ class Study:
     _pinned: str | None = None
     _early: list[Diagnostic] = field(default_factory=list)
     _sorted: Queue | None = None
+    replay: Replay = field(init=False)
+    _writer: HistoryWriter = field(init=False)
+    _cache_writable: bool = field(init=False)
 
     @classmethod
     def open(cls, vault: Path, *, settings: Settings | None = None, device: str | None = None,
@@ -185,7 +188,8 @@ class Study:
     def _follow_renames(self, cards, previous) -> None:
         """A card that took an ID line keeps its history: an alias event says so for good (in
         memory only when the history cannot be written)."""
-        renames = renamed_cards(cards, previous, self.settings.vault_name, self.replay.store.has_guid)
+        aliased = set(self.replay.alias) | set(self.replay.alias.values())
+        renames = renamed_cards(cards, previous, self.settings.vault_name, self.replay.store.has_guid, aliased)
         for i, (old, new) in enumerate(renames):
             if self.writable:
                 self._record(lambda eid, o=old, n=new: Event(eid, "alias", self._now(), guid=o, to=n), card=None)
