@@ -37,7 +37,6 @@ from notecards.models.find import FitOptions
 from notecards.models.run import Figure, SimJob
 from notecards.sim.distributions import lookup
 from notecards.sim.labels import pretty
-from notecards.sim.lang.nodes import plates_of
 from notecards.sim.model import Expr, ModelSpec
 from notecards.types import Card, Diagnostic
 
@@ -109,7 +108,7 @@ def sliders_of(card: Card, note_text: str) -> CardSliders:
 
 def free_parameters(spec: ModelSpec) -> list[str]:
     """Scalar constants given as numbers, used by some other node, not plate sizes."""
-    plates = {p for node in spec.nodes.values() for p in plates_of(node)}
+    plates = {p for node in spec.nodes.values() for p in node.plates}
     used = {p for node in spec.nodes.values() for p in node.parents}
     return [node.name for node in spec.nodes.values()
             if node.kind == "const" and node.name not in plates and node.name in used
