@@ -394,7 +394,8 @@ SEED_MODELS = {
             "u[i] ~ Normal(0, tau2)", "beta[i] = gamma + u[i]",
             "y[i, j] = beta[i]*x + epsilon[i, j]", "theta[i] ~ Normal(mu, tau2)",
             "y[i, j] ~ Normal(theta[i], sigma2)"],
-    "003": ["theta[j] ~ Normal(mu, 1)", "y[i, j] ~ Normal(theta[j], sigma^2)"],
+    "003": ["mu ~ Normal(mu0, sigma02)", "theta[j] ~ Normal(mu, 1)",     # mu's prior, mu0 = 60 and
+            "y[i, j] ~ Normal(theta[j], sigma^2)"],                      # sigma²₀ = 5 in inline math
     "004": ["sigma2[j] ~ InverseGamma(alpha, beta)", "mu_overall ~ Normal(mu0, tau0^2)",
             "tau2 ~ InverseGamma(alpha0, beta0)", "mu[j] ~ Normal(mu_overall, tau2)",
             "y[i, j] ~ Normal(mu[j], sigma2[j])"],
