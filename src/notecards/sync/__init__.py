@@ -194,15 +194,14 @@ def _apply_in_parts(vault: Path, settings: Settings, backend, plan: SyncPlan, bu
             state.pending = [PendingAdd(a.card.guid, a.card.note_type, a.card.deck, a.card.fields)
                              for a in part.plan.adds]
             save_sync_state(vault, state)
-        try:
-            applied = backend.apply(part.plan)
-        except AnkiConnectError as exc:
-            if not exc.maybe_done:
-                state.pending = []
-            save_sync_state(vault, state)
-            report.problem = _stopped(exc, report, total)
-            return
+        applied = backend.apply(part.plan)
         report.applied = True
+        if applied.stopped is not None:
+            report.done["add"] += len(applied.new_notes)
+            _keep_what_was_made(state, applied)
+            save_sync_state(vault, state)
+            report.problem = _stopped(applied.stopped, report, total)
+            return
         state.pending = []
         _count(report, part.plan, applied)
         _record_notes(state, part.plan, applied)
@@ -215,12 +214,22 @@ def _apply_in_parts(vault: Path, settings: Settings, backend, plan: SyncPlan, bu
         save_sync_state(vault, state)
 
 
-def _stopped(exc: AnkiConnectError, report: SyncReport, total: int) -> str:
+def _keep_what_was_made(state: SyncState, applied: Applied) -> None:
+    """A part that stopped early: its new notes are ours (recorded with no digest, so the next
+    sync compares and finishes them), and the journal stays only if the failed request may
+    still have added notes."""
+    for n in applied.new_notes:
+        state.notes[n.nid] = NoteRecord(n.card.block.path, n.card.block.line, n.card.guid, "", n.card.deck)
+    if not getattr(applied.stopped, "maybe_done", False):
+        state.pending = []
+
+
+def _stopped(exc: Exception, report: SyncReport, total: int) -> str:
     """One line: what went wrong, what was done, what was not, and that a new run is safe."""
     added = report.done["add"]
-    return (f"{exc}. Done: {added} of {_n(total, 'note')} added, with their ID lines; not done: the "
-            f"other {total - added}. Running the sync again is safe: it finds the notes Anki may "
-            "have added from the interrupted batch instead of adding them twice")
+    return (f"{exc}. Done: {added} of {_n(total, 'note')} added, {report.ids_written} ID lines written; "
+            f"not done: the other {total - added}. Running the sync again is safe: it finds the notes "
+            "Anki added from the interrupted batch instead of adding them twice")
 
 
 def _count(report: SyncReport, plan: SyncPlan, applied: Applied) -> None:

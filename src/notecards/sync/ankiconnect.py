@@ -170,13 +170,16 @@ class AnkiConnectBackend:
         done = Applied()
         retype = [u for u in plan.updates if u.changes.note_type]
         doomed = [d.nid for d in plan.deletes] + [u.nid for u in retype]
-        for i in range(0, len(doomed), READ_CHUNK):
-            self.client.call("deleteNotes", notes=doomed[i:i + READ_CHUNK], touches=READ_CHUNK)
         cards = [a.card for a in plan.adds] + [u.card for u in retype]
-        self._prepare(cards + [u.card for u in plan.updates])
-        self._add(cards, done)
-        self._update([u for u in plan.updates if not u.changes.note_type], done)
-        self._store_media(cards + [u.card for u in plan.updates])
+        try:
+            for i in range(0, len(doomed), READ_CHUNK):
+                self.client.call("deleteNotes", notes=doomed[i:i + READ_CHUNK], touches=READ_CHUNK)
+            self._prepare(cards + [u.card for u in plan.updates])
+            self._add(cards, done)
+            self._update([u for u in plan.updates if not u.changes.note_type], done)
+            self._store_media(cards + [u.card for u in plan.updates])
+        except AnkiConnectError as exc:      # what was done so far is in `done`, to be recorded
+            done.stopped = exc
         return done
 
     def _add(self, cards: list[Card], done: Applied) -> None:

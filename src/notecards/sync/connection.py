@@ -104,7 +104,8 @@ class AnkiConnect:
         """Many actions in as few bounded requests as fit; each answer is its result, or the
         `Refused` error of that action alone."""
         out: list[Any] = []
-        for chunk in bounded([{"action": a, "version": 6, "params": p} for a, p in actions],
+        key = {"key": self.key} if self.key else {}     # the add-on checks it for each action
+        for chunk in bounded([{"action": a, "version": 6, "params": p, **key} for a, p in actions],
                               max_items=MAX_NOTES if notes_each else 10 * MAX_NOTES):
             for reply in self.call("multi", actions=chunk, touches=notes_each * len(chunk)):
                 if isinstance(reply, dict) and set(reply) == {"result", "error"}:

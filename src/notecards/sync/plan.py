@@ -123,6 +123,7 @@ class Applied:
 
     new_notes: list[NewNote] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    stopped: Exception | None = None  # the failure that ended the part early; the rest was not done
 
     def nid_of(self, card: Card) -> int | None:
         return next((n.nid for n in self.new_notes if n.card is card), None)
