@@ -108,8 +108,10 @@ def test_an_edit_to_an_embedded_note_reaches_the_card_without_full(tmp_path, tar
     kwargs, opened = target
     vault = tmp_path / "vault"
     _write(vault, "card.md", "START\nBasic\nWhat does the lemma say?\nBack: ![[lemma]]\nEND\n")
-    _write(vault, "lemma.md", "The first version.\n")
+    _write(vault, "lemma.md", "The first version.\n\nSTART\nBasic\nLemma's own card\nBack: x\nEND\n")
     assert sync_vault(vault, **kwargs).exit_code() == 0
+    quiet = sync_vault(vault, **kwargs)             # the ID line written into lemma.md is no edit
+    assert quiet.files_read == 0 and quiet.plan.is_empty(), quiet.summary()
     _write(vault, "lemma.md", "The second version.\n")
     report = sync_vault(vault, **kwargs)
     assert report.exit_code() == 0 and report.done["update"] == 1, report.summary()

@@ -211,7 +211,18 @@ def _apply_in_parts(vault: Path, settings: Settings, backend, plan: SyncPlan, bu
                                     broken | refused, state, build.deps)
         report.diagnostics.extend(diags)
         report.ids_written += written
+        _own_writes_are_not_edits(state, set(parsed))
         save_sync_state(vault, state)
+
+
+def _own_writes_are_not_edits(state: SyncState, synced: set[str]) -> None:
+    """A card embedding a note that this sync gave ID lines was built from that note as read; the
+    ID lines are ours, so the embedding file must not look changed to the next sync."""
+    for record in state.files.values():
+        for dep in record.deps:
+            written = state.files.get(dep) if dep in synced else None
+            if written is not None:
+                record.deps[dep] = [written.mtime_ns, written.size]
 
 
 def _keep_what_was_made(state: SyncState, applied: Applied) -> None:
