@@ -81,7 +81,9 @@ class AnkiConnectBackend:
     def __init__(self, url: str | None = None, key: str | None = None):
         self.client = AnkiConnect(url, key)
         self.client.call("version")
-        self.client.call("deckNames")          # fails plainly when Anki is at its profile picker
+        # fails plainly when Anki is at its profile picker
+        self.decks = set(self.client.call("deckNames"))
+        self.models: set[str] | None = None
         self.media_by_path = True
 
     def close(self) -> None:
@@ -152,9 +154,10 @@ class AnkiConnectBackend:
                     out[note_of[c]].add(deck)
         return out
 
-    def _card_decks(self, card_ids: list[int]) -> dict[str | None, list[int]]:
-        """deck name -> card ids, with the cards in filtered decks under None."""
-        filtered = set(self.client.call("findCards", query="deck:filtered")) if card_ids else set()
+    def _card_decks(self, card_ids: list[int], new: bool = False) -> dict[str | None, list[int]]:
+        """deck name -> card ids, with the cards in filtered decks under None (`new` cards are in
+        none yet, which saves a search of the whole collection)."""
+        filtered = set(self.client.call("findCards", query="deck:filtered")) if card_ids and not new else set()
         out: dict[str | None, list[int]] = {}
         for i in range(0, len(card_ids), READ_CHUNK):
             for deck, cards in self.client.call("getDecks", cards=card_ids[i:i + READ_CHUNK]).items():
@@ -183,7 +186,8 @@ class AnkiConnectBackend:
         return done
 
     def _add(self, cards: list[Card], done: Applied) -> None:
-        notes = [_note(c) for c in cards]
+        landing = "Default" if "Default" in self.decks else min(self.decks)
+        notes = [_note(c, c.deck if c.deck in self.decks else landing) for c in cards]
         start = 0
         for batch in bounded(notes, MAX_NOTES):
             batch_cards = cards[start:start + len(batch)]
@@ -198,33 +202,45 @@ class AnkiConnectBackend:
                                                        "Anki did not add this note (AnkiConnect gave no "
                                                        "reason: an empty first field, or no card to make)"))
             done.new_notes += added
-            self._move({n.nid: n.card for n in added}, done)
+            self._move({n.nid: n.card for n in added}, done, new=True)
 
-    def _move(self, cards_of_note: dict[int, Card], done: Applied) -> None:
+    def _move(self, cards_of_note: dict[int, Card], done: Applied, new: bool = False) -> None:
         """Put each note's cards in its card's deck, then read the decks back to be sure."""
         if not cards_of_note:
             return
-        cards = {i["noteId"]: i["cards"] for i in self._notes_info(cards_of_note)}
-        wrong = self._misplaced(cards, cards_of_note)
+        wrong = self._misplaced(self._cards_by_target(cards_of_note), new)
         if not wrong:
             return
         self.client.multi([("changeDeck", {"cards": ids, "deck": deck}) for deck, ids in wrong.items()])
-        still = {n for n, ds in self._decks(cards).items() if ds and ds != {cards_of_note[n].deck}}
-        for nid in sorted(still):
-            card = cards_of_note[nid]
-            done.diagnostics.append(Diagnostic(card.block.path, card.block.line, "error",
-                                               f"Anki did not move note {nid} into deck {card.deck!r}; "
-                                               "the next sync tries again"))
+        self.decks.update(wrong)
+        still = {c for ids in self._misplaced(wrong, new=True).values() for c in ids}
+        if not still:
+            return
+        for info in self._notes_info(cards_of_note):
+            if still.intersection(info["cards"]):
+                card = cards_of_note[info["noteId"]]
+                done.diagnostics.append(Diagnostic(card.block.path, card.block.line, "error",
+                                                   f"Anki did not move note {info['noteId']} into deck "
+                                                   f"{card.deck!r}; the next sync tries again"))
 
-    def _misplaced(self, cards: dict[int, list[int]], cards_of_note: dict[int, Card]) -> dict[str, list[int]]:
-        """target deck -> the card ids not in it."""
-        note_of = {c: nid for nid, cs in cards.items() for c in cs}
+    def _cards_by_target(self, cards_of_note: dict[int, Card]) -> dict[str, list[int]]:
+        """target deck -> the card ids of the notes bound for it (one `nid:` search per deck)."""
+        notes: dict[str, list[int]] = {}
+        for nid, card in cards_of_note.items():
+            notes.setdefault(card.deck, []).append(nid)
+        decks = sorted(notes)
+        answers = self.client.multi([("findCards", {"query": "nid:" + ",".join(map(str, sorted(notes[d])))})
+                                     for d in decks])
+        return {d: list(a) for d, a in zip(decks, answers) if isinstance(a, list)}
+
+    def _misplaced(self, targets: dict[str, list[int]], new: bool = False) -> dict[str, list[int]]:
+        """target deck -> those of its card ids that are elsewhere (not counting filtered decks)."""
+        target_of = {c: deck for deck, ids in targets.items() for c in ids}
         wrong: dict[str, list[int]] = {}
-        for deck, in_deck in self._card_decks(sorted(note_of)).items():
+        for deck, in_deck in self._card_decks(sorted(target_of), new).items():
             for c in in_deck:
-                target = cards_of_note[note_of[c]].deck
-                if deck is not None and deck != target:
-                    wrong.setdefault(target, []).append(c)
+                if deck is not None and deck != target_of[c]:
+                    wrong.setdefault(target_of[c], []).append(c)
         return wrong
 
     def _update(self, updates: list[Update], done: Applied) -> None:
@@ -239,15 +255,14 @@ class AnkiConnectBackend:
         self._move({u.nid: u.card for u in updates if u.changes.deck}, done)
 
     def _prepare(self, cards: list[Card]) -> None:
-        """Create the decks and note types the cards need."""
-        decks = sorted({c.deck for c in cards})
-        if decks:
-            self.client.multi([("createDeck", {"deck": d}) for d in decks])
-        have = set(self.client.call("modelNames")) if cards else set()
+        """Create the note types the cards need. Decks need no creating: `changeDeck` makes a
+        missing one (where `createDeck` costs the add-on ~0.2 s each)."""
+        if cards and self.models is None:
+            self.models = set(self.client.call("modelNames"))
         for card in cards:
-            if card.note_type not in have:
+            if card.note_type not in self.models:
                 self.client.call("createModel", **model_request(card.note_type, list(card.fields)))
-                have.add(card.note_type)
+                self.models.add(card.note_type)
 
     def _store_media(self, cards: list[Card]) -> None:
         """By path where Anki can read it (figures written to a temporary folder first), else
@@ -280,8 +295,10 @@ def _on_disk(media: MediaFile, tmp: Path) -> str:
     return str(out)
 
 
-def _note(card: Card) -> dict:
-    return {"deckName": card.deck, "modelName": card.note_type, "fields": card.fields,
+def _note(card: Card, deck: str) -> dict:
+    """`addNote`'s note. `deck` must exist (the add-on refuses a missing one, and then, on current
+    Anki, puts the card in `Default` anyway): the card's own deck, or an existing one it leaves."""
+    return {"deckName": deck, "modelName": card.note_type, "fields": card.fields,
             "tags": card.tags, "options": {"allowDuplicate": True}}
 
 
