@@ -163,6 +163,8 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
     gone = {nid: (r.path, r.line) for nid, r in state.notes.items()
             if r.path in rebuilt and r.path not in broken and nid not in referenced}
     found = _recover_journal(backend, state, cards)
+    if not dry_run:
+        state.pending = []            # the journalled notes Anki has are recorded; the rest never came
     recorded = {n: d for n, d in state.digests().items() if n not in misplaced}
     plan = make_plan(cards, build.deletions, backend, recorded, {**state.guids(), **found}, gone,
                      named=named_elsewhere)
