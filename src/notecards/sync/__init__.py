@@ -188,13 +188,12 @@ def _apply_in_parts(vault: Path, settings: Settings, backend, plan: SyncPlan, bu
                     state: SyncState, report: SyncReport) -> None:
     """Each part: journal its adds, apply it, record it, write its ID lines; stop at a failure."""
     parsed = {pf.source.path: pf for pf in build.parsed}
-    parts = split_plan(plan, list(parsed), getattr(backend, "batch_notes", None))
+    parts = split_plan(plan, list(parsed), backend.batch_notes)
     total = len(plan.adds)
     for part in parts:
-        journal = getattr(backend, "needs_journal", False) and bool(part.plan.adds)
-        if journal:
-            state.pending = [PendingAdd(a.card.guid, a.card.note_type, a.card.deck, a.card.fields)
-                             for a in part.plan.adds]
+        adding = [a.card for a in part.plan.adds] + [u.card for u in part.plan.updates if u.changes.note_type]
+        if backend.needs_journal and adding:
+            state.pending = [PendingAdd(c.guid, c.note_type, c.deck, c.fields) for c in adding]
             save_sync_state(vault, state)
         applied = backend.apply(part.plan)
         report.applied = True
@@ -256,7 +255,7 @@ def _count(report: SyncReport, plan: SyncPlan, applied: Applied) -> None:
 def _recover_journal(backend, state: SyncState, cards: list[Card]) -> dict[str, int]:
     """guid -> note id of the journalled adds found in Anki, recorded as ours at once (with no
     digest, so the plan compares them) so the journal can be emptied."""
-    if not state.pending or not hasattr(backend, "find_added"):
+    if not state.pending:
         return {}
     found = backend.find_added(state.pending, known=set(state.notes))
     by_guid = {c.guid: c for c in cards}
