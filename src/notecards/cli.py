@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         y.add_argument("--profile", help='Anki profile name (e.g. "User 1") to find its collection')
         y.add_argument("--ankiconnect", nargs="?", const="http://127.0.0.1:8765", metavar="URL",
                        help="sync through a running Anki with AnkiConnect (default http://127.0.0.1:8765)")
+        y.add_argument("--ankiconnect-key", metavar="KEY", default=os.environ.get("NOTECARDS_ANKICONNECT_KEY"),
+                       help="AnkiConnect's apiKey, when its config sets one (or NOTECARDS_ANKICONNECT_KEY)")
         y.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
         y.add_argument("--yes", action="store_true", help="allow deleting many notes at once")
         y.add_argument("--full", action="store_true", help="re-read and re-send every file")
@@ -217,7 +219,8 @@ def _sync_kwargs(args: argparse.Namespace) -> dict:
             raise UsageError(str(exc)) from None
     if (collection is None) == (args.ankiconnect is None):
         raise UsageError("give one of --collection PATH, --profile NAME or --ankiconnect [URL]")
-    return dict(collection=collection, ankiconnect=args.ankiconnect, dry_run=args.dry_run,
+    return dict(collection=collection, ankiconnect=args.ankiconnect, ankiconnect_key=args.ankiconnect_key,
+                dry_run=args.dry_run,
                 yes=args.yes, full=args.full, progress=_interactive())
 
 

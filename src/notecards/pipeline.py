@@ -39,6 +39,7 @@ class Build:
     deletions: list[Deletion] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sims: SimStats = field(default_factory=SimStats)
+    deps: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # file read -> files its cards read
 
     def count(self, severity: str) -> int:
         return sum(1 for d in self.diagnostics if d.severity == severity)
@@ -97,10 +98,11 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     for work in fresh:
         for card in work.cards:
             card.content_hash = _content_hash(card)
+        deps = result.deps[work.parsed.source.path] = _dependencies(work, result)
         if cache:
             cache.put(work.parsed.source.path, FileEntry(
                 cards=work.cards, deletions=work.parsed.deletions, diagnostics=work.diagnostics,
-                deps=_dependencies(work, result), sim=work.sim))
+                deps=deps, sim=work.sim))
     _collect(result, rels, cached, {w.parsed.source.path: w for w in fresh})
     if cache:
         cache.forget_missing(present)
