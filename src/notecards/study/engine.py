@@ -95,7 +95,7 @@ class Study:
     study_settings: StudySettings
     device: str
     clock: Callable[[], datetime]
-    tz: tzinfo
+    tz: tzinfo | None                 # None: this machine's local time (daylight saving included)
     simulate: bool
     progress: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -119,7 +119,7 @@ class Study:
              extensions: list[str] | None = None, progress: bool = False, tz: tzinfo | None = None,
              fuzz: bool = True) -> "Study":
         """Build the vault's cards and replay its history; problems go to `diagnostics`.
-        `tz` is the zone of the 4 am day start (default: this machine's); `fuzz=False` only
+        `tz` is the zone of the 4 am day start (default: this machine's local time); `fuzz=False` only
         for comparing with the `fsrs` package."""
         vault = Path(vault)
         early: list[Diagnostic] = []
@@ -134,7 +134,7 @@ class Study:
             study_settings.device = sanitise_device(device) or study_settings.device
         study = cls(vault=vault, settings=settings, study_settings=study_settings, device=study_settings.device,
                     clock=clock or (lambda: datetime.now(timezone.utc)),
-                    tz=tz or datetime.now().astimezone().tzinfo or timezone.utc,
+                    tz=tz,
                     simulate=simulate, progress=progress, diagnostics=list(early), _early=early)
         study._start(fuzz)
         return study
