@@ -124,9 +124,7 @@ class Study:
         vault = Path(vault)
         early: list[Diagnostic] = []
         if settings is None:
-            settings = load_settings(vault, early)
-            # config.py does not know the [study] table yet: that one "unknown setting" is ours
-            early = [d for d in early if "unknown setting 'study'" not in d.message]
+            settings = load_settings(vault, early)      # it leaves the [study] table to us
         if extensions:
             settings.extensions = sorted({*settings.extensions, *(e if e.startswith(".") else "." + e for e in extensions)})
         study_settings = load_study_settings(vault, early)
