@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from notecards.config import CONFIG_FILE, Settings, load_settings
@@ -95,7 +95,7 @@ class Study:
     study_settings: StudySettings
     device: str
     clock: Callable[[], datetime]
-    tz: tzinfo
+    tz: tzinfo | None                 # None: this machine's local time (daylight saving included)
     simulate: bool
     progress: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -119,14 +119,12 @@ class Study:
              extensions: list[str] | None = None, progress: bool = False, tz: tzinfo | None = None,
              fuzz: bool = True) -> "Study":
         """Build the vault's cards and replay its history; problems go to `diagnostics`.
-        `tz` is the zone of the 4 am day start (default: this machine's); `fuzz=False` only
+        `tz` is the zone of the 4 am day start (default: this machine's local time); `fuzz=False` only
         for comparing with the `fsrs` package."""
         vault = Path(vault)
         early: list[Diagnostic] = []
         if settings is None:
-            settings = load_settings(vault, early)
-            # config.py does not know the [study] table yet: that one "unknown setting" is ours
-            early = [d for d in early if "unknown setting 'study'" not in d.message]
+            settings = load_settings(vault, early)      # it leaves the [study] table to us
         if extensions:
             settings.extensions = sorted({*settings.extensions, *(e if e.startswith(".") else "." + e for e in extensions)})
         study_settings = load_study_settings(vault, early)
@@ -134,7 +132,7 @@ class Study:
             study_settings.device = sanitise_device(device) or study_settings.device
         study = cls(vault=vault, settings=settings, study_settings=study_settings, device=study_settings.device,
                     clock=clock or (lambda: datetime.now(timezone.utc)),
-                    tz=tz or datetime.now().astimezone().tzinfo or timezone.utc,
+                    tz=tz,
                     simulate=simulate, progress=progress, diagnostics=list(early), _early=early)
         study._start(fuzz)
         return study

@@ -76,10 +76,6 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("insert or replace into meta values (?, ?)", (key, value))
 
-    def clear(self) -> None:
-        for table in ("meta", "files", "events", "states"):
-            self.db.execute(f"delete from {table}")
-
     def file(self, name: str) -> FileRow | None:
         row = self.db.execute("select size, mtime, consumed, lines, sha, diagnostics from files where name = ?",
                               (name,)).fetchone()
