@@ -32,12 +32,12 @@ from notecards.sim.labels import pretty  # noqa: E402
 from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
 from notecards.sim.style import STYLE, png_bytes  # noqa: E402
 from notecards.sim.distributions import REGISTRY  # noqa: E402
+from notecards.sim.figure_options import FIGURE_OPTIONS  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
 from .graph import ModelGraph, UnsupportedModel, names_in  # noqa: E402
 from .result import FitResult  # noqa: E402
 
-WIDTH_IN, DPI = 6.4, 110
 CHAIN_COLORS = ["#3b6ea8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085"]
 PPC_DRAWS = 40
 PPC_SEED = 20240501
@@ -122,7 +122,7 @@ def _render(draw, rows: int, panel_in: float = 2.4, columns: int = 2) -> bytes:
     top_in, bottom_in, gap_in = 0.5, 0.55, 0.85
     height = rows * panel_in + top_in + bottom_in + (rows - 1) * gap_in
     with rc_context(STYLE):
-        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+        fig = Figure(figsize=(FIGURE_OPTIONS.width_in, height), dpi=FIGURE_OPTIONS.dpi)
         canvas = FigureCanvasAgg(fig)
         fig.nc_grid = fig.add_gridspec(rows, columns, left=0.1, right=0.97, top=1 - top_in / height,
                                        bottom=bottom_in / height, wspace=0.3, hspace=gap_in / panel_in)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.atomic import write_atomic
+from notecards.export_state import STATE_DIR
 
-STATE_DIR = ".notecards"
 VERSION = 1
 
 
