@@ -17,7 +17,7 @@ def test_shipped_vault_exports_with_a_summary(tmp_path, collection):
     out = tmp_path / "notes.apkg"
     proc = run_cli("export", vault, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    assert "files" in proc.stdout and "cards in" in proc.stdout and "wrote" in proc.stdout
+    assert "files" in proc.stdout and "notes (" in proc.stdout and "wrote" in proc.stdout
     assert "error" not in proc.stderr
     log = import_apkg(collection, out)
     assert len(log.new) >= 10
@@ -43,7 +43,7 @@ def test_check_writes_nothing(tmp_path):
     before = note.read_bytes(), note.stat().st_mtime_ns
     proc = run_cli("check", vault, cwd=tmp_path)
     assert proc.returncode == 0
-    assert "1 files, 1 cards" in proc.stdout and "1 figures rendered" in proc.stdout
+    assert "1 file, 1 note (1 card)" in proc.stdout and "1 figure rendered" in proc.stdout
     assert sorted(p.name for p in vault.iterdir()) == ["a.md"]
     assert (note.read_bytes(), note.stat().st_mtime_ns) == before
     assert not (tmp_path / "output").exists()
@@ -92,7 +92,7 @@ def test_seed_named_on_the_command_line_is_read_as_markdown(seeds_vault, tmp_pat
     out = tmp_path / "one.apkg"
     proc = run_cli("export", seeds_vault / "000_2a68b4ef0f7bcf07.txt", "-o", out, "--no-sim")
     assert proc.returncode == 0, proc.stderr
-    assert "1 files, 1 cards" in proc.stdout
+    assert "1 file, 1 note (1 card)" in proc.stdout
 
 
 def test_bad_files_are_diagnosed_and_the_rest_exports(tmp_path):
@@ -115,7 +115,7 @@ def test_empty_vault_is_not_an_error(tmp_path):
     vault.mkdir()
     proc = run_cli("export", vault, "-o", tmp_path / "e.apkg", "--no-sim")
     assert proc.returncode == 0, proc.stderr
-    assert "0 files, 0 cards" in proc.stdout
+    assert "0 files, 0 notes (0 cards)" in proc.stdout
 
 
 def test_bad_usage_exits_2(tmp_path):

@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notecards.config import Settings, load_settings
+from notecards.config import Settings
+from notecards.options import CommandOptions
 from notecards.sync.plan import SyncPlan, block_key, card_digest, make_plan
 from notecards.sync.sync_state import (FileRecord, NoteRecord, SyncState, load_sync_state, save_sync_state,
                                        target_key)
@@ -57,14 +58,15 @@ class SyncReport:
             return 1
         return 0
 
-    def summary(self) -> str:
-        """The plan (dry run) and the counts; the CLI prints the diagnostics on their own."""
+    def summary(self, shown=lambda rel: rel) -> str:
+        """The plan (dry run) and the counts; the CLI prints the diagnostics on their own.
+        `shown` turns a vault-relative path into the form the CLI prints."""
         lines: list[str] = []
         if self.problem:
             lines.append(f"error: {self.problem}")
         if self.plan is not None and self.dry_run:
             lines.append("plan (dry run, nothing changed):")
-            lines.extend("  " + line for line in self.plan.describe())
+            lines.extend("  " + line for line in self.plan.describe(shown))
         counts = self.plan.counts() if self.plan else {}
         verb = "would" if self.dry_run else "did"
         warnings = sum(d.severity == "warning" for d in self.diagnostics)
@@ -80,13 +82,13 @@ class SyncReport:
 
 def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
                dry_run: bool = False, yes: bool = False, full: bool = False,
-               progress: bool = False) -> SyncReport:
+               progress: bool = False, options: CommandOptions = CommandOptions()) -> SyncReport:
     """Sync the vault into a collection file or through AnkiConnect; never raises for user problems."""
     vault = Path(vault)
     target = target_key(collection, ankiconnect)
     report = SyncReport(target=str(collection) if collection is not None else str(ankiconnect),
                         dry_run=dry_run)
-    settings = load_settings(vault, report.diagnostics)
+    settings = options.settings_for(vault, report.diagnostics)
     try:
         backend = _open_backend(collection, ankiconnect)
     except Exception as exc:          # locked, missing, unreachable: said plainly, nothing changed
@@ -94,7 +96,7 @@ def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str 
         return report
     try:
         _run(vault, settings, backend, target, report, dry_run=dry_run, yes=yes, full=full,
-             progress=progress)
+             progress=progress, options=options)
     finally:
         backend.close()
     return report
@@ -113,7 +115,7 @@ def _settings_hash(settings: Settings) -> str:
 
 
 def _run(vault: Path, settings: Settings, backend, target: str, report: SyncReport, *,
-         dry_run: bool, yes: bool, full: bool, progress: bool) -> None:
+         dry_run: bool, yes: bool, full: bool, progress: bool, options: CommandOptions) -> None:
     state = load_sync_state(vault, target)
     settings_hash = _settings_hash(settings)
     full = full or state.settings_hash != settings_hash      # new settings can change every card
@@ -128,7 +130,7 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
         report.plan = SyncPlan()
         report.applied = not dry_run
         return
-    build = _build(vault, settings, todo, progress)
+    build = _build(vault, settings, todo, progress, options)
     report.files_read = len(build.parsed)
     report.diagnostics.extend(build.diagnostics)
     cards = [fold_simulation(c) for c in build.cards]
@@ -190,12 +192,13 @@ def _changed(record: FileRecord | None, stat: tuple[int, int]) -> bool:
     return record is None or (record.size, record.mtime_ns) != stat
 
 
-def _build(vault: Path, settings: Settings, files: list[str], progress: bool):
+def _build(vault: Path, settings: Settings, files: list[str], progress: bool, options: CommandOptions):
     from notecards.export_state import ExportState
     from notecards.pipeline import BuildOptions, build
 
     present = [f for f in files if (vault / f).is_file()]
-    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress))
+    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress,
+                                                              simulate=options.simulate, workers=options.workers))
 
 
 def fold_simulation(card: Card) -> Card:

@@ -1,0 +1,94 @@
+"""Ctrl-C: every command ends within a second, with one line and exit status 130.
+
+A terminal sends SIGINT to the whole process group; `timeout` and `kill` send it to the main
+process alone. Either way the main process alone decides:
+
+* worker processes (the render and simulation pools) ignore SIGINT, so they print no traceback and
+  never sit waiting for work that will not come; the main process terminates them (SIGTERM, which
+  a worker turns into SystemExit, so a sandboxed run it started is killed and its folder removed
+  by the run's own `finally`);
+* the main process prints one line and raises KeyboardInterrupt, so `finally` blocks remove temp
+  files on the way out;
+* if the main thread is stuck in C code and has not exited after `GRACE` seconds, a watchdog
+  removes the temp files registered with `temporary` and ends the process with status 130. A
+  second Ctrl-C ends it at once, the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Iterator
+
+EXIT_STATUS = 130
+GRACE = 0.8
+MESSAGE = "notecards: interrupted"
+_temporary: set[Path] = set()
+_interrupted = threading.Event()
+
+
+@contextlib.contextmanager
+def temporary(path: Path) -> Iterator[Path]:
+    """Register `path` (a file or folder) for removal should the process be ended by the watchdog;
+    the caller still removes it itself in the normal way."""
+    _temporary.add(path)
+    try:
+        yield path
+    finally:
+        _temporary.discard(path)
+
+
+def install() -> None:
+    """In the main process of a command: Ctrl-C as described above."""
+    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
+
+
+def quiet_worker() -> None:
+    """In a pool worker: SIGINT is the main process's business; SIGTERM unwinds (finally runs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_worker)
+
+
+def _exit_worker(_signum, _frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the cleanup itself must not be cut short
+    raise SystemExit(EXIT_STATUS)
+
+
+def _on_interrupt(_signum, _frame) -> None:
+    if _interrupted.is_set():
+        _hard_exit()
+    _interrupted.set()
+    print(MESSAGE, file=sys.stderr, flush=True)
+    stop_workers()
+    threading.Thread(target=_watchdog, name="notecards-interrupt", daemon=True).start()
+    raise KeyboardInterrupt
+
+
+def stop_workers() -> None:
+    """Terminate this process's pool workers (multiprocessing children)."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            child.terminate()
+
+
+def _watchdog() -> None:
+    threading.Event().wait(GRACE)
+    _hard_exit()
+
+
+def _hard_exit() -> None:
+    for path in list(_temporary):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    stop_workers()
+    os._exit(EXIT_STATUS)
