@@ -20,6 +20,11 @@ CATALOGUE = {
     "unclosed_math.md": ("START\nBasic\nQ\nBack: text\n$$\nx = 1\nEND\n", 5, "warning", "$$"),
     "missing_embed.md": ("START\nBasic\nQ\nBack:\n![[no such note#part]]\nEND\n", 5, "warning", "no such note"),
     "missing_image.md": ("START\nBasic\nQ ![[nowhere.png]]\nBack: A\nEND\n", 3, "warning", "nowhere.png"),
+    # Anki's note ids are signed 64-bit: genanki crashed on 2^63, Python on 5,000 digits
+    "id_beyond_anki.md": ("START\nBasic\nQ\nBack: A\n<!--ID: 9223372036854775808-->\nEND\n" + GOOD,
+                          5, "warning", "not an Anki note id"),
+    "id_of_5000_digits.md": ("START\nBasic\nQ\nBack: A\n<!--ID: " + "7" * 5000 + "-->\nEND\n" + GOOD,
+                             5, "warning", "not an Anki note id"),
 }
 
 
@@ -43,5 +48,6 @@ def test_every_broken_note_is_reported_at_its_line_and_the_rest_exports(tmp_path
     assert any("binary.md:1: error:" in l for l in lines)
     log = import_apkg(collection, out)               # … and everything good still exported
     fronts = [collection.get_note(n)["Front"] for n in collection.find_notes("note:*Basic*")]
-    assert fronts.count("Good question") == 5        # good.md and the four files that also hold GOOD
-    assert len(log.new) >= 9
+    assert fronts.count("Good question") == 7        # good.md and the six files that also hold GOOD
+    assert fronts.count("Q") == 4                    # with unknown_field.md: impossible IDs make new notes
+    assert len(log.new) >= 13

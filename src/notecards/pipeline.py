@@ -181,6 +181,7 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
         taken.update(guids)
         all_guids.append(guids)
         work.diagnostics.extend(_copied_ids(work.parsed.blocks, guids))
+        work.diagnostics.extend(_impossible_ids(work.parsed.blocks))
     for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
         for block, guid, r in zip(work.parsed.blocks, guids, rendered):
             work.diagnostics.extend(r.diagnostics)
@@ -194,6 +195,20 @@ def _copied_ids(blocks: list[CardBlock], guids: list[str]) -> list[Diagnostic]:
                        f"ID {b.anki_id} is also on an earlier card, which keeps it; this card becomes "
                        "a new note (sync gives it an ID line of its own)")
             for b, g in zip(blocks, guids) if b.anki_id is not None and not keeps_anki_id(b, g)]
+
+
+def _impossible_ids(blocks: list[CardBlock]) -> list[Diagnostic]:
+    """An ID Anki cannot hold (0, or 2^63 and beyond): exported as a new note, said at its line."""
+    from notecards.parse.ids import MAX_NOTE_ID, is_note_id
+
+    out = []
+    for b in blocks:
+        if b.anki_id is not None and not is_note_id(b.anki_id):
+            shown = str(b.anki_id) if b.anki_id <= MAX_NOTE_ID else f"{str(b.anki_id)[:12]}…"
+            out.append(Diagnostic(b.path, b.id_line or b.line, "warning",
+                                  f"ID {shown} is not an Anki note id (those run from 1 to {MAX_NOTE_ID}); "
+                                  "the card is exported as a new note — remove this ID line"))
+    return out
 
 
 _PARALLEL_MIN_CARDS = 400
@@ -210,12 +225,15 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
     import multiprocessing  # only here: a run with little to render never pays for the import
     from concurrent.futures import ProcessPoolExecutor
 
+    from notecards.interrupt import quiet_worker
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return [_render_file(w.parsed, result.index, result.settings) for w in fresh]
     _forked = (fresh, result.index, result.settings)
     try:
         chunks = [list(range(i, len(fresh), workers * 4)) for i in range(workers * 4)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=quiet_worker) as pool:
             out: list[list[Rendered]] = [[] for _ in fresh]
             for chunk, rendered in zip(chunks, pool.map(_render_chunk, chunks)):
                 for i, r in zip(chunk, rendered):

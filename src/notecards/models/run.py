@@ -237,7 +237,11 @@ def _warm_worker(fits: bool = False) -> None:
     """Pool initializer: pay for the heavy imports once per worker, not once per card.
 
     A failed import is left for the jobs to meet again: each then becomes a diagnostic on its
-    card, where an exception here would only break the pool."""
+    card, where an exception here would only break the pool. Ctrl-C is the main process's to
+    handle (`notecards.interrupt`)."""
+    from notecards.interrupt import quiet_worker
+
+    quiet_worker()
     try:
         import scipy.stats  # noqa: F401
 

@@ -79,6 +79,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notecards import interrupt
 from notecards.sim.untrusted_figures import clean_figure
 
 CHILD_SCRIPT = Path(__file__).with_name("_sandbox_child.py")
@@ -137,16 +138,17 @@ def run_python_sim(
     as_root = os.geteuid() == 0
     uid = pick_sandbox_uid() if as_root else None
     workdir = Path(tempfile.mkdtemp(prefix="notecards-sim-"))
-    try:
-        prepare_workdir(workdir, code, uid)
-        with tempfile.TemporaryFile() as output:
-            run = launch_and_wait(workdir, uid, limits.for_child(as_root), output, timeout)
-            tail, printed = read_tail(output)
-        error = describe_failure(run, tail, printed, limits)
-        files, problems = collect_outputs(workdir, max_output_bytes) if error is None else ({}, [])
-        problems[:0] = [f"{name} is not a regular file and was not taken" for name in run.not_regular]
-    finally:
-        remove_tree(workdir)
+    with interrupt.temporary(workdir):
+        try:
+            prepare_workdir(workdir, code, uid)
+            with tempfile.TemporaryFile() as output:
+                run = launch_and_wait(workdir, uid, limits.for_child(as_root), output, timeout)
+                tail, printed = read_tail(output)
+            error = describe_failure(run, tail, printed, limits)
+            files, problems = collect_outputs(workdir, max_output_bytes) if error is None else ({}, [])
+            problems[:0] = [f"{name} is not a regular file and was not taken" for name in run.not_regular]
+        finally:
+            remove_tree(workdir)
     return SandboxResult(files, error or "; ".join(problems) or None, tail, run.isolation, uid)
 
 
