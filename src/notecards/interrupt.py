@@ -4,14 +4,16 @@ A terminal sends SIGINT to the whole process group; `timeout` and `kill` send it
 process alone. Either way the main process alone decides:
 
 * worker processes (the render and simulation pools) ignore SIGINT, so they print no traceback and
-  never sit waiting for work that will not come; the main process terminates them (SIGTERM, which
-  a worker turns into SystemExit, so a sandboxed run it started is killed and its folder removed
-  by the run's own `finally`);
+  never sit waiting for work that will not come; the main process terminates them with SIGTERM,
+  on which a worker runs its registered cleanups (a sandboxed run it started is killed and its
+  folder removed) and ends at once;
 * the main process prints one line and raises KeyboardInterrupt, so `finally` blocks remove temp
   files on the way out;
-* if the main thread is stuck in C code and has not exited after `GRACE` seconds, a watchdog
-  removes the temp files registered with `temporary` and ends the process with status 130. A
-  second Ctrl-C ends it at once, the same way.
+* if the main thread is stuck in C code and has not exited after `GRACE` seconds, a watchdog runs
+  the registered cleanups and ends the process with status 130. A second Ctrl-C does so at once.
+
+Code that leaves something behind when a process ends abruptly (temp files, a sandbox) registers
+its cleanup with `cleanup_on_exit` (or `temporary` for a path) for as long as it needs it.
 """
 
 from __future__ import annotations
@@ -24,24 +26,38 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 EXIT_STATUS = 130
 GRACE = 0.8
 MESSAGE = "notecards: interrupted"
-_temporary: set[Path] = set()
+_cleanups: dict[int, Callable[[], None]] = {}
 _interrupted = threading.Event()
 
 
 @contextlib.contextmanager
-def temporary(path: Path) -> Iterator[Path]:
-    """Register `path` (a file or folder) for removal should the process be ended by the watchdog;
-    the caller still removes it itself in the normal way."""
-    _temporary.add(path)
+def cleanup_on_exit(action: Callable[[], None]) -> Iterator[None]:
+    """Run `action` should the process be ended abruptly while the block runs (the block still
+    cleans up after itself in the normal way)."""
+    key = id(action)
+    _cleanups[key] = action
     try:
-        yield path
+        yield
     finally:
-        _temporary.discard(path)
+        _cleanups.pop(key, None)
+
+
+@contextlib.contextmanager
+def temporary(path: Path) -> Iterator[Path]:
+    """`cleanup_on_exit` for a temp file or folder: removed if the process is ended abruptly."""
+    def remove() -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    with cleanup_on_exit(remove):
+        yield path
 
 
 def install() -> None:
@@ -57,8 +73,7 @@ def quiet_worker() -> None:
 
 
 def _exit_worker(_signum, _frame) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the cleanup itself must not be cut short
-    raise SystemExit(EXIT_STATUS)
+    _hard_exit()
 
 
 def _on_interrupt(_signum, _frame) -> None:
@@ -84,11 +99,9 @@ def _watchdog() -> None:
 
 
 def _hard_exit() -> None:
-    for path in list(_temporary):
-        with contextlib.suppress(OSError):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup itself must not be cut short
+    for action in reversed(list(_cleanups.values())):  # the innermost first: a run is killed before its folder goes
+        with contextlib.suppress(Exception):
+            action()
     stop_workers()
     os._exit(EXIT_STATUS)

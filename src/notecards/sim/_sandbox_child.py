@@ -169,6 +169,7 @@ def build_root(config: dict, real: int) -> None:
     real one through `real`), and mount points for /proc and /dev/shm. It becomes the root and the
     old root is detached, so no path leads to /etc, /home, /tmp or the vault any more."""
     workdir, limits = config["workdir"], config["limits"]
+    os.umask(0o022)  # the view's folders must be enterable by the sandbox uid, whatever the caller's umask
     root = workdir  # covered inside this namespace only; `real` still reaches the real folder
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
     for path in held_paths(config):

@@ -225,16 +225,21 @@ def launch_and_wait(workdir: Path, uid: int | None, limits: dict, output, timeou
     finally:
         os.close(write_end)
     timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:  # also on KeyboardInterrupt: the run lives in its own session and would not see ^C
+
+    def end_run() -> None:
         kill_process_group(proc.pid)
         proc.wait()
         kill_process_group(proc.pid)  # members that outlived the launcher keep the group id alive
         if uid is not None:
             kill_uid(uid)
+
+    try:
+        with interrupt.cleanup_on_exit(end_run):
+            proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:  # also on KeyboardInterrupt: the run lives in its own session and would not see ^C
+        end_run()
     messages = read_reports(read_end)
     return outcome_from(messages, timed_out, proc.returncode)
 
