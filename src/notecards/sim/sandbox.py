@@ -173,6 +173,7 @@ def pick_sandbox_uid() -> int:
 
 def prepare_workdir(workdir: Path, code: str, uid: int | None) -> None:
     (workdir / SCRIPT_NAME).write_text(code, encoding="utf-8")
+    (workdir / SCRIPT_NAME).chmod(0o644)  # readable by the sandbox uid whatever the caller's umask
     for sub in (".matplotlib", ".tmp"):
         (workdir / sub).mkdir()
         if uid is not None:
