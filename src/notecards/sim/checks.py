@@ -70,8 +70,9 @@ def evaluate_checks(spec: ModelSpec,
 
 
 def failure_message(r: CheckResult) -> str:
-    return (f"check failed: {r.text}: simulated {r.simulated:.4g}, expected {r.expected:.4g} "
-            f"(z = {r.z:.1f}; passes within ±{Z_THRESHOLD:g} Monte Carlo standard errors)")
+    return (f"check failed: {r.text}: simulated {r.simulated:.4g}, expected {r.expected:.4g}, "
+            f"{abs(r.z):.1f} Monte Carlo standard errors apart — a true statement stays within "
+            f"{Z_THRESHOLD:g}")
 
 
 def evaluate_check(check: Check, values: dict[str, Val], n: int) -> CheckResult:
