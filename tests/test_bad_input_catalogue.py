@@ -51,3 +51,28 @@ def test_every_broken_note_is_reported_at_its_line_and_the_rest_exports(tmp_path
     assert fronts.count("Good question") == 7        # good.md and the six files that also hold GOOD
     assert fronts.count("Q") == 4                    # with unknown_field.md: impossible IDs make new notes
     assert len(log.new) >= 13
+
+
+def test_a_bug_while_one_file_is_processed_costs_that_file_only(tmp_path, collection, monkeypatch):
+    """A real export with a failure injected into one file's stage (the test hook of
+    notecards.faults): one error for that file, every other card exported, no traceback."""
+    vault = tmp_path / "vault"
+    for name in ("a", "b", "c"):
+        write(vault, f"{name}.md", GOOD.replace("Good question", f"question {name}"))
+    for stage in ("parse", "render"):
+        monkeypatch.setenv("NOTECARDS_INJECT_FAULT", f"{stage}:b.md")
+        out = tmp_path / f"{stage}.apkg"
+        proc = run_cli("export", vault, "-o", out, "--no-sim")
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        [line] = proc.stderr.splitlines()
+        assert line.endswith("b.md:1: error: internal error while "
+                             f"{'reading' if stage == 'parse' else 'rendering'} this file: InjectedFault: "
+                             f"fault injected into {stage} of b.md — please report it; the rest of the vault "
+                             "was processed"), line
+        assert "2 notes" in proc.stdout
+        import_apkg(collection, out)
+    monkeypatch.delenv("NOTECARDS_INJECT_FAULT")
+    proc = run_cli("export", vault, "-o", tmp_path / "healed.apkg", "--no-sim")   # not cached as broken
+    assert proc.returncode == 0 and "3 notes" in proc.stdout, proc.stderr
+    fronts = sorted(collection.get_note(n)["Front"] for n in collection.find_notes(""))
+    assert fronts == ["question a", "question c"]

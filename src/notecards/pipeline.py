@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from notecards.build_cache import BuildCache, FileEntry, context_key, stamp_of
 from notecards.config import Settings, load_settings
 from notecards.export_state import STATE_DIR, ExportState
+from notecards.faults import inject_fault, internal_error, is_internal_error
 from notecards.identity import assign_guids, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile, SimStats
@@ -98,7 +99,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     for work in fresh:
         for card in work.cards:
             card.content_hash = _content_hash(card)
-        if cache:
+        if cache and not any(is_internal_error(d) for d in work.diagnostics):  # retried next run
             cache.put(work.parsed.source.path, FileEntry(
                 cards=work.cards, deletions=work.parsed.deletions, diagnostics=work.diagnostics,
                 deps=_dependencies(work, result), sim=work.sim))
@@ -136,9 +137,14 @@ def _reuse_or_parse(rels: list[str], cache: BuildCache | None, result: Build,
         from notecards.parse import parse_file
 
         result.index.remember(source)
-        parsed = parse_file(source, result.settings)
+        try:
+            inject_fault("parse", rel)
+            parsed = parse_file(source, result.settings)
+            diagnostics = parsed.diagnostics + check_embeds_outside_cards(parsed, result.index)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours costs this file, not the vault
+            result.diagnostics.append(internal_error(rel, "reading", exc))
+            continue
         result.parsed.append(parsed)
-        diagnostics = parsed.diagnostics + check_embeds_outside_cards(parsed, result.index)
         fresh.append(_FileWork(parsed, diagnostics=diagnostics))
     return cached, fresh
 
@@ -183,6 +189,9 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
         work.diagnostics.extend(_copied_ids(work.parsed.blocks, guids))
         work.diagnostics.extend(_impossible_ids(work.parsed.blocks))
     for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
+        if isinstance(rendered, Diagnostic):     # rendering this file hit a bug of ours
+            work.diagnostics.append(rendered)
+            continue
         for block, guid, r in zip(work.parsed.blocks, guids, rendered):
             work.diagnostics.extend(r.diagnostics)
             tags = _merge_tags(block.tags, r.tags if result.settings.add_obsidian_tags else [])
@@ -215,7 +224,7 @@ _PARALLEL_MIN_CARDS = 400
 _forked: tuple[list[_FileWork], VaultIndex, Settings] | None = None
 
 
-def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[list[Rendered]]:
+def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[list[Rendered] | Diagnostic]:
     """Render every block; markdown-it is the cold run's main cost, so large runs use every core
     (forked workers inherit the parsed files and the vault index, nothing is re-read)."""
     global _forked
@@ -234,7 +243,7 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
         chunks = [list(range(i, len(fresh), workers * 4)) for i in range(workers * 4)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=quiet_worker) as pool:
-            out: list[list[Rendered]] = [[] for _ in fresh]
+            out: list[list[Rendered] | Diagnostic] = [[] for _ in fresh]
             for chunk, rendered in zip(chunks, pool.map(_render_chunk, chunks)):
                 for i, r in zip(chunk, rendered):
                     out[i] = r
@@ -243,17 +252,22 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
         _forked = None
 
 
-def _render_chunk(indexes: list[int]) -> list[list[Rendered]]:
+def _render_chunk(indexes: list[int]) -> list[list[Rendered] | Diagnostic]:
     assert _forked is not None
     fresh, index, settings = _forked
     return [_render_file(fresh[i].parsed, index, settings) for i in indexes]
 
 
-def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> list[Rendered]:
+def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> list[Rendered] | Diagnostic:
+    """Every block of the file rendered, or (a bug of ours) one error for the file."""
     from notecards.render import RenderContext, render_block
 
-    ctx = RenderContext(index=index, settings=settings, source=parsed.source)
-    return [render_block(block, ctx) for block in parsed.blocks]
+    try:
+        inject_fault("render", parsed.source.path)
+        ctx = RenderContext(index=index, settings=settings, source=parsed.source)
+        return [render_block(block, ctx) for block in parsed.blocks]
+    except Exception as exc:  # noqa: BLE001 - a bug of ours costs this file, not the vault
+        return internal_error(parsed.source.path, "rendering", exc)
 
 
 def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
