@@ -76,3 +76,38 @@ def test_a_bug_while_one_file_is_processed_costs_that_file_only(tmp_path, collec
     assert proc.returncode == 0 and "3 notes" in proc.stdout, proc.stderr
     fronts = sorted(collection.get_note(n)["Front"] for n in collection.find_notes(""))
     assert fronts == ["question a", "question c"]
+
+
+def sim_card(*statements: str) -> str:
+    return "START\nBasic\nQ\nBack:\n```sim\n" + "\n".join(statements) + "\n```\nEND\n"
+
+
+SIM_CATALOGUE = {
+    # file: (text, line of the statement, severity, words the message must contain)
+    "self_reference.md": (sim_card("a ~ Normal(a, 1)"), 6, "error", "itself"),
+    "infinite_n.md": (sim_card("x ~ Normal(0, 1)", "n = 1e400"), 7, "error", "n must be a whole number"),
+    "nan_seed.md": (sim_card("x ~ Normal(0, 1)", "seed = 0/0"), 7, "error", "seed must be a whole number"),
+    "infinite_constant.md": (sim_card("c = 1e308 * 10", "x ~ Normal(c, 1)"), 7, "error", "finite"),
+    "check_divides_by_zero.md": (sim_card("x ~ Normal(0, 1)", "check: mean(x) ≈ 1/0"), 7, "error",
+                                 "divides by zero"),
+    "poisson_beyond_numpy.md": (sim_card("y ~ Poisson(1e30)"), 6, "error", "beyond what numpy can sample"),
+    "binomial_beyond_numpy.md": (sim_card("y ~ Binomial(1e30, 0.5)"), 6, "error", "beyond what numpy"),
+    "overflowing_draws.md": (sim_card("y ~ LogNormal(1000, 1)", "n = 200"), 6, "warning", "not finite"),
+}
+
+
+def test_numbers_the_code_did_not_expect_are_diagnostics_at_their_statement(tmp_path):
+    """inf, NaN, 1/0 and parameters beyond numpy's range: a diagnostic at the statement's line, no
+    traceback, no Python exception name, no numpy RuntimeWarning, and the rest still exports."""
+    vault = tmp_path / "vault"
+    write(vault, "good.md", GOOD)
+    for name, (text, *_rest) in SIM_CATALOGUE.items():
+        write(vault, name, text)
+    proc = run_cli("export", vault, "-o", tmp_path / "out.apkg")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "RuntimeWarning" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    for name, (_text, line, severity, words) in SIM_CATALOGUE.items():
+        hits = [l for l in proc.stderr.splitlines() if f"{name}:{line}: {severity}:" in l]
+        assert hits and any(words in h for h in hits), f"{name}:{line}\n{proc.stderr}"
+        assert not re.search(r"\b\w+(Error|Exception)\b", " ".join(hits)), hits
+    assert f"{len(SIM_CATALOGUE) + 1} notes" in proc.stdout

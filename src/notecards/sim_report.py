@@ -31,7 +31,7 @@ from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
 from notecards.sim.model import ModelSpec, SimResult
 from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
-                                  fit_job, render_job, simulate_job)
+                                  fit_job, quiet_numerics, render_job, simulate_job)
 from notecards.types import Card, Diagnostic
 
 
@@ -203,6 +203,11 @@ def _report_card(card: Card, note_text: str, out_dir: Path, as_json: bool,
 def _run_card(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
     """(the card's report, its figures) drawn as the export draws them, so the names in the
     output folder are the names in the package; a python sim block has no report."""
+    with quiet_numerics():
+        return _card_report(job, key, code, as_json)
+
+
+def _card_report(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
     if job.spec is not None and job.fit is not None:
         result = fit_job(job)
         report = fit_report_json(job.spec, result) if as_json else fit_report_text(job.spec, result)

@@ -33,6 +33,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import hashlib
 import html
 import json
@@ -258,10 +261,11 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
     """Simulate and draw one card (in a worker, or here for a single job); `code` None means
     python sim blocks are not allowed."""
     parts: list[_Rendered] = []
-    if job.spec is not None and job.fit is not None:
-        parts.append(draw_fit(job.spec, fit_job(job), key))
-    elif job.spec is not None:
-        parts.append(draw_result(*simulate_job(job), key))
+    with quiet_numerics():
+        if job.spec is not None and job.fit is not None:
+            parts.append(draw_fit(job.spec, fit_job(job), key))
+        elif job.spec is not None:
+            parts.append(draw_result(*simulate_job(job), key))
     if job.code is not None:
         parts.append(_run_code(job, code) if code is not None else
                      _Rendered("", diagnostics=[Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)]))
@@ -274,6 +278,17 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
     return out
 
 
+@contextlib.contextmanager
+def quiet_numerics():
+    """numpy's and scipy's RuntimeWarnings (overflow, 0/0) never reach the user's terminal: what
+    matters of them is told as a diagnostic (draws that are not finite, a check without value)."""
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 def simulate_job(job: SimJob):
     """The card's draws, seeded from its model: (SimResult | None, diagnostics)."""
     import numpy as np
@@ -281,7 +296,8 @@ def simulate_job(job: SimJob):
     from notecards.sim.sample import simulate
 
     assert job.spec is not None
-    return simulate(job.spec, np.random.SeedSequence(seed_entropy(job)))
+    with quiet_numerics():
+        return simulate(job.spec, np.random.SeedSequence(seed_entropy(job)))
 
 
 def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
@@ -297,7 +313,8 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     name = figure_name(key)
     claims, claim_diagnostics = check_claims(result.spec, int(key[:8], 16))
     out.diagnostics += claim_diagnostics
-    out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
+    with quiet_numerics():
+        out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
     out.html = figures.figure_caption(result, name, FIGURE_OPTIONS, claims)
     out.checks_passed = sum(1 for c in result.checks if c.passed) + sum(1 for c in claims if c.agree)
     out.checks_failed = sum(1 for c in result.checks if not c.passed) + sum(1 for c in claims if c.agree is False)
