@@ -292,10 +292,10 @@ def test_filling_the_working_folder_is_stopped(size):
 
 def test_a_symlinked_folder_of_figures_is_not_followed(vault):
     (vault / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    code = f"import os\nos.symlink({str(vault)!r}, 'figs')\nopen('own.svg', 'w').write('<svg/>')\n"
+    code = f"import os\nos.symlink({str(vault)!r}, 'figs')\nopen('own.svg', 'w').write({EMPTY_SVG!r})\n"
     result = run_python_sim(code, timeout=30)
     assert result.error is None, result.stderr_tail       # the block ran, and only its own file came back
-    assert result.files == {"own.svg": b"<svg/>"}
+    assert result.files == {"own.svg": clean_svg(EMPTY_SVG.encode())}
     (vault / "figure.png").unlink()
 
 
