@@ -10,6 +10,7 @@ notecards writes (decks, state, caches) are private to the user whatever the uma
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -356,8 +357,8 @@ def _unread_note_hint(result, target: Target) -> list[Diagnostic]:
     ext, n = max(others.items(), key=lambda item: item[1])
     return [Diagnostic("", 0, "warning",
                        f"no {'/'.join(sorted(known))} notes here, but {n} {ext} file{'s' if n != 1 else ''}: "
-                       f"read them as notes with `--ext {ext}` (or `extensions = {sorted(known | {ext})!r}` "
-                       "in notecards.toml)".replace("'", '"'))]
+                       f"read them as notes with `--ext {ext}` (or `extensions = {json.dumps(sorted(known | {ext}))}` "
+                       "in notecards.toml)")]
 
 
 def _interactive() -> bool:

@@ -30,8 +30,9 @@ from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
 from notecards.sim.model import ModelSpec, SimResult
+from notecards.sim.numerics import quiet_numerics
 from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
-                                  fit_job, quiet_numerics, render_job, simulate_job)
+                                  fit_job, render_job, simulate_job)
 from notecards.types import Card, Diagnostic
 
 

@@ -33,9 +33,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-
 import hashlib
 import html
 import json
@@ -51,6 +48,7 @@ from notecards.atomic import write_atomic
 from notecards.models.find import FitOptions
 from notecards.sim.figure_options import FIGURE_OPTIONS
 from notecards.sim.model import ModelSpec
+from notecards.sim.numerics import quiet_numerics
 from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
@@ -240,8 +238,7 @@ def _warm_worker(fits: bool = False) -> None:
     """Pool initializer: pay for the heavy imports once per worker, not once per card.
 
     A failed import is left for the jobs to meet again: each then becomes a diagnostic on its
-    card, where an exception here would only break the pool. Ctrl-C is the main process's to
-    handle (`notecards.interrupt`)."""
+    card, where an exception here would only break the pool. Ctrl-C is the main process's."""
     from notecards.interrupt import quiet_worker
 
     quiet_worker()
@@ -278,17 +275,6 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
     return out
 
 
-@contextlib.contextmanager
-def quiet_numerics():
-    """numpy's and scipy's RuntimeWarnings (overflow, 0/0) never reach the user's terminal: what
-    matters of them is told as a diagnostic (draws that are not finite, a check without value)."""
-    import numpy as np
-
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
-
-
 def simulate_job(job: SimJob):
     """The card's draws, seeded from its model: (SimResult | None, diagnostics)."""
     import numpy as np
@@ -296,8 +282,7 @@ def simulate_job(job: SimJob):
     from notecards.sim.sample import simulate
 
     assert job.spec is not None
-    with quiet_numerics():
-        return simulate(job.spec, np.random.SeedSequence(seed_entropy(job)))
+    return simulate(job.spec, np.random.SeedSequence(seed_entropy(job)))
 
 
 def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
@@ -313,8 +298,7 @@ def draw_result(result, diagnostics: list[Diagnostic], key: str) -> _Rendered:
     name = figure_name(key)
     claims, claim_diagnostics = check_claims(result.spec, int(key[:8], 16))
     out.diagnostics += claim_diagnostics
-    with quiet_numerics():
-        out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
+    out.figures.append(Figure(name, figures.render_figure(result, cf, FIGURE_OPTIONS)))
     out.html = figures.figure_caption(result, name, FIGURE_OPTIONS, claims)
     out.checks_passed = sum(1 for c in result.checks if c.passed) + sum(1 for c in claims if c.agree)
     out.checks_failed = sum(1 for c in result.checks if not c.passed) + sum(1 for c in claims if c.agree is False)
