@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Callable, Iterator
@@ -61,9 +60,12 @@ def temporary(path: Path) -> Iterator[Path]:
 
 
 def install() -> None:
-    """In the main process of a command: Ctrl-C as described above."""
+    """In the main process of a command: Ctrl-C as described above. The watchdog thread starts
+    here, not in the signal handler: a handler that interrupts the main thread while it starts a
+    thread of its own would wait forever for threading's lock."""
     signal.signal(signal.SIGINT, _on_interrupt)
     signal.signal(signal.SIGTERM, _on_interrupt)
+    threading.Thread(target=_watchdog, name="notecards-interrupt", daemon=True).start()
 
 
 def quiet_worker() -> None:
@@ -77,29 +79,37 @@ def _exit_worker(_signum, _frame) -> None:
 
 
 def _on_interrupt(_signum, _frame) -> None:
+    """Runs in the main thread between two bytecodes, wherever it was: it takes no lock (the
+    line goes straight to the file descriptor) and leaves the rest to the watchdog thread."""
     if _interrupted.is_set():
         _hard_exit()
+    with contextlib.suppress(OSError, ValueError):
+        os.write(2, (MESSAGE + "\n").encode())
     _interrupted.set()
-    print(MESSAGE, file=sys.stderr, flush=True)
-    stop_workers()
-    threading.Thread(target=_watchdog, name="notecards-interrupt", daemon=True).start()
     raise KeyboardInterrupt
 
 
 def stop_workers() -> None:
     """Terminate this process's pool workers (multiprocessing children)."""
-    for child in multiprocessing.active_children():
+    try:
+        children = multiprocessing.active_children()
+    except RuntimeError:  # the main thread was starting one right now: the set changed size
+        children = []
+    for child in children:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             child.terminate()
 
 
 def _watchdog() -> None:
+    _interrupted.wait()
+    stop_workers()
     threading.Event().wait(GRACE)
     _hard_exit()
 
 
 def _hard_exit() -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup itself must not be cut short
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup itself must not be cut short
     for action in reversed(list(_cleanups.values())):  # the innermost first: a run is killed before its folder goes
         with contextlib.suppress(Exception):
             action()
