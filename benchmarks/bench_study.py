@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -58,13 +59,23 @@ def synthetic_history(study: Study, reviews: int, folder: Path) -> None:
         f.close()
 
 
+CPU: list[float] = []      # process time of the last `timed` call's median run (the machine is shared)
+
+
 def timed(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
+    """Median wall time of `repeat` runs, and the last result; CPU[0] the median process time."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    CPU[:] = [statistics.median(cpu)]
     return statistics.median(times), result
+
+
+def cpu_note() -> str:
+    return f"(CPU {CPU[0] * 1000:.0f} ms)"
 
 
 def open_study(vault: Path) -> Study:
@@ -82,32 +93,36 @@ def main() -> None:
     try:
         generate(vault, args.notes, 5, 0)
         study = open_study(vault)
-        print(f"vault: {len(study.faces)} study cards in {args.notes} notes")
+        print(f"vault: {len(study.faces)} study cards in {args.notes} notes; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         synthetic_history(study, args.reviews, vault / "study-history")
         study.close()
         shutil.rmtree(vault / ".notecards")
         cold, study = timed(lambda: open_study(vault), 1)
         print(f"history: {sum(s.reps for s in study.replay.states.values())} reviews replayed, two devices")
-        print(f"ready, cold (no .notecards/):           {cold * 1000:8.0f} ms")
+        print(f"ready, cold (no .notecards/):           {cold * 1000:8.0f} ms   {cpu_note()} "
+              "(render workers' CPU not counted)")
         study.close()
-        samples = []
+        samples, cpus = [], []
         for _ in range(3):
             (vault / ".notecards" / "study.sqlite").unlink()
             t, study = timed(lambda: open_study(vault), 1)
             study.close()
             samples.append(t)
-        print(f"ready, cold replay (render cache kept): {statistics.median(samples) * 1000:8.0f} ms")
+            cpus.append(CPU[0])
+        CPU[:] = [statistics.median(cpus)]
+        print(f"ready, cold replay (render cache kept): {statistics.median(samples) * 1000:8.0f} ms   {cpu_note()}")
         warm, study = timed(lambda: open_study(vault), 5)
-        print(f"ready, warm:                            {warm * 1000:8.0f} ms   (events replayed: "
+        print(f"ready, warm:                            {warm * 1000:8.0f} ms   {cpu_note()} (events replayed: "
               f"{study.replay.replayed_events})")
         t, _ = timed(lambda: study.next_card(), args.repeat)
-        print(f"next card:                              {t * 1000:8.1f} ms")
+        print(f"next card:                              {t * 1000:8.1f} ms   {cpu_note()}")
         t, _ = timed(lambda: (study.refresh(), study.next_card()), args.repeat)
-        print(f"refresh + next card:                    {t * 1000:8.1f} ms")
+        print(f"refresh + next card:                    {t * 1000:8.1f} ms   {cpu_note()}")
         t, _ = timed(lambda: study.answer(study.next_card().id, 3, 2000), args.repeat)
-        print(f"next card + answer (fsync):             {t * 1000:8.1f} ms")
+        print(f"next card + answer (fsync):             {t * 1000:8.1f} ms   {cpu_note()}")
         t, decks = timed(lambda: study.decks(), args.repeat)
-        print(f"deck list ({len(decks)} decks):                  {t * 1000:8.1f} ms")
+        print(f"deck list ({len(decks)} decks):                  {t * 1000:8.1f} ms   {cpu_note()}")
         study.close()
     finally:
         shutil.rmtree(root)

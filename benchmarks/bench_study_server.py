@@ -7,6 +7,10 @@ warm: second start), then medians of one kept-alive connection's round trips, as
 makes them: GET api/next (refresh included), POST api/answer (fsync included), GET api/decks,
 and a static file (KaTeX). `bench_study.py` times the engine alone; the difference is the
 server's share.
+
+Then a slider redraw on a model card (a vault of that one note): POST api/redraw, request to new
+figure (the caption's HTML; the figure file is then one GET), cold (a value never drawn) and
+cached (the same values again, served by the content-keyed cache).
 """
 
 from __future__ import annotations
@@ -59,6 +63,43 @@ def start(vault: Path) -> tuple[subprocess.Popen, str, float]:
     return proc, url, time.perf_counter() - began
 
 
+MODEL_NOTE = """START
+Basic
+The marginal variance of X?
+Back: lambda plus one.
+```sim
+lambda = 4
+theta ~ Normal(0, lambda)
+X ~ Normal(theta, 1)
+n = 2000
+check: var(X) ≈ lambda + 1
+```
+END
+"""
+
+
+def redraws(root: Path, repeat: int) -> dict[str, list[float]]:
+    """Median request-to-figure times of slider moves on a model card, cold then cached."""
+    vault = root / "model-vault"
+    vault.mkdir()
+    (vault / "model.md").write_text(MODEL_NOTE, encoding="utf-8")
+    proc, url, _ = start(vault)
+    try:
+        page = Page(url)
+        card = json.loads(page.request("GET", "api/next"))["card"]["id"]
+        slider = json.loads(page.request("GET", f"api/sliders?card_id={card}"))["sliders"][0]
+        picks = [slider["values"][i] for i in range(0, len(slider["values"]), max(1, len(slider["values"]) // repeat))]
+        out: dict[str, list[float]] = {"POST api/redraw (cold)": [], "POST api/redraw (cached)": []}
+        for name in out:
+            for value in picks:
+                began = time.perf_counter()
+                page.request("POST", "api/redraw", {"card_id": card, "values": {slider["name"]: value}})
+                out[name].append(time.perf_counter() - began)
+        return out
+    finally:
+        stop(proc)
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)
     proc.wait(60)
@@ -92,6 +133,7 @@ def main() -> None:
             timed("GET api/decks", "GET", "api/decks")
             timed("GET static/katex/katex.min.js", "GET", "static/katex/katex.min.js")
         stop(proc)
+        timings.update(redraws(root, min(args.repeat, 20)))
         print(f"{args.notes * 5} cards: command start to first card over HTTP: cold {cold:.2f} s, warm {warm:.2f} s")
         for name, values in timings.items():
             print(f"  {name:32} median {statistics.median(values) * 1000:6.1f} ms over {len(values)}")

@@ -14,7 +14,7 @@ SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 O2A_SUITES = SHARED / "o2a-suites"
 
-# The sim block DESIGN.md gives as its example: several test files check it parses, runs and passes.
+# The canonical model card's sim block (docs/simulations.md describes the language): several test files check it parses, runs and passes.
 DESIGN_EXAMPLE = """\
 lambda = 4                      # constants and data
 sigma = 1

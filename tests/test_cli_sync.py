@@ -56,6 +56,6 @@ def test_sync_reports_a_missing_collection_plainly(tmp_path):
     vault = tmp_path / "vault"
     write(vault, "n.md", NOTE)
     proc = run_cli("sync", vault, "--collection", tmp_path / "nope.anki2")
-    assert proc.returncode == 1
+    assert proc.returncode == 2          # a usage error: that path holds no collection
     assert "error:" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr

@@ -113,9 +113,10 @@ def test_roots_and_plates_with_constant_arguments_use_their_own_law():
         "J": const("J", 3.0), "s": Node("s", "data", 2, value=s),
         "sigma2": Node("sigma2", "stochastic", 3, dist="InverseGamma", args={"shape": num(3), "scale": num(2)}),
         "k": Node("k", "stochastic", 4, dist="Poisson", args={"rate": num(3)}),
-        "theta": normal("theta", num(0), num(25), ["J"], plate="J", index="j"),
+        "theta": normal("theta", num(0), num(25), ["J"], plates=("J",), indices=("j",)),
         "y": normal("y", Expr("index", (name("theta"), name("j"))),
-                    op("^", Expr("index", (name("s"), name("j"))), num(2)), ["theta", "s", "J"], plate="J", index="j"),
+                    op("^", Expr("index", (name("s"), name("j"))), num(2)), ["theta", "s", "J"],
+                    plates=("J",), indices=("j",)),
     })
     cf = closed_form(spec)
     assert cf.marginals["sigma2"].frozen.mean() == pytest.approx(1.0)      # b / (a - 1)

@@ -256,7 +256,7 @@ def test_laws(latex, sim):
 
 def _table_names() -> list[tuple[str, str, int]]:
     """(name as written, canonical law, number of arguments) for every name and alias of
-    DESIGN's table; `_` is left out, since in LaTeX it starts a subscript."""
+    the table of docs/simulations.md; `_` is left out, since in LaTeX it starts a subscript."""
     from notecards.sim.distributions import REGISTRY
     return [(written, dist.name, len(dist.params)) for dist in REGISTRY.values()
             for written in (dist.name, *dist.aliases) if "_" not in written]
@@ -313,7 +313,7 @@ def test_model_has_defaults_note_lines_and_dependency_order():
     assert spec is not None and spec.origin == "latex"
     assert list(spec.nodes)[-2:] == ["theta", "y"]
     assert (spec.nodes["y"].line, spec.nodes["theta"].line) == (7, 10)
-    assert spec.nodes["y"].dist == "Normal" and spec.nodes["y"].plate == "J"
+    assert spec.nodes["y"].dist == "Normal" and spec.nodes["y"].plates == ("J",)
     assert spec.defaults == {"J": spec.nodes["J"].value, "sigma": 1.0, "mu": 1.0, "tau": 1.0}
     assert spec.line == 7
 
@@ -394,7 +394,8 @@ SEED_MODELS = {
             "u[i] ~ Normal(0, tau2)", "beta[i] = gamma + u[i]",
             "y[i, j] = beta[i]*x + epsilon[i, j]", "theta[i] ~ Normal(mu, tau2)",
             "y[i, j] ~ Normal(theta[i], sigma2)"],
-    "003": ["theta[j] ~ Normal(mu, 1)", "y[i, j] ~ Normal(theta[j], sigma^2)"],
+    "003": ["mu ~ Normal(mu0, sigma02)", "theta[j] ~ Normal(mu, 1)",     # mu's prior, mu0 = 60 and
+            "y[i, j] ~ Normal(theta[j], sigma^2)"],                      # sigma²₀ = 5 in inline math
     "004": ["sigma2[j] ~ InverseGamma(alpha, beta)", "mu_overall ~ Normal(mu0, tau0^2)",
             "tau2 ~ InverseGamma(alpha0, beta0)", "mu[j] ~ Normal(mu_overall, tau2)",
             "y[i, j] ~ Normal(mu[j], sigma2[j])"],

@@ -59,7 +59,7 @@ def test_a_law_stated_in_the_questions_inline_math_is_the_cards_model():
     assert spec.nodes["n"].value == 20 and spec.defaults == {"p": 0.3}
 
 
-def test_inline_math_in_an_answer_or_beside_a_display_model_is_not_the_model():
+def test_inline_math_in_an_answer_is_not_the_model_but_the_question_joins_the_display_math():
     assert model_from_latex(block("What is $\\lambda$?", "The prior variance, as in $\\theta \\sim N(0, \\lambda)$."))[0] is None
-    spec, _ = model_from_latex(block("For $Y \\sim Pois(3)$?", "$$X \\sim N(0, 1)$$"))
-    assert set(spec.nodes) == {"X"}
+    spec, _ = model_from_latex(block("For $\\theta \\sim N(0, 1)$?", "$$X \\sim N(\\theta, 1)$$ and $Y \\sim Pois(3)$"))
+    assert set(spec.nodes) == {"theta", "X"}

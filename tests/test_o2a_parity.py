@@ -4,8 +4,9 @@ without its unchanged notes being rewritten.
 The reference is showdown itself, from the npm registry (`npm pack showdown@2.1.0`, the version
 Obsidian_to_Anki 3.6 pins, kept in ~/.cache/notecards-tests/), run with node on every field of
 the plugin's 26 test suites, through the steps of the plugin's own `format` (tests/o2a/o2a_format.js).
-Fields with links, embeds, images, clozes or code blocks are left out: the plugin rewrites those
-from Obsidian's metadata cache or with a highlighter before showdown sees them.
+Fields with vault links, embeds, local images or code blocks are left out: the plugin rewrites
+those from Obsidian's metadata cache or with a highlighter before showdown sees them. Clozes are
+in, through the plugin's own CurlyCloze step.
 Skipped, with the reason, when node, npm or the suites are not there.
 """
 
@@ -21,15 +22,23 @@ import pytest
 
 from notecards.config import load_settings
 from notecards.parse import parse_file
-from notecards.render import RenderContext, render_markdown
+from notecards.render import RenderContext, is_cloze_type, render_markdown, unwrap_paragraph
+from notecards.render.markdown import render_text
+from notecards.render.render_state import RenderState
 from notecards.vault import VaultIndex, note_files, read_source
 
 SUITES = Path(__file__).resolve().parents[2] / "shared" / "o2a-suites"
 CACHE = Path.home() / ".cache" / "notecards-tests"
 SHOWDOWN = "showdown@2.1.0"
 FORMAT_JS = Path(__file__).parent / "o2a" / "o2a_format.js"
-# what the plugin handles outside showdown (links, media, clozes, highlighted code blocks)
-_OUTSIDE_SHOWDOWN = re.compile(r"\[\[|!\[|\{|```|~~~|\]\(")
+# what the plugin rewrites from Obsidian's metadata cache, or highlights, before showdown sees it:
+# wikilinks and embeds, links and images to vault files, code blocks
+_OUTSIDE_SHOWDOWN = re.compile(r"\[\[|\]\((?!https?://)|```|~~~")
+
+
+# where notecards differs on purpose: the plugin reads `==c1::x==` (highlights to clozes) as
+# `{c1::x}`, whose CurlyCloze number takes one colon, giving Anki `{{c1:::x}}` (a deletion of ":x")
+DELIBERATE = {"cloze_highlight/cloze_highlight.md:5 Text": "{{c1:::"}
 
 
 def showdown_module() -> Path:
@@ -50,8 +59,9 @@ def showdown_module() -> Path:
     return module
 
 
-def suite_fields() -> list[tuple[str, str, RenderContext]]:
-    """(where, raw field, its render context) for every field of every suite's cards."""
+def suite_fields() -> list[tuple[str, dict, RenderState]]:
+    """(where, the field as o2a_format.js takes it, its render state) for every field of every
+    suite's cards: cloze settings as the field's note type and the vault's data.json give them."""
     out = []
     for suite in sorted(p for p in SUITES.iterdir() if p.is_dir()):
         settings = load_settings(suite, [])
@@ -62,21 +72,34 @@ def suite_fields() -> list[tuple[str, str, RenderContext]]:
                 continue
             ctx = RenderContext(index=index, settings=settings, source=source)
             for card in parse_file(source, settings).blocks:
+                cloze = is_cloze_type(card.note_type) and settings.curly_cloze
+                highlights = cloze and settings.highlights_to_clozes
                 for name, text in card.fields.items():
                     if text.strip() and not _OUTSIDE_SHOWDOWN.search(text):
-                        out.append((f"{suite.name}/{rel}:{card.field_lines.get(name, card.line)} {name}", text, ctx))
+                        state = RenderState(ctx=ctx, path=rel, first_line=card.field_lines.get(name, card.line),
+                                            curly_cloze=cloze, highlight_cloze=highlights)
+                        out.append((f"{suite.name}/{rel}:{card.field_lines.get(name, card.line)} {name}",
+                                    {"text": text, "cloze": cloze, "highlights": highlights}, state))
     return out
+
+
+def run_showdown(module: Path, fields: list) -> list[str]:
+    proc = subprocess.run(["node", str(FORMAT_JS), str(module)], input=json.dumps(fields),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(proc.stdout)
 
 
 def test_fields_render_as_obsidian_to_anki_renders_them():
     module = showdown_module()
     fields = suite_fields()
-    assert len(fields) > 40
-    proc = subprocess.run(["node", str(FORMAT_JS), str(module)], input=json.dumps([f[1] for f in fields]),
-                          capture_output=True, text=True, timeout=120, check=True)
-    theirs = json.loads(proc.stdout)
-    differ = [(where, text, ours, ref) for (where, text, ctx), ref in zip(fields, theirs)
-              if (ours := render_markdown(text, ctx)[0]) != ref]
+    assert len(fields) > 40 and sum(f[1]["cloze"] for f in fields) > 5
+    theirs = run_showdown(module, [f[1] for f in fields])
+    ours = [unwrap_paragraph(render_text(field["text"], state)) for _, field, state in fields]
+    for (where, _, _), mine, ref in zip(fields, ours, theirs):
+        if where in DELIBERATE:
+            assert DELIBERATE[where] in ref and DELIBERATE[where] not in mine, (where, mine, ref)
+    differ = [(where, field["text"], mine, ref) for (where, field, _), mine, ref in zip(fields, ours, theirs)
+              if mine != ref and where not in DELIBERATE]
     assert differ == [], "\n\n".join(f"{w}\n  markdown: {t!r}\n  ours:     {o!r}\n  showdown: {r!r}"
                                       for w, t, o, r in differ[:8]) + f"\n\n{len(differ)} of {len(fields)} differ"
 
@@ -150,7 +173,48 @@ def test_quotes_task_lists_and_blockquotes_are_written_as_showdown_writes_them()
     module = showdown_module()
     samples = ['He said "yes" & left <3', '`a "b" <c>`', "- [ ] open\n- [x] done",
                "> quoted\n> line\n>\n> > nested\n\nafter", "para one  \nnext  \n\npara two"]
-    proc = subprocess.run(["node", str(FORMAT_JS), str(module)], input=json.dumps(samples),
-                          capture_output=True, text=True, timeout=120, check=True)
     ours = [render_markdown(text)[0] for text in samples]
-    assert ours == json.loads(proc.stdout)
+    assert ours == run_showdown(module, samples)
+
+
+@pytest.mark.parametrize("suite", ["basic_sync", "cloze_sync", "markdown_test", "math_test"])
+def test_the_first_sync_of_a_vault_obsidian_to_anki_synced_updates_no_unchanged_note(tmp_path, suite):
+    """The collection holds each note as the plugin wrote it (showdown's HTML for every field
+    showdown renders alone), the vault its ID lines, and notecards has no record yet: a sync
+    finds nothing to update."""
+    pytest.importorskip("anki")
+    from anki.collection import Collection
+
+    from notecards.pipeline import build
+    from notecards.sync import sync_vault
+
+    module = showdown_module()
+    vault = tmp_path / "vault"
+    shutil.copytree(SUITES / suite, vault / suite, ignore=shutil.ignore_patterns(".obsidian"))
+    if (SUITES / suite / ".obsidian").is_dir():
+        shutil.copytree(SUITES / suite / ".obsidian", vault / ".obsidian")
+    col_path = tmp_path / "collection.anki2"
+    Collection(str(col_path)).close()
+    assert sync_vault(vault, collection=col_path).problem is None      # notes made, ID lines written
+    result = build(vault)
+    settings = result.settings
+    plain = []
+    for card in result.cards:
+        cloze = is_cloze_type(card.note_type) and settings.curly_cloze
+        plain += [(card.block.anki_id, name, {"text": text, "cloze": cloze,
+                                              "highlights": cloze and settings.highlights_to_clozes})
+                  for name, text in card.block.fields.items()
+                  if text.strip() and not _OUTSIDE_SHOWDOWN.search(text)]
+    assert plain
+    col = Collection(str(col_path))
+    try:
+        for (nid, name, _), html in zip(plain, run_showdown(module, [p[2] for p in plain])):
+            note = col.get_note(nid)
+            note[name] = html
+            col.update_note(note)
+    finally:
+        col.close()
+    shutil.rmtree(vault / ".notecards")                                 # no record: Anki's notes are compared
+    report = sync_vault(vault, collection=col_path, dry_run=True)
+    assert report.plan is not None, report.summary()
+    assert [u.card.block.line for u in report.plan.updates if "fields" in u.changes] == []

@@ -1,4 +1,4 @@
-"""Parse stage: every point of the card syntax (DESIGN section 3) on real note text."""
+"""Parse stage: every point of the card syntax (README, "Card syntax") on real note text."""
 
 from __future__ import annotations
 

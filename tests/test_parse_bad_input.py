@@ -1,5 +1,5 @@
 """Broken card syntax: each mistake is a diagnostic at the line to fix, and every other card of the
-same file still comes out (DESIGN section 3: forgiving where Obsidian_to_Anki is fragile)."""
+same file still comes out (forgiving where Obsidian_to_Anki is fragile: README, "What notecards does differently")."""
 
 from __future__ import annotations
 

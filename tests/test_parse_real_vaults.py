@@ -97,3 +97,13 @@ def test_a_nested_heading_embed_shows_the_subsection(tmp_path):
     back = result.cards[0].fields["Back"]
     assert "the nested part" in back and "kept" in back
     assert "intro" not in back and "dropped" not in back and "not this one" not in back
+
+
+def test_a_prose_embed_of_a_txt_note_or_a_dotted_name_is_found(tmp_path):
+    write(tmp_path, "other.txt", "text\n")
+    write(tmp_path, "v1.2 notes.md", "text\n")
+    write(tmp_path, "n.md", "See ![[other]] and ![[v1.2 notes]] and ![[v1.2 notes#Part]], not ![[gone]].\n")
+    index = VaultIndex.scan(tmp_path)
+    source = SourceFile(path="n.md", abspath=tmp_path / "n.md", text=(tmp_path / "n.md").read_text())
+    diags = check_embeds_outside_cards(parse_file(source, Settings()), index)
+    assert [d.message for d in diags] == ["embedded note not found in the vault: gone"]

@@ -55,8 +55,8 @@ def test_plates_index_letters_and_observed_data():
     spec, diags = parse_sim(EIGHT_SCHOOLS, "a.md", 1)
     assert diags == []
     theta, y = spec.nodes["theta"], spec.nodes["y"]
-    assert (theta.plate, theta.index) == ("J", "j")
-    assert (y.plate, y.index, y.kind, y.line) == ("J", "j", "stochastic", 8)
+    assert (theta.plates, theta.indices) == (("J",), ("j",))
+    assert (y.plates, y.indices, y.kind, y.line) == (("J",), ("j",), "stochastic", 8)
     assert np.array_equal(y.observed, [28, 8, -3, 7, -1, 1, 18, 12])
     assert spec.observed() == [y]
     assert spec.nodes["s"].kind == "data"
@@ -70,14 +70,14 @@ def test_nested_plates_use_two_indices():
                             "sigma2[j] ~ InverseGamma(3, 2)\ny[i, j] ~ Normal(mu[j], sigma2[j])",
                             "a.md", 1)
     assert diags == []
-    assert (spec.nodes["y"].plate, spec.nodes["y"].index) == ("I,J", "i,j")
+    assert (spec.nodes["y"].plates, spec.nodes["y"].indices) == (("I", "J"), ("i", "j"))
 
 
 def test_range_declares_an_index_letter_for_any_size_name():
     spec, diags = parse_sim("Groups = 3\nb[1..Groups] ~ Normal(0, 1)\nc[groups] ~ Normal(b[groups], 1)",
                             "a.md", 1)
     assert diags == []
-    assert spec.nodes["c"].plate == "Groups"
+    assert spec.nodes["c"].plates == ("Groups",)
 
 
 def test_comments_and_blank_lines_keep_note_line_numbers():

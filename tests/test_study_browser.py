@@ -244,3 +244,46 @@ def test_a_sound_on_the_card_gets_a_player_served_from_the_vault(browser, tmp_pa
         status = page.evaluate("src => fetch(src).then(r => r.status + ' ' + r.headers.get('content-type'))", src)
         assert status == "200 audio/mpeg"
         context.close()
+
+
+LIVE_MODEL = """\
+START
+Basic
+The marginal variance of X?
+Back: lambda plus one.
+```sim
+lambda = 4
+theta ~ Normal(0, lambda)
+X ~ Normal(theta, 1)
+n = 2000
+```
+END
+"""
+
+
+def test_a_model_cards_slider_redraws_its_figure_and_reset_restores_it(browser, tmp_path):
+    write(tmp_path / "vault", "model.md", LIVE_MODEL)
+    with StudyServer(tmp_path / "vault", simulate=True) as server:
+        context = browser.new_context(viewport={"width": 390, "height": 860})
+        page = context.new_page()
+        page.goto(server.url)
+        wait_front(page)
+        assert page.locator("input[type=range]").count() == 0          # not on the front
+        page.keyboard.press("Space")
+        slider = page.wait_for_selector(".nc-sliders input[type=range]")
+        own = page.get_attribute("#card .nc-sim img", "src")
+        assert "λ = 4" in page.inner_text("#card .nc-sim")
+        slider.focus()
+        for _ in range(8):                                                # the native keyboard path
+            page.keyboard.press("ArrowRight")
+        assert page.text_content(".nc-slider output") == "6.34"
+        page.wait_for_function("own => { const img = document.querySelector('#card .nc-sim img');"
+                               " return img && img.getAttribute('src') !== own && img.complete && img.naturalWidth > 0"
+                               " && !document.querySelector('.nc-sliders.busy'); }", arg=own)
+        assert "λ = 6.34" in page.inner_text("#card .nc-sim")
+        assert page.locator("#card .katex-error").count() == 0
+        page.click(".nc-reset")
+        assert page.get_attribute("#card .nc-sim img", "src") == own
+        assert page.text_content(".nc-slider output") == "4" and "λ = 4" in page.inner_text("#card .nc-sim")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        context.close()

@@ -190,6 +190,7 @@ def test_syncing_to_anki_writes_id_lines_and_the_history_follows(tmp_path):
         synced = open_study(vault, clock)
         states = {(c.ordinal, c.front_html): c.state for c in map(synced.card, synced.faces)}
         assert [states[a] for a in answered] == ["review", "review"]
+    open_study(vault, clock).close()                # once linked, never linked again
     aliases = [json.loads(x) for x in (vault / HISTORY / "laptop.jsonl").read_text().splitlines()[2:]]
     assert [a["type"] for a in aliases] == ["alias", "alias"]
 

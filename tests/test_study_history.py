@@ -122,8 +122,9 @@ def test_corrupt_and_foreign_lines_are_warned_about_with_file_and_line_and_never
         json.dumps({"id": "tablet:4", "type": "review", "time": "2026-03-01T10:00:00Z", **card, "rating": 7}),
         json.dumps({"id": "tablet:5", "type": "review", "time": "2026-03-01T11:00:00Z", **card, "rating": 3}),
     ]
-    data = ("\n".join(lines) + "\n").encode()
-    path = write(tmp_path, f"{HISTORY}/tablet.jsonl", data.decode())
+    data = ("\n".join(lines) + "\n").encode() + b'{"id": "tablet:6", "guid": "\xff\xfe"}\n'
+    path = tmp_path / HISTORY / "tablet.jsonl"
+    path.write_bytes(data)
     for _ in range(2):                           # cold, then warm from the cache: the same warnings
         study = open_study(tmp_path, clock)
         warnings = [d.format() for d in study.diagnostics]
@@ -134,6 +135,7 @@ def test_corrupt_and_foreign_lines_are_warned_about_with_file_and_line_and_never
             f"{HISTORY}/tablet.jsonl:3: warning: unknown event type 'teleport'; line skipped, kept in the file",
             f"{HISTORY}/tablet.jsonl:4: warning: time 2031-01-01T00:00:00Z is in the future; line skipped, kept in the file",
             f"{HISTORY}/tablet.jsonl:5: warning: rating must be 1, 2, 3 or 4, not 7; line skipped, kept in the file",
+            f"{HISTORY}/tablet.jsonl:7: warning: not UTF-8 text; line skipped, kept in the file",
         ]
         assert study.replay.states[card_id(card["guid"], card["ord"])].reps == 2   # laptop:1 and tablet:5
         study.answer(study.next_card().id, 3)
@@ -232,3 +234,33 @@ def test_a_real_clock_gives_the_same_due_dates_after_the_cache_is_deleted(tmp_pa
     again = Study.open(tmp_path, clock=lambda: datetime.now(timezone.utc), tz=timezone.utc, device="laptop",
                        simulate=False)
     assert schedule_of(again) == before          # microseconds of the clock never reach the schedule
+
+
+def test_a_damaged_cache_is_rebuilt_from_the_history(tmp_path):
+    clock = Clock()
+    study = open_study(basic_vault(tmp_path, 3), clock)
+    study_some(study, clock, 6)
+    before = schedule_of(study)
+    study.close()
+    (tmp_path / ".notecards" / "study.sqlite").write_bytes(b"this is not a database" * 100)
+    assert schedule_of(open_study(tmp_path, clock)) == before
+
+
+def test_a_history_file_replays_to_what_the_fsrs_package_computes(tmp_path):
+    from fsrs import Card as FsrsCard
+    from fsrs import Rating, Scheduler
+
+    basic_vault(tmp_path, 1)
+    probe = Study.open(tmp_path, clock=Clock(), tz=timezone.utc, device="laptop", simulate=False)
+    face = next(iter(probe.faces.values()))
+    card, theirs, when, lines = FsrsCard(card_id=1, due=T0), Scheduler(enable_fuzzing=False), T0, []
+    for i, rating in enumerate([3, 3, 1, 3, 4, 2, 3]):
+        lines.append(json.dumps({"id": f"phone:{i + 1}", "type": "review", "time": when.isoformat(),
+                                 "guid": face.guid, "ord": face.ordinal, "rating": rating, "ms": 3000}))
+        card, _ = theirs.review_card(card, Rating(rating), when)
+        when = card.due + timedelta(hours=5)
+    write(tmp_path, f"{HISTORY}/phone.jsonl", "\n".join(lines) + "\n")
+    study = Study.open(tmp_path, clock=Clock(when), tz=timezone.utc, device="laptop", simulate=False, fuzz=False)
+    state = study.replay.states[face.id]
+    assert (state.due, state.stability, state.difficulty) == (card.due, card.stability, card.difficulty)
+    assert study.card(face.id).due == card.due.isoformat()

@@ -266,3 +266,12 @@ def test_the_kept_queue_always_agrees_with_one_sorted_afresh(tmp_path, seed):
         else:
             study.suspend(card.id)
         clock.advance(minutes=rng.choice((0, 1, 5, 12)))
+
+
+def test_the_study_day_of_a_daylight_saving_change_is_23_hours_long():
+    from zoneinfo import ZoneInfo
+
+    from notecards.study.queue import day_bounds
+
+    start, end = day_bounds(datetime(2026, 3, 28, 12, tzinfo=timezone.utc), ZoneInfo("Europe/Berlin"), 4)
+    assert (start, end - start) == (datetime(2026, 3, 28, 3, tzinfo=timezone.utc), timedelta(hours=23))

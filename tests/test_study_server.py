@@ -89,9 +89,10 @@ class StudyServer:
     listens before the thread starts, so requests made at once simply wait in its backlog.
     """
 
-    def __init__(self, vault: Path, deck: str | None = None) -> None:
+    def __init__(self, vault: Path, deck: str | None = None, simulate: bool = False) -> None:
         self.vault = vault
         self.deck = deck
+        self.simulate = simulate
         self.sock = bind_port(0)
         self.port = self.sock.getsockname()[1]
         self.address = Address(self.port, new_token())
@@ -106,7 +107,7 @@ class StudyServer:
     def _run(self) -> None:
         study = None
         try:
-            study = Study.open(self.vault, simulate=False, device=DEVICE)
+            study = Study.open(self.vault, simulate=self.simulate, device=DEVICE)
             service = StudyService(study, self.vault, vault_name=self.vault.name, deck=self.deck,
                                    on_diagnostics=self.reported.extend, on_error=self.errors.append)
             config = uvicorn.Config(create_app(service, self.address), log_level="warning", lifespan="off")
@@ -218,6 +219,11 @@ def test_no_file_outside_the_static_folder_or_the_cards_media_is_served(served, 
     served_png = shown[0]
     assert served_png.content == (served.vault / "attachments" / "circle.png").read_bytes()
     assert served_png.headers["content-type"] == "image/png"
+    circle = served.vault / "attachments" / "circle.png"       # swapped for a link out after the build
+    circle.unlink()
+    circle.symlink_to(tmp_path / "outside" / "secret.png")
+    with served.client() as client:
+        assert client.get(f"media/{names[0]}").status_code == 404
 
 
 def test_safe_file_refuses_links_and_names_that_leave_the_root(tmp_path):

@@ -1,122 +1,19 @@
 """The AnkiConnect backend against a loopback HTTP server that answers AnkiConnect's actions on top
-of a real `anki` collection (what the add-on does inside a running Anki)."""
+of a real `anki` collection, as strictly as the real add-on (`ankiconnect_fake.py`)."""
 
 from __future__ import annotations
-
-import base64
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
 from anki.consts import MODEL_CLOZE  # noqa: E402
+from ankiconnect_fake import FakeAnki, serve  # noqa: E402
 
-from notecards.sync.ankiconnect import AnkiConnectBackend, AnkiConnectError  # noqa: E402
+from notecards.sync.ankiconnect import AnkiConnectBackend  # noqa: E402
+from notecards.sync.connection import AnkiConnectError  # noqa: E402
 from notecards.sync.plan import card_digest, make_plan  # noqa: E402
 from notecards.types import Card, CardBlock, MediaFile  # noqa: E402
-
-
-class FakeAnki:
-    """AnkiConnect's actions (API 6), carried out on a real collection."""
-
-    def __init__(self, col: Collection):
-        self.col = col
-        self.requests: list[str] = []
-
-    def run(self, action: str, params: dict):
-        return getattr(self, "do_" + action)(**params)
-
-    def do_version(self):
-        return 6
-
-    def do_multi(self, actions):
-        out = []
-        for a in actions:
-            try:
-                out.append({"result": self.run(a["action"], a.get("params", {})), "error": None})
-            except Exception as exc:
-                out.append({"result": None, "error": str(exc)})
-        return out
-
-    def do_notesInfo(self, notes):
-        out = []
-        for nid in notes:
-            try:
-                note = self.col.get_note(nid)
-            except Exception:
-                out.append({})
-                continue
-            names = self.col.models.field_names(note.note_type())
-            out.append({"noteId": nid, "modelName": note.note_type()["name"], "tags": note.tags,
-                        "fields": {n: {"value": note[n], "order": i} for i, n in enumerate(names)},
-                        "cards": list(note.card_ids())})
-        return out
-
-    def do_cardsInfo(self, cards):
-        out = []
-        for cid in cards:
-            card = self.col.get_card(cid)
-            out.append({"cardId": cid, "note": card.nid, "deckName": self.col.decks.name(card.did)})
-        return out
-
-    def do_modelNames(self):
-        return [m.name for m in self.col.models.all_names_and_ids()]
-
-    def do_createModel(self, modelName, inOrderFields, cardTemplates, css=None, isCloze=False):
-        """As the add-on does it: a new type, cloze when asked, fields and templates in order."""
-        mm = self.col.models
-        if mm.by_name(modelName):
-            raise Exception("Model name already exists")
-        model = mm.new(modelName)
-        if isCloze:
-            model["type"] = MODEL_CLOZE
-        for name in inOrderFields:
-            mm.add_field(model, mm.new_field(name))
-        if css is not None:
-            model["css"] = css
-        for i, spec in enumerate(cardTemplates, 1):
-            template = mm.new_template(spec.get("Name", f"Card {i}"))
-            template["qfmt"], template["afmt"] = spec["Front"], spec["Back"]
-            mm.add_template(model, template)
-        mm.add(model)
-        return model
-
-    def do_createDeck(self, deck):
-        return self.col.decks.id(deck, create=True)
-
-    def do_addNotes(self, notes):
-        ids = []
-        for n in notes:
-            try:
-                note = self.col.new_note(self.col.models.by_name(n["modelName"]))
-                for k, v in n["fields"].items():
-                    note[k] = v
-                note.tags = n["tags"]
-                self.col.add_note(note, self.col.decks.id(n["deckName"], create=True))
-                ids.append(note.id)
-            except Exception:
-                ids.append(None)
-        return ids
-
-    def do_updateNote(self, note):
-        n = self.col.get_note(note["id"])
-        for k, v in note.get("fields", {}).items():
-            n[k] = v
-        if "tags" in note:
-            n.tags = note["tags"]
-        self.col.update_note(n)
-
-    def do_changeDeck(self, cards, deck):
-        self.col.set_deck(cards, self.col.decks.id(deck, create=True))
-
-    def do_deleteNotes(self, notes):
-        self.col.remove_notes(notes)
-
-    def do_storeMediaFile(self, filename, data):
-        return self.col.media.write_data(filename, base64.b64decode(data))
 
 
 @pytest.fixture
@@ -124,27 +21,7 @@ def anki_server(tmp_path):
     path = tmp_path / "collection.anki2"
     col = Collection(str(path))
     fake = FakeAnki(col)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fake.requests.append(body["action"])
-            try:
-                reply = {"result": fake.run(body["action"], body.get("params", {})), "error": None}
-            except Exception as exc:
-                reply = {"result": None, "error": str(exc)}
-            data = json.dumps(reply).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve(fake)
     yield f"http://127.0.0.1:{server.server_port}", fake
     server.shutdown()
     server.server_close()
@@ -161,22 +38,22 @@ def _card(front, back="b", *, nid=None, deck="Default", ordinal=0, note_type="Ba
 def _sync(url, cards, recorded=None, gone=None):
     backend = AnkiConnectBackend(url)
     plan = make_plan(cards, [], backend, recorded or {}, {}, gone or {})
-    new_ids, diags = backend.apply(plan)
-    return plan, new_ids, diags
+    applied = backend.apply(plan)
+    return plan, [n.nid for n in applied.new_notes], applied.diagnostics
 
 
 def test_add_update_move_delete_through_ankiconnect(anki_server):
     url, fake = anki_server
     png = MediaFile("fig-abc123.png", data=b"\x89PNG fake")
     plan, new_ids, diags = _sync(url, [_card("q1", media=[png]), _card("q2", ordinal=1)])
-    assert not diags and sorted(new_ids) == [0, 1]
+    assert not diags and len(new_ids) == 2
     nid1, nid2 = new_ids[0], new_ids[1]
     assert fake.col.media.have("fig-abc123.png")
 
     first = _card("q1 edited", nid=nid1, deck="A::B")
     second = _card("q2", nid=nid2, ordinal=1)
     plan, _, diags = _sync(url, [first, second], recorded={nid2: card_digest(second)})
-    assert not diags and [u.changes for u in plan.updates] == [["fields", "deck"]]
+    assert not diags and [u.changes.names() for u in plan.updates] == [["fields", "deck"]]
     note = fake.col.get_note(nid1)
     assert note["Front"] == "q1 edited"
     assert fake.col.decks.name(note.cards()[0].did) == "A::B"
@@ -187,14 +64,20 @@ def test_add_update_move_delete_through_ankiconnect(anki_server):
 
 
 def test_requests_are_batched(anki_server):
+    """Editing and moving 10 or 60 notes takes the same handful of requests: none per note."""
     url, fake = anki_server
-    cards = [_card(f"q{i}", ordinal=i) for i in range(60)]
-    _, new_ids, _ = _sync(url, cards)
-    fake.requests.clear()
-    edited = [_card(f"q{i} v2", nid=new_ids[i], ordinal=i, deck="Other") for i in range(60)]
-    _sync(url, edited)
-    assert len(fake.requests) <= 8, fake.requests
-    assert all(fake.col.get_note(new_ids[i])["Front"] == f"q{i} v2" for i in range(60))
+    counts = []
+    for n in (10, 60):
+        cards = [_card(f"q{n}-{i}", ordinal=i) for i in range(n)]
+        _, new_ids, _ = _sync(url, cards)
+        fake.requests.clear()
+        edited = [_card(f"q{n}-{i} v2", nid=new_ids[i], ordinal=i, deck=f"Other{n}") for i in range(n)]
+        _sync(url, edited)
+        counts.append(len(fake.requests))
+        assert all(fake.col.get_note(new_ids[i])["Front"] == f"q{n}-{i} v2" for i in range(n))
+        assert {fake.col.decks.name(c.did) for i in range(n) for c in fake.col.get_note(new_ids[i]).cards()} \
+            == {f"Other{n}"}
+    assert counts[0] == counts[1] <= 16, fake.requests
 
 
 def test_stale_id_is_recreated_through_ankiconnect(anki_server):

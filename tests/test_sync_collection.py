@@ -38,8 +38,8 @@ def _card(front: str, back: str = "b", *, nid: int | None = None, deck: str = "D
 def _apply(path: Path, cards, deletions=(), recorded=None, guids=None, gone=None):
     with CollectionBackend(path) as backend:
         plan = make_plan(list(cards), list(deletions), backend, recorded or {}, guids or {}, gone or {})
-        new_ids, diags = backend.apply(plan)
-    return plan, new_ids, diags
+        applied = backend.apply(plan)
+    return plan, [n.nid for n in applied.new_notes], applied.diagnostics
 
 
 def _answer_good(path: Path, nid: int) -> tuple[int, int]:
@@ -66,7 +66,7 @@ def test_add_update_move_delete_cycle_keeps_review_history(tmp_path):
     edited = _card("q1 edited", deck="Maths::Prior", tags=("t", "new"), nid=nid1)
     plan, _, _ = _apply(path, [edited, _card("q2", ordinal=1, nid=nid2)],
                         gone={}, recorded={nid2: card_digest(_card("q2", ordinal=1, nid=nid2))})
-    assert [u.changes for u in plan.updates] == [["fields", "tags", "deck"]] and len(plan.unchanged) == 1
+    assert [u.changes.names() for u in plan.updates] == [["fields", "tags", "deck"]] and len(plan.unchanged) == 1
 
     col = Collection(str(path))
     note = col.get_note(nid1)
@@ -142,7 +142,7 @@ def test_missing_note_types_are_created_and_note_type_changes_apply(tmp_path):
     assert not diags
     nid = new_ids[0]
     plan, new_ids, _ = _apply(path, [_card("front", nid=nid)])
-    assert plan.updates[0].changes == ["note type"]
+    assert plan.updates[0].changes.names() == ["note type"]
     col = Collection(str(path))
     note = col.get_note(new_ids[-1])
     assert note.note_type()["name"] == "Basic" and note["Front"] == "front"
@@ -181,9 +181,26 @@ def test_anki_holding_the_collection_is_reported_and_nothing_changes(tmp_path):
     assert note.read_bytes() == b"START\nBasic\nq\nBack: a\nEND\n"
 
 
-def test_missing_collection_is_a_plain_error(tmp_path):
+def test_missing_collection_is_a_usage_error(tmp_path):
     report = sync_vault(tmp_path, collection=tmp_path / "nope" / "collection.anki2")
-    assert report.exit_code() == 1 and "no Anki collection" in report.summary()
+    assert report.exit_code() == 2 and "no Anki collection" in report.summary()
+
+
+def test_a_file_that_is_not_a_collection_is_named_as_such_and_left_untouched(tmp_path):
+    import sqlite3
+
+    text = tmp_path / "notes.anki2"
+    text.write_bytes(b"just some text")
+    other = tmp_path / "other.anki2"
+    with sqlite3.connect(other) as db:
+        db.execute("create table things (x)")
+    before = other.read_bytes()
+    for path, why in ((text, "not an SQLite database"), (other, "not an Anki collection"),
+                      (tmp_path, "a folder")):
+        report = sync_vault(tmp_path, collection=path)
+        assert report.exit_code() == 2 and why in report.summary(), report.summary()
+        assert "Anki has this collection open" not in report.summary()
+    assert other.read_bytes() == before
 
 
 # -- whole syncs of a vault ------------------------------------------------------------------
@@ -400,7 +417,7 @@ def test_note_type_change_keeps_the_note_its_id_and_its_review_history(tmp_path)
     (vault / "a.md").write_text((vault / "a.md").read_text().replace("Basic", "Basic (and reversed card)"))
     before = (vault / "a.md").read_bytes()
     report = sync_vault(vault, collection=path)
-    assert report.exit_code() == 0 and report.plan.updates[0].changes == ["note type"], report.summary()
+    assert report.exit_code() == 0 and report.plan.updates[0].changes.names() == ["note type"], report.summary()
     assert (vault / "a.md").read_bytes() == before, "the note keeps its id: no ID line to rewrite"
     col = Collection(str(path))
     note = col.get_note(nid)

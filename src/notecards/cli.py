@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notecards import __version__
-from notecards.cli_report import (check_json, internal_error_line, print_diagnostics, shown_path, status_of,
-                                  summary)
+from notecards.cli_report import check_json, internal_error_line, print_diagnostics, shown_path, summary
 from notecards.options import CommandOptions, normalise_extension
 from notecards.study.command import add_study_parser
-from notecards.types import Diagnostic
+from notecards.types import Diagnostic, exit_status
 
 PRIVATE_UMASK = 0o077
 
@@ -98,6 +97,8 @@ def add_sync_target_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--profile", help='Anki profile name (e.g. "User 1") to find its collection')
     sp.add_argument("--ankiconnect", nargs="?", const="http://127.0.0.1:8765", metavar="URL",
                     help="sync through a running Anki with AnkiConnect (default http://127.0.0.1:8765)")
+    sp.add_argument("--ankiconnect-key", metavar="KEY", default=os.environ.get("NOTECARDS_ANKICONNECT_KEY"),
+                    help="AnkiConnect's apiKey, when its config sets one (or NOTECARDS_ANKICONNECT_KEY)")
     sp.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     sp.add_argument("--yes", action="store_true", help="allow deleting many notes at once")
     sp.add_argument("--full", action="store_true", help="re-read and re-send every file")
@@ -234,7 +235,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, result, extra: dict | None = None, last_line: str = "") -> int:
-    status = status_of(result.diagnostics, args.strict)
+    status = exit_status(result.diagnostics, args.strict)
     if args.json:
         print(check_json(result, status, extra or {}))
         return status
@@ -300,7 +301,8 @@ def _sync_kwargs(args: argparse.Namespace) -> dict:
             raise UsageError(str(exc)) from None
     if (collection is None) == (args.ankiconnect is None):
         raise UsageError("give one of --collection PATH, --profile NAME or --ankiconnect [URL]")
-    return dict(collection=collection, ankiconnect=args.ankiconnect, dry_run=args.dry_run,
+    return dict(collection=collection, ankiconnect=args.ankiconnect, ankiconnect_key=args.ankiconnect_key,
+                dry_run=args.dry_run,
                 yes=args.yes, full=args.full, progress=_interactive() and not args.quiet,
                 options=command_options(args))
 

@@ -41,15 +41,6 @@ def print_diagnostics(vault: Path, diagnostics: list[Diagnostic]) -> None:
         print(f"{diagnostic_path(vault, d)}:{d.line}: {d.severity}: {d.message}", file=sys.stderr)
 
 
-def status_of(diagnostics: list[Diagnostic], strict: bool) -> int:
-    """1 on errors (or warnings with --strict); `info` (problems outside any card) never fails."""
-    if any(d.severity == "error" for d in diagnostics):
-        return 1
-    if strict and any(d.severity == "warning" for d in diagnostics):
-        return 1
-    return 0
-
-
 def anki_cards(card: Card) -> int:
     """How many cards Anki makes of this note."""
     if is_cloze_type(card.note_type):

@@ -9,15 +9,12 @@ affected, so it never fails `--strict`. A link that leads out of the vault stays
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
-
 from notecards.parse.fences import closes_fence, opening_fence
-from notecards.render.links import LinkTarget
+from notecards.render.links import LinkTarget, wiki_embeds
 from notecards.render.media import local_target, media_kind
 from notecards.types import Diagnostic, ParsedFile, Severity
 from notecards.vault import VaultIndex
 
-_WIKI_EMBED = re.compile(r"!\[\[([^\]]+)\]\]")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+\"[^\"]*\")?\s*\)")
 
 
@@ -35,8 +32,8 @@ def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Di
         fence = opening_fence(line)
         if fence is not None or number in in_card or "![" not in line:
             continue
-        for inner in _WIKI_EMBED.findall(line):
-            problem = _wiki_embed_problem(LinkTarget.parse(inner), path, index)
+        for target in wiki_embeds(line):
+            problem = _wiki_embed_problem(target, path, index)
             if problem:
                 out.append(Diagnostic(path, number, *problem))
         for bracketed, bare in _MD_IMAGE.findall(line):
@@ -53,15 +50,14 @@ def _missing(index: VaultIndex, target: str, path: str, what: str) -> tuple[Seve
 
 
 def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> tuple[Severity, str] | None:
+    """Why `![[target]]` in prose points nowhere, or None when some file of the vault answers it.
+    Any note extension counts (the vault's settings are render's business; prose only warns when
+    nothing of that name exists): `![[other]]` finds `other.txt`, `![[v1.2 notes]]` a dotted name."""
     if not target.note:
         return None
-    if media_kind(target.note) or PurePosixPath(target.note).suffix.lower() not in ("", ".md"):
-        if index.resolve_attachment(target.note, path) is None:
-            return _missing(index, target.note, path, "embedded file")
+    if index.resolve_attachment(target.note, path) or index.resolve_note(target.note, index.suffixes()):
         return None
-    if index.resolve_note(target.note) is None:
-        return _missing(index, target.note, path, "embedded note")
-    return None
+    return _missing(index, target.note, path, "embedded file" if media_kind(target.note) else "embedded note")
 
 
 def _card_lines(parsed: ParsedFile) -> set[int]:

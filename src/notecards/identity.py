@@ -1,6 +1,6 @@
 """Card identity: a GUID that survives edits of the card's text, moves of its file and re-exports.
 
-Rules (DESIGN section 4):
+Rules (docs/identity.md tells them for users):
 - A block with an ID line (`<!--ID: n-->`, an Anki note id written by sync or Obsidian_to_Anki)
   is identified by that id alone.
 - Otherwise the identity is (vault name, file name without folder, position among the file's

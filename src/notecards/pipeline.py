@@ -26,7 +26,6 @@ from notecards.vault import VaultIndex, note_files, read_source
 if TYPE_CHECKING:
     from notecards.render import Rendered
 
-_EMBED = re.compile(r"!\[\[([^\]|#^]+)")
 _MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
 
 
@@ -41,6 +40,7 @@ class Build:
     deletions: list[Deletion] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sims: SimStats = field(default_factory=SimStats)
+    deps: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # file read -> files its cards read
 
     def count(self, severity: str) -> int:
         return sum(1 for d in self.diagnostics if d.severity == severity)
@@ -99,10 +99,11 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     for work in fresh:
         for card in work.cards:
             card.content_hash = _content_hash(card)
+        deps = result.deps[work.parsed.source.path] = _dependencies(work, result)
         if cache and not any(is_internal_error(d) for d in work.diagnostics):  # retried next run
             cache.put(work.parsed.source.path, FileEntry(
                 cards=work.cards, deletions=work.parsed.deletions, diagnostics=work.diagnostics,
-                deps=_dependencies(work, result), sim=work.sim))
+                deps=deps, sim=work.sim))
     _collect(result, rels, cached, {w.parsed.source.path: w for w in fresh})
     if cache:
         cache.forget_missing(present)
@@ -275,6 +276,8 @@ def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
     through embeds of embeds (render transcludes them too), so an edit anywhere along the chain
     renders the card again. A whole embedded note is scanned, not just the embedded section: at
     worst a card is rendered again for nothing."""
+    from notecards.render.links import wiki_embeds
+
     deps: dict[str, list[int]] = {}
     root = result.vault
     for card in work.cards:
@@ -286,7 +289,7 @@ def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:
     seen = {work.parsed.source.path}
     texts = [text for card in work.cards for text in card.block.fields.values()]
     while texts:
-        targets = {target for text in texts for target in _EMBED.findall(text)}
+        targets = {target.note for text in texts for target in wiki_embeds(text) if target.note}
         texts = []
         for target in sorted(targets):
             rel = result.index.resolve_note(target, extensions)

@@ -33,7 +33,7 @@ from notecards.sim.model import ModelSpec, SimResult
 from notecards.sim.numerics import quiet_numerics
 from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
                                   fit_job, render_job, simulate_job)
-from notecards.types import Card, Diagnostic
+from notecards.types import Card, Diagnostic, exit_status
 
 
 def _exact_labels(spec: ModelSpec) -> dict[str, str]:
@@ -44,7 +44,7 @@ def report_json(spec: ModelSpec, result: SimResult | None) -> dict:
     """The model as understood, its values, summaries of every drawn variable, checks, comparisons."""
     model = [{"name": n.name, "kind": n.kind, "line": n.line, "statement": describe_node(n),
               "written": n.source, "dist": n.dist, "args": {k: format_expr(v) for k, v in n.args.items()},
-              "plate": n.plate, "index": n.index}
+              "plate": ",".join(n.plates) or None, "index": ",".join(n.indices) or None}
              for n in spec.nodes.values()]
     values = {n.name: _jsonable(n.value) for n in spec.nodes.values()
               if n.kind in ("const", "data") and n.value is not None}
@@ -162,8 +162,7 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
         entry = _report_card(card, source.text, out_dir, as_json, (env, code), diagnostics)
         if entry is not None or line is not None:
             cards.append(entry or {"line": card.block.line, "model": None})
-    failed = any(c.get("checks_failed") for c in cards) or any(d.severity == "error" for d in diagnostics)
-    status = 1 if failed else 0
+    status = 1 if any(c.get("checks_failed") for c in cards) else exit_status(diagnostics)
     diagnostics = [_shown(d, shown) for d in diagnostics]
     if as_json:
         return json.dumps({"note": shown(source.path), "cards": cards,

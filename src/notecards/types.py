@@ -33,6 +33,13 @@ class Diagnostic:
                 "severity": self.severity, "message": self.message}
 
 
+def exit_status(diagnostics: list[Diagnostic], strict: bool = False) -> int:
+    """The exit status of every command for its diagnostics: 1 when one is an error (or, with
+    --strict, a warning), else 0. Usage errors (2) and interrupts (130) are the CLI's own."""
+    failing = ("error", "warning") if strict else ("error",)
+    return 1 if any(d.severity in failing for d in diagnostics) else 0
+
+
 @dataclass
 class SourceFile:
     """One note file as read from disk.

@@ -102,6 +102,10 @@ class VaultIndex:
         self._by_name.setdefault(name.lower(), []).append(rel)
         self._by_stem.setdefault(PurePosixPath(rel).stem.lower(), []).append(rel)
 
+    def suffixes(self) -> tuple[str, ...]:
+        """Every file extension in the vault (lower-cased), e.g. to find a note of any kind."""
+        return tuple(sorted({PurePosixPath(f).suffix.lower() for f in self.files}))
+
     def remember(self, source: SourceFile) -> None:
         """Keep a file already read, so an embed of it is not read twice."""
         self._sources[source.path] = source

@@ -1,8 +1,8 @@
-// Obsidian_to_Anki 3.6's FormatConverter.format (src/format.ts) for a field with no links, embeds,
-// clozes or code blocks: its math rewrite and censoring, `==x==` as <mark>, showdown with the
-// plugin's options, the math put back HTML-escaped, and its outer <p> rule. Written for the
-// parity test from the plugin's published source; reads a JSON list of markdown strings on
-// stdin and prints the list of HTML strings.
+// Obsidian_to_Anki 3.6's FormatConverter.format (src/format.ts) for a field with no vault links,
+// embeds or code blocks: its math rewrite and censoring, CurlyCloze (and highlights to clozes),
+// `==x==` as <mark>, showdown with the plugin's options, the math put back HTML-escaped, and its
+// outer <p> rule. Written for the parity test from the plugin's published source; reads a JSON
+// list on stdin, each a markdown string or {text, cloze, highlights}, and prints the HTML list.
 const fs = require("fs");
 const showdown = require(process.argv[2]);
 
@@ -15,6 +15,12 @@ const DISPLAY_MATH = /\$\$([\s\S]*?)\$\$/g;
 const ANKI_MATH = /(\\\[[\s\S]*?\\\])|(\\\([\s\S]*?\\\))/g;
 const INLINE_CODE = /(?<!`)`(?=[^`])[\s\S]*?`/g;
 const HIGHLIGHT = /==(.*?)==/g;
+const CLOZE = /(?:(?<!{){(?:c?(\d+)[:|])?(?!{))((?:[^\n][\n]?)+?)(?:(?<!})}(?!}))/g;
+
+function curlyToCloze(text) {
+  let unset = 1;
+  return text.replace(CLOZE, (_, id, body) => `{{c${id === undefined ? unset++ : id}::${body}}}`);
+}
 
 function escapeHtml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -31,11 +37,16 @@ function decensor(text, mask, found, escape) {
   return text;
 }
 
-function format(text) {
+function format(field) {
+  let text = typeof field === "string" ? field : field.text;
   text = text.replace(DISPLAY_MATH, "\\[$1\\]").replace(INLINE_MATH, "\\($1\\)");
   let math, code;
   [text, math] = censor(text, ANKI_MATH, "OBSTOANKIMATH");
   [text, code] = censor(text, INLINE_CODE, "OBSTOANKICODEINLINE");
+  if (field.cloze) {
+    if (field.highlights) text = text.replace(HIGHLIGHT, "{$1}");
+    text = curlyToCloze(text);
+  }
   text = text.replace(HIGHLIGHT, "<mark>$1</mark>");
   text = decensor(text, "OBSTOANKICODEINLINE", code, false);
   text = converter.makeHtml(text);

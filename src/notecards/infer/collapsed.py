@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .conjugate import truncated_normal
+from notecards.sim.distributions import REGISTRY
 from notecards.sim.expr import Val
 
+from .conjugate import truncated_normal
 from .graph import Latent, ModelGraph, names_in
-from .logpdf import log_density
 from .mh import SliceSampler, transform_for
 
 
@@ -60,7 +60,7 @@ class NormalHierarchy:
 
         def log_marginal(tau: np.ndarray) -> np.ndarray:
             w = precision / (1.0 + self.theta_variance(tau) * precision)
-            return (log_density(self.tau.node.dist, tau, tau_prior) + _half_log_sum(w, has_data)
+            return (REGISTRY[self.tau.node.dist].log_prob(tau, tau_prior) + _half_log_sum(w, has_data)
                     + self._mu_integral(w, ybar, mu_prior, env)[0])
 
         tau = self.sampler.step(state[self.tau.name], log_marginal, rng, adapt)

@@ -23,8 +23,9 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from notecards.sim.distributions import scaled_inv_chi2_as_inverse_gamma
+
 from .graph import Latent, ModelGraph, Reference
-from .logpdf import scaled_inv_chi2_as_inverse_gamma
 
 Stats = Callable[[np.ndarray, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]] | None
 

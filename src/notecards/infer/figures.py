@@ -31,6 +31,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from notecards.sim.labels import pretty  # noqa: E402
 from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
 from notecards.sim.style import STYLE, png_bytes  # noqa: E402
+from notecards.sim.distributions import REGISTRY  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
 from .graph import ModelGraph, UnsupportedModel, names_in  # noqa: E402
@@ -255,11 +256,7 @@ def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np
             continue
         args = graph.args_of(node, env)
         shape = (picks.size, graph.sizes[name])
-        if node.dist == "Normal":
-            rep = np.broadcast_to(args["mean"], shape) + rng.standard_normal(shape) * np.sqrt(
-                np.broadcast_to(args["var"], shape))
-        else:
-            rep = rng.poisson(np.broadcast_to(args["rate"], shape)).astype(float)
+        rep = REGISTRY[node.dist].sample(rng, {k: np.broadcast_to(v, shape) for k, v in args.items()}, shape)
         found.append((name, np.asarray(node.observed, dtype=float).ravel(), rep))
     return found
 

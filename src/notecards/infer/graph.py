@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from notecards.sim.model import Expr, ModelSpec, Node
+from notecards.sim.model import Expr, ModelSpec, Node, Op
 
 from notecards.sim.expr import Evaluator, Val, names_in as _names_in
 
@@ -49,7 +49,7 @@ class Latent:
 
     @property
     def plated(self) -> bool:
-        return self.node.plate is not None
+        return bool(self.node.plates)
 
 
 class UnsupportedModel(ValueError):
@@ -104,8 +104,8 @@ class ModelGraph:
         return self.constants[name].array[0]
 
     def _latent_size(self, node: Node) -> int:
-        if node.plate is not None:
-            return self.plate_size(node.plate, node.line)
+        if node.plates:
+            return self.plate_size(",".join(node.plates), node.line)
         if node.dist in VECTOR_LAWS:
             alpha = Evaluator(self.constants).eval(node.args["alpha"]).array
             return int(alpha.shape[-1])
@@ -152,17 +152,17 @@ class ModelGraph:
     def val_of_state(self, name: str, value: np.ndarray) -> Val:
         latent = self.latent[name]
         if latent.plated:
-            return Val(value, (latent.node.plate,))
+            return Val(value, (",".join(latent.node.plates),))
         if latent.node.dist in VECTOR_LAWS:
             return Val(value, ("#1",))
         return Val(value[:, 0])
 
     def _evaluator(self, env: dict[str, Val], node: Node | None) -> Evaluator:
-        if node is None or node.index is None:
+        if node is None or not node.indices:
             return Evaluator(env)
-        plate = node.plate or node.index
+        index, plate = ",".join(node.indices), ",".join(node.plates)
         size = self.sizes.get(node.name) or self.plate_size(plate, node.line)
-        return Evaluator(env, {node.index: plate}, {plate: size})
+        return Evaluator(env, {index: plate}, {plate: size})
 
     def evaluate(self, expr: Expr, env: dict[str, Val], node: Node | None = None) -> np.ndarray:
         """An expression as a (chains or 1, elements) array, in the statement's plate."""
@@ -187,8 +187,8 @@ class ModelGraph:
 
     def _classify(self, parent: str, child: Node, key: str, expr: Expr) -> Reference:
         form, core = _unwrap(expr)
-        reads_itself = core == Expr("name", value=parent) or (
-            core.op == "index" and core.args[0] == Expr("name", value=parent) and len(core.args) == 2)
+        reads_itself = core == Expr(Op.NAME, value=parent) or (
+            core.op == "index" and core.args[0] == Expr(Op.NAME, value=parent) and len(core.args) == 2)
         return Reference(child.name, key, form if reads_itself else "other",
                          self._groups(parent, child, expr))
 
@@ -222,9 +222,9 @@ class ModelGraph:
 
 def _unwrap(expr: Expr) -> tuple[Form, Expr]:
     """How an argument wraps what it reads: `x^2` is ("square", x), `1/x` ("inverse", x)."""
-    if expr.op == "^" and expr.args[1] == Expr("num", value=2.0):
+    if expr.op == "^" and expr.args[1] == Expr(Op.NUM, value=2.0):
         return "square", expr.args[0]
-    if expr.op == "/" and expr.args[0] == Expr("num", value=1.0):
+    if expr.op == "/" and expr.args[0] == Expr(Op.NUM, value=1.0):
         return "inverse", expr.args[1]
     return "direct", expr
 
@@ -233,7 +233,7 @@ def _uses_of(parent: str, expr: Expr) -> list[Expr | None]:
     """The index expression of every use of `parent` in `expr` (None for a bare use)."""
     if expr.op == "name":
         return [None] if expr.value == parent else []
-    if expr.op == "index" and expr.args[0] == Expr("name", value=parent) and len(expr.args) == 2:
+    if expr.op == "index" and expr.args[0] == Expr(Op.NAME, value=parent) and len(expr.args) == 2:
         return [expr.args[1]] + _uses_of(parent, expr.args[1])
     uses: list[Expr | None] = []
     for sub in expr.args:

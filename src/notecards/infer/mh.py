@@ -22,8 +22,9 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from notecards.sim.distributions import REGISTRY
+
 from .graph import Latent, ModelGraph, UnsupportedModel
-from .logpdf import CONTINUOUS, POSITIVE, log_density
 
 LogDensity = Callable[[np.ndarray], np.ndarray]
 MAX_STEPS_OUT = 60
@@ -125,10 +126,11 @@ class SliceSampler:
 def transform_for(graph: ModelGraph, latent: Latent) -> Transform:
     """The unconstrained scale of a node's support: log for positive laws, logit for bounded."""
     dist = latent.node.dist or ""
-    if dist not in CONTINUOUS:
+    law = REGISTRY.get(dist)
+    if law is None or law.discrete or law.log_density is None:
         raise UnsupportedModel(latent.node.line,
                                f"{latent.name} ~ {dist}: only continuous unknowns can be sampled")
-    if dist in POSITIVE:
+    if law.support == "positive":
         return Transform("log")
     if dist == "Beta":
         return Transform("logit")
@@ -162,10 +164,12 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
         reading.setdefault(ref.child, set()).add(ref.arg)
     fixed = {name: graph.args_of(graph.stochastic[name], env) for name in children}
     values = {name: graph.value_of(name, state) for name in children}
+    laws = {name: REGISTRY[graph.stochastic[name].dist] for name in children}
+    prior = REGISTRY[node.dist]
     needs_env = bool(graph.deterministic)
 
     def log_density_of(x: np.ndarray) -> np.ndarray:
-        total = log_density(node.dist, x, prior_args)
+        total = prior.log_prob(x, prior_args)
         trial = graph.env({**state, latent.name: x}) if needs_env else \
             {**env, latent.name: graph.val_of_state(latent.name, x)}
         for name, groups in children.items():
@@ -173,7 +177,7 @@ def conditional_log_density(graph: ModelGraph, latent: Latent,
             args = dict(fixed[name])
             for key in reading[name]:
                 args[key] = graph.evaluate(child.args[key], trial, child)
-            terms = log_density(child.dist, values[name], args)
+            terms = laws[name].log_prob(values[name], args)
             total = total + graph.group_sum(terms, latent, groups, chains)
         return np.broadcast_to(total, (chains, latent.size))
 

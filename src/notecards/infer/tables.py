@@ -171,11 +171,11 @@ def parameter_labels(spec: ModelSpec, names: list[str]) -> dict[str, str]:
     for name in names:
         base, bracket, rest = name.partition("[")
         node = spec.nodes.get(base)
-        if not bracket or node is None or node.plate not in by_plate:
+        if not bracket or node is None or len(node.plates) != 1 or node.plates[0] not in by_plate:
             continue
         k = int(rest.rstrip("]")) - 1
-        if k < len(by_plate[node.plate]):
-            found[name] = by_plate[node.plate][k]
+        if k < len(by_plate[node.plates[0]]):
+            found[name] = by_plate[node.plates[0]][k]
     return found
 
 
@@ -190,9 +190,9 @@ def plate_labels(spec: ModelSpec) -> dict[str, list[str]]:
                 target_node, column_node = spec.nodes.get(target), spec.nodes.get(column)
                 if column_node is None or not column_node.labels or target_node is None:
                     continue
-                plate = target_node.plate
-                if plate is None or "," in plate:
+                if len(target_node.plates) != 1:
                     continue
+                plate = target_node.plates[0]
                 if found.setdefault(plate, column_node.labels) != column_node.labels:
                     ambiguous.add(plate)
     return {plate: labels for plate, labels in found.items() if plate not in ambiguous}

@@ -53,9 +53,9 @@ from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
-OUTPUT_MODULES = ("models/run.py", *(f"sim/{name}.py" for name in (
-    "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare", "distributions",
-    "expr/__init__", "expr/tokens", "expr/parser", "expr/format", "expr/evaluate",
+# (a folder stands for every module in it)
+OUTPUT_MODULES = ("models/run.py", "sim/distributions", "sim/expr", *(f"sim/{name}.py" for name in (
+    "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare",
     "caption", "labels", "model_graph", "style", "claims")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
@@ -138,10 +138,10 @@ def environment() -> dict[str, str]:
     h = hashlib.sha256()
     package = Path(notecards.__file__).parent
     for module in OUTPUT_MODULES:
-        path = package / module
-        if path.is_file():
-            h.update(module.encode())
-            h.update(path.read_bytes())
+        for path in sorted((package / module).glob("*.py")) if (package / module).is_dir() else [package / module]:
+            if path.is_file():
+                h.update(path.relative_to(package).as_posix().encode())
+                h.update(path.read_bytes())
     env["sim-source"] = h.hexdigest()
     h = hashlib.sha256()
     for path in sorted((package / "infer").glob("*.py")):

@@ -1,6 +1,6 @@
 """Parse stage: a note file -> its cards (raw markdown fields), deletions and diagnostics.
 
-Card syntax is Obsidian_to_Anki's (DESIGN section 3): block notes, inline notes, custom regex
+Card syntax is Obsidian_to_Anki's (README, "Card syntax"): block notes, inline notes, custom regex
 notes, TARGET DECK / FILE TAGS / DELETE / FROZEN lines, with a vault's own keywords. Each rule
 lives in its own module; this one runs them in order over one file:
 

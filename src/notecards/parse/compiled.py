@@ -1,15 +1,15 @@
-"""Everything parse derives from Settings, built once per Settings and reused for every file.
+"""Everything parse derives from Settings, built once and reused for every file.
 
-The cache is keyed by the Settings object and checked against a fingerprint of the settings parse
-reads, so a Settings changed after a first parse is compiled again rather than silently stale.
-Problems in the settings themselves (a custom regex that does not compile) are config.py's to
-report, once per run: parse never hands them to whichever file it reads first.
+The cache is keyed by the settings parse reads (their fingerprint), not by the Settings object's
+id(), which a later Settings may reuse: a Settings changed after a first parse is compiled again,
+and equal settings share one read-only `Compiled`. It holds no diagnostics: problems in the
+settings themselves (a custom regex that does not compile) are config.py's to report, once per
+run, so parse never hands them to whichever file it reads first.
 """
 
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 
 from notecards.config import Settings
@@ -34,25 +34,23 @@ class Compiled:
         return ", ".join(self.specs)
 
 
-_CACHE: dict[int, tuple[str, Compiled]] = {}
+_CACHE: dict[str, Compiled] = {}
+_CACHE_SIZE = 8                 # a run has one Settings; tests and watch make a few
 
 
 def compiled_for(settings: Settings) -> Compiled:
-    key = id(settings)
     fingerprint = _fingerprint(settings)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] == fingerprint:
-        return hit[1]
-    if hit is None:
-        weakref.finalize(settings, _CACHE.pop, key, None)
-    compiled = _compile(settings)
-    _CACHE[key] = (fingerprint, compiled)
+    compiled = _CACHE.get(fingerprint)
+    if compiled is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        compiled = _CACHE[fingerprint] = _compile(settings)
     return compiled
 
 
 def _fingerprint(settings: Settings) -> str:
     return repr((vars(settings.syntax), settings.fields_dict, settings.custom_regexps, settings.folder_decks,
-                 settings.folder_tags, settings.default_tags, settings.from_o2a))
+                 settings.folder_tags, settings.default_tags))
 
 
 def _compile(settings: Settings) -> Compiled:

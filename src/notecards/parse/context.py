@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notecards.parse.tags import merge_tags
-from notecards.types import CardBlock, Diagnostic, SourceFile
+from notecards.types import CardBlock, Diagnostic, Severity, SourceFile
 
 
 @dataclass
@@ -21,8 +21,8 @@ class FileContext:
     def path(self) -> str:
         return self.source.path
 
-    def report(self, line: int, severity: str, message: str) -> None:
-        self.diagnostics.append(Diagnostic(self.path, line, severity, message))  # type: ignore[arg-type]
+    def report(self, line: int, severity: Severity, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.path, line, severity, message))
 
     def add_card(self, col: int, card: CardBlock) -> None:
         """Keep a card; its ordinal is given once every kind of note has been found."""

@@ -20,9 +20,9 @@ def is_delete_line(word: str, keyword: str) -> bool:
 
 def read_deletion(ctx: FileContext, lines: list[str], index: int, keyword: str) -> tuple[Deletion | None, int]:
     """-> (the deletion or None, index of the last line it uses)."""
-    rest = lines[index].rstrip()[len(keyword):]
-    if rest:
-        return Deletion(ctx.path, index + 1, id_of_line(rest)), index   # type: ignore[arg-type]
+    same_line = id_of_line(lines[index].rstrip()[len(keyword):])
+    if same_line is not None:
+        return Deletion(ctx.path, index + 1, same_line), index
     anki_id = id_of_line(lines[index + 1]) if index + 1 < len(lines) else None
     if anki_id is None:
         ctx.report(index + 1, "warning", f"{keyword} needs the ID line of the note to delete right below it; ignored")

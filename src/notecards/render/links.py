@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 # JavaScript's encodeURIComponent leaves these unescaped; Obsidian_to_Anki builds its URLs with it
 _URI_COMPONENT_SAFE = "-_.!~*'()"
+# an Obsidian embed, `![[note#heading|alias]]`, as a regular expression for scanning raw text
+# (render itself reads embeds with its markdown-it rule in embeds.py)
+WIKI_EMBED = re.compile(r"!\[\[([^\]]+)\]\]")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class LinkTarget:
         if self.note and heading:
             return f"{self.note} > {heading}"
         return self.note or heading
+
+
+def wiki_embeds(text: str) -> list[LinkTarget]:
+    """The targets of the `![[…]]` embeds in raw text, in order."""
+    return [LinkTarget.parse(inner) for inner in WIKI_EMBED.findall(text)]
 
 
 def encode_uri_component(text: str) -> str:

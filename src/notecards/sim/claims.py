@@ -72,7 +72,8 @@ def mismatch_text(r: ClaimResult) -> str:
 
 def check_claim(spec: ModelSpec, claim: PosteriorClaim, seed: int) -> ClaimResult:
     """The claim at both generic settings; the first disagreement is the one reported."""
-    target, data = claim.node.name, [g for g in claim.given if g in spec.nodes and g != claim.node.name]
+    target = claim.node.name
+    data = [g for g in claim.given if g in spec.nodes and spec.nodes[g].kind == "stochastic" and g != target]
     blank = ClaimResult(claim.node.line, target, ", ".join(claim.given), (math.nan,) * 2, (math.nan,) * 2,
                         {}, "", None)
     problem = _uncheckable(spec, claim, data)
@@ -91,10 +92,13 @@ def check_claim(spec: ModelSpec, claim: PosteriorClaim, seed: int) -> ClaimResul
 
 def _uncheckable(spec: ModelSpec, claim: PosteriorClaim, data: list[str]) -> str:
     node = spec.nodes.get(claim.node.name)
-    if node is None or node.kind != "stochastic" or node.plate:
+    if node is None or node.kind != "stochastic" or node.plates:
         return f"{claim.node.name} is not a scalar draw of the model"
-    if len(data) != 1 or spec.nodes[data[0]].kind != "stochastic" or spec.nodes[data[0]].plate:
-        return "it must condition on one scalar draw of the model"
+    lawless = [g for g in claim.given if g not in spec.nodes]
+    if lawless or not data:
+        return f"the card gives no law for {', '.join(lawless or claim.given)}, so its model implies no posterior"
+    if len(data) != 1 or spec.nodes[data[0]].plates:
+        return "only a posterior given one scalar draw of the model is checked"
     if distributions.REGISTRY[claim.node.dist].event_vector:
         return "its law draws vectors"
     return ""
@@ -102,7 +106,7 @@ def _uncheckable(spec: ModelSpec, claim: PosteriorClaim, data: list[str]) -> str
 
 def _generic_values(spec: ModelSpec, factors: tuple[float, ...]) -> dict[str, float]:
     """The card's free symbols scaled off their defaults (plate sizes and counts kept whole)."""
-    plates = {n.plate for n in spec.nodes.values() if n.plate}
+    plates = {",".join(n.plates) for n in spec.nodes.values() if n.plates}
     out = {}
     for k, (name, value) in enumerate(spec.defaults.items()):
         whole = float(value).is_integer() and value >= 2

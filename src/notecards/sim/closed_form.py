@@ -199,7 +199,7 @@ def closed_form(spec: ModelSpec) -> ClosedForm:
     for node in spec.nodes.values():
         if node.observed is not None:
             continue
-        if node.plate:
+        if node.plates:
             if node.kind == "stochastic" and node.dist:
                 _add_root_marginal(out, node, ev)
             continue

@@ -20,8 +20,8 @@ import numpy as np
 
 from notecards.sim import distributions
 from notecards.sim.expr import EvalError, Evaluator, format_expr, names_in
-from notecards.sim.lang import indices_of, plates_of, value_of
-from notecards.sim.model import Expr, ModelSpec, Node, SimResult
+from notecards.sim.lang import value_of
+from notecards.sim.model import Expr, ModelSpec, Node, Op, SimResult
 
 MAX_ELEMENT_SUMMARIES = 50
 MAX_SHOWN_VALUES = 12
@@ -30,10 +30,10 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
     """One statement as notecards understood it: every argument named, plates as ranges."""
-    lhs = node.name + (f"[{', '.join(indices_of(node))}]" if node.index else "")
+    lhs = node.name + (f"[{', '.join(node.indices)}]" if node.indices else "")
     fold = _folder(spec)
     if node.kind == "stochastic":
-        dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+        dist = distributions.REGISTRY[node.law]
         args = ", ".join(f"{p.name} {format_expr(fold(node.args[p.name]))}" for p in dist.params)
         text = f"{lhs} ~ {dist.name}({args})"
         if node.observed is not None:
@@ -41,8 +41,8 @@ def describe_node(node: Node, spec: ModelSpec | None = None) -> str:
     elif node.value is not None:
         text = f"{lhs} = {format_value(node.value)}"
     else:
-        text = f"{lhs} = {format_expr(fold(node.expr))}"  # type: ignore[arg-type]
-    ranges = [f"{i} = 1..{p}" for i, p in zip(indices_of(node), plates_of(node))]
+        text = f"{lhs} = {format_expr(fold(node.definition))}"
+    ranges = [f"{i} = 1..{p}" for i, p in zip(node.indices, node.plates)]
     return text + (f" for {', '.join(ranges)}" if ranges else "")
 
 
@@ -98,7 +98,7 @@ def _folder(spec: ModelSpec | None) -> Callable[[Expr], Expr]:
             except EvalError:
                 return expr
             if val.array.size == 1:
-                return Expr("num", value=float(val.array.reshape(-1)[0]))
+                return Expr(Op.NUM, value=float(val.array.reshape(-1)[0]))
         if expr.args:
             return Expr(expr.op, tuple(fold(a) for a in expr.args), expr.value)
         return expr

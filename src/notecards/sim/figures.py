@@ -175,7 +175,7 @@ def draw_marginal(ax, result: SimResult, cf: ClosedForm, name: str, options: Fig
     """Histogram of one variable's draws with its exact marginal over it."""
     node = result.spec.nodes.get(name)
     values = _finite_values(result.draws[name])
-    _title(ax, pretty(name, node) + (f" (all {node.index})" if node is not None and node.plate else ""))
+    _title(ax, pretty(name, node) + (f" (all {','.join(node.indices)})" if node is not None and node.plates else ""))
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     if values.size == 0:

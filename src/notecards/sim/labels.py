@@ -18,6 +18,6 @@ def pretty(name: str, node: Node | None = None) -> str:
     elif digits and word:
         base = GREEK.get(word, word) + digits.translate(SUBSCRIPTS)    # mu0 is μ₀
     text = GREEK.get(base, base) + (f"_{GREEK.get(suffix, suffix)}" if suffix else "")
-    if node is not None and node.plate and node.index:
-        text += f"[{node.index}]"
+    if node is not None and node.plates and node.indices:
+        text += f"[{','.join(node.indices)}]"
     return text

@@ -64,7 +64,7 @@ def graph_nodes(spec: ModelSpec) -> tuple[list[str], set[str]]:
     """The names drawn (constants that feed a draw, then the draws) and which are constants;
     beyond `MAX_NODES` the constants are left out so the graph stays legible."""
     drawn = [n for n in spec.nodes.values() if n.kind in ("stochastic", "deterministic")]
-    used = {p for n in drawn for p in n.parents} - {n.plate for n in drawn}
+    used = {p for n in drawn for p in n.parents} - {",".join(n.plates) or None for n in drawn}
     consts = [n.name for n in spec.nodes.values() if n.kind in ("const", "data") and n.name in used]
     consts += [name for name in spec.defaults if name in used and name not in consts]
     if len(consts) + len(drawn) > MAX_NODES:
@@ -275,11 +275,11 @@ def plate_of(spec: ModelSpec, name: str) -> str | None:
     node = spec.nodes.get(name)
     if node is None:
         return None
-    if node.plate:
-        return node.plate
+    if node.plates:
+        return ",".join(node.plates)
     if node.value is None or np.ndim(node.value) != 1:
         return None
-    plates = {n.plate for n in spec.nodes.values() if name in n.parents}
+    plates = {",".join(n.plates) or None for n in spec.nodes.values() if name in n.parents}
     return plates.pop() if len(plates) == 1 else None
 
 

@@ -27,7 +27,7 @@ from notecards.sim.checks import evaluate_checks
 from notecards.sim.compare import compare_draws, summary_text
 from notecards.sim.expr import (BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evaluator, Val, align,
                                 expand)
-from notecards.sim.lang import indices_of, plates_of, topological_order, value_of
+from notecards.sim.lang import topological_order, value_of
 from notecards.sim.model import Comparison, ModelSpec, Node, SimResult
 from notecards.types import Diagnostic
 
@@ -75,7 +75,7 @@ def run_nodes(spec: ModelSpec, nodes: list[Node], root: np.random.SeedSequence, 
         if any(p not in values and p not in BUILTIN_CONSTANTS for p in node.parents):
             continue
         try:
-            node_sizes = {p: sizes[p] for p in plates_of(node)}
+            node_sizes = {p: sizes[p] for p in node.plates}
         except KeyError:
             continue
         try:
@@ -99,14 +99,14 @@ def run_nodes(spec: ModelSpec, nodes: list[Node], root: np.random.SeedSequence, 
 
 def _node_value(node: Node, values: dict[str, Val], sizes: dict[str, int], n: int,
                 root: np.random.SeedSequence, stream: int, budget: int) -> Val:
-    evaluator = Evaluator(values, dict(zip(indices_of(node), plates_of(node))), sizes)
+    evaluator = Evaluator(values, dict(zip(node.indices, node.plates)), sizes)
     if node.kind in ("const", "data"):
         if node.value is not None:
             return value_of(node)
-        return evaluator.eval(node.expr)  # type: ignore[arg-type]
+        return evaluator.eval(node.definition)
     if node.kind == "deterministic":
-        val = evaluator.eval(node.expr)  # type: ignore[arg-type]
-        axes = tuple(plates_of(node)) + tuple(a for a in val.axes if a not in plates_of(node))
+        val = evaluator.eval(node.definition)
+        axes = tuple(node.plates) + tuple(a for a in val.axes if a not in node.plates)
         arr = expand(val, axes)
         shape = (n, *(sizes.get(a, arr.shape[k + 1]) for k, a in enumerate(axes)))
         _within_budget(shape, budget)
@@ -124,7 +124,7 @@ def _within_budget(shape: tuple[int, ...], budget: int) -> None:
 
 def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
           rng: np.random.Generator, budget: int) -> Val:
-    dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+    dist = distributions.REGISTRY[node.law]
     args: dict[str, Val] = {}
     for param in dist.params:
         val = evaluator.eval(node.args[param.name])
@@ -132,10 +132,10 @@ def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
             val = _mark_event_axis(val, param)
         args[param.name] = val
     _, axes = align(list(args.values()))
-    plates = plates_of(node)
+    plates = node.plates
     extra = tuple(a for a in axes if a not in plates and a != EVENT_AXIS)
     if plates and any(a.startswith("#") for a in extra):
-        raise EvalError(f"an argument is a whole vector; index it with [{indices_of(node)[0]}] "
+        raise EvalError(f"an argument is a whole vector; index it with [{node.indices[0]}] "
                         "to take one element per plate entry")
     node_axes = tuple(plates) + extra
     all_sizes = {**{a: s for v in args.values() for a, s in v.sizes().items()}, **sizes}
@@ -210,7 +210,7 @@ def _needed(target: Node, nodes: dict[str, Node]) -> set[str]:
         if name in needed or name not in nodes:
             continue
         needed.add(name)
-        stack.extend(nodes[name].parents + plates_of(nodes[name]))
+        stack.extend([*nodes[name].parents, *nodes[name].plates])
     return needed
 
 

@@ -18,14 +18,15 @@ from notecards.types import Card
 
 
 def renamed_cards(cards: list[Card], previous: dict[str, list[KnownCard]], vault_name: str,
-                  has_history: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """(old guid, new guid) for each card that took an ID line and left its history behind."""
-    present = {c.guid for c in cards}
+                  has_history: Callable[[str], bool], aliased: set[str]) -> list[tuple[str, str]]:
+    """(old guid, new guid) for each card that took an ID line and left its history behind.
+    `aliased`: guids that already have an alias (either end), never linked twice."""
+    present = {c.guid for c in cards} | aliased
     out: list[tuple[str, str]] = []
     claimed: set[str] = set()
     for card in cards:
         anki_id = card.block.anki_id
-        if anki_id is None or card.guid != guid_for_id(anki_id) or has_history(card.guid):
+        if anki_id is None or card.guid != guid_for_id(anki_id) or card.guid in aliased or has_history(card.guid):
             continue
         old = _old_guid(card, previous.get(card.block.path, []), vault_name, present | claimed, has_history)
         if old is not None:

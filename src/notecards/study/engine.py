@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from notecards.config import CONFIG_FILE, Settings, load_settings
@@ -95,7 +95,7 @@ class Study:
     study_settings: StudySettings
     device: str
     clock: Callable[[], datetime]
-    tz: tzinfo
+    tz: tzinfo | None                 # None: this machine's local time (daylight saving included)
     simulate: bool
     progress: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -109,6 +109,9 @@ class Study:
     _pinned: str | None = None
     _early: list[Diagnostic] = field(default_factory=list)
     _sorted: Queue | None = None
+    replay: Replay = field(init=False)
+    _writer: HistoryWriter = field(init=False)
+    _cache_writable: bool = field(init=False)
 
     @classmethod
     def open(cls, vault: Path, *, settings: Settings | None = None, device: str | None = None,
@@ -116,14 +119,12 @@ class Study:
              extensions: list[str] | None = None, progress: bool = False, tz: tzinfo | None = None,
              fuzz: bool = True) -> "Study":
         """Build the vault's cards and replay its history; problems go to `diagnostics`.
-        `tz` is the zone of the 4 am day start (default: this machine's); `fuzz=False` only
+        `tz` is the zone of the 4 am day start (default: this machine's local time); `fuzz=False` only
         for comparing with the `fsrs` package."""
         vault = Path(vault)
         early: list[Diagnostic] = []
         if settings is None:
-            settings = load_settings(vault, early)
-            # config.py does not know the [study] table yet: that one "unknown setting" is ours
-            early = [d for d in early if "unknown setting 'study'" not in d.message]
+            settings = load_settings(vault, early)      # it leaves the [study] table to us
         if extensions:
             settings.extensions = sorted({*settings.extensions, *(e if e.startswith(".") else "." + e for e in extensions)})
         study_settings = load_study_settings(vault, early)
@@ -131,7 +132,7 @@ class Study:
             study_settings.device = sanitise_device(device) or study_settings.device
         study = cls(vault=vault, settings=settings, study_settings=study_settings, device=study_settings.device,
                     clock=clock or (lambda: datetime.now(timezone.utc)),
-                    tz=tz or datetime.now().astimezone().tzinfo or timezone.utc,
+                    tz=tz,
                     simulate=simulate, progress=progress, diagnostics=list(early), _early=early)
         study._start(fuzz)
         return study
@@ -185,7 +186,8 @@ class Study:
     def _follow_renames(self, cards, previous) -> None:
         """A card that took an ID line keeps its history: an alias event says so for good (in
         memory only when the history cannot be written)."""
-        renames = renamed_cards(cards, previous, self.settings.vault_name, self.replay.store.has_guid)
+        aliased = set(self.replay.alias) | set(self.replay.alias.values())
+        renames = renamed_cards(cards, previous, self.settings.vault_name, self.replay.store.has_guid, aliased)
         for i, (old, new) in enumerate(renames):
             if self.writable:
                 self._record(lambda eid, o=old, n=new: Event(eid, "alias", self._now(), guid=o, to=n), card=None)

@@ -54,13 +54,14 @@ class Event:
     ms: int | None = None
     undoes: str | None = None
     to: str | None = None
-    device: str = field(init=False, repr=False, compare=False)
-    seq: int = field(init=False, repr=False, compare=False)
+    device: str = field(default="", repr=False, compare=False)   # both from `id`: every sort asks
+    seq: int = field(default=-1, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        device, _, seq = self.id.rpartition(":")
-        object.__setattr__(self, "device", device)          # kept: every sort asks for them
-        object.__setattr__(self, "seq", int(seq))
+        if self.seq < 0:
+            device, _, seq = self.id.rpartition(":")
+            object.__setattr__(self, "device", device)
+            object.__setattr__(self, "seq", int(seq))
 
     @property
     def card(self) -> str:
@@ -107,7 +108,8 @@ class Event:
         if kind != "alias" and (not isinstance(ordinal, int) or isinstance(ordinal, bool) or ordinal < 1):
             raise BadEvent(f"card ordinal must be a positive integer, not {ordinal!r}")
         event = cls(id=eid, type=kind, time=moment, guid=guid, ord=ordinal if kind != "alias" else 0,
-                    rating=data.get("rating"), ms=data.get("ms"), undoes=data.get("undoes"), to=data.get("to"))
+                    rating=data.get("rating"), ms=data.get("ms"), undoes=data.get("undoes"), to=data.get("to"),
+                    device=device, seq=int(seq))
         _check_kind(event)
         return event
 

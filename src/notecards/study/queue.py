@@ -39,16 +39,19 @@ class DeckCounts:
         return {"name": self.name, "new": self.new, "learning": self.learning, "review": self.review}
 
 
-def study_day(moment: datetime, tz: tzinfo, hour: int) -> date:
-    """The study day a moment belongs to: the day starts at `hour` local time, as in Anki."""
+def study_day(moment: datetime, tz: tzinfo | None, hour: int) -> date:
+    """The study day a moment belongs to: the day starts at `hour` local time, as in Anki.
+    `tz` None is this machine's local time, with its daylight-saving rules."""
     return (moment.astimezone(tz) - timedelta(hours=hour)).date()
 
 
-def day_bounds(moment: datetime, tz: tzinfo, hour: int) -> tuple[datetime, datetime]:
+def day_bounds(moment: datetime, tz: tzinfo | None, hour: int) -> tuple[datetime, datetime]:
     """When the study day of `moment` starts and ends (a day of a DST change is 23 or 25 hours)."""
     day = study_day(moment, tz, hour)
     start = datetime.combine(day, time(hour), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(hour), tzinfo=tz)
+    if tz is None:                       # naive local times: astimezone() applies the local rules
+        return start.astimezone().astimezone(timezone.utc), end.astimezone().astimezone(timezone.utc)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
@@ -74,7 +77,7 @@ class Queue:
     answer, so a session does not sort the whole vault for every card."""
 
     def __init__(self, faces: list[Face], states: dict[str, CardState], settings: StudySettings,
-                 tz: tzinfo, now: datetime):
+                 tz: tzinfo | None, now: datetime):
         self.settings = settings
         self.now = now
         self.start, self.end = day_bounds(now, tz, settings.day_start_hour)

@@ -17,11 +17,15 @@ The API, all JSON (`Cache-Control: no-store`):
                               409 `{reason: "read-only"}` when the history cannot be written
 - `POST api/undo`             -> `{undone: card_id | null}`
 - `POST api/suspend`, `api/unsuspend`, `api/bury`   `{card_id}`
+- `GET  api/sliders?card_id=` a model card's sliders (`study.sliders`), or why it has none
+- `POST api/redraw`           `{card_id, values: {name: number}}` -> the card's simulation HTML at them
 """
 
 from __future__ import annotations
 
+import math
 import mimetypes
+import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -32,8 +36,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from notecards.export_state import STATE_DIR
+from notecards.models.card import SimOptions
+from notecards.pipeline import sims_folder
 from notecards.study.engine import HistoryReadOnly, Study, StudyCard
 from notecards.study.security import Address, Guard, inside, safe_file
+from notecards.study.sliders import CardSliders, Figures, redraw, sliders_of
 from notecards.types import Diagnostic
 
 STATIC = Path(str(resources.files("notecards.study") / "static"))
@@ -58,6 +66,8 @@ class StudyService:
         self.on_diagnostics = on_diagnostics or (lambda _d: None)
         self.on_error = on_error or (lambda _m: None)
         self.reported = set(study.diagnostics)      # the command printed these at start
+        self.figures = Figures()
+        self._sliders: dict[tuple[str, str], CardSliders] = {}
 
     def state(self) -> dict:
         return {"vault": self.vault_name, "deck": self.deck, "writable": self.study.writable,
@@ -90,16 +100,44 @@ class StudyService:
         getattr(self.study, action)(card_id)
         return {"done": action, "card_id": card_id}
 
+    def sliders(self, card_id: str) -> dict:
+        """A model card's sliders (kept per card and content: the model is parsed once)."""
+        if not self.study.simulate:
+            return CardSliders(reason="simulations are off (--no-sim)").to_dict()
+        card = self._note(card_id)
+        key = (card_id, card.content_hash)
+        if key not in self._sliders:
+            self._sliders[key] = sliders_of(card, self._note_text(card))
+        return self._sliders[key].to_dict()
+
+    def redraw(self, card_id: str, values: dict[str, float]) -> dict:
+        """The card's simulation at `values`; its figures are then served under media/."""
+        card = self._note(card_id)
+        drawn = redraw(card, self._note_text(card), sims_folder(self.vault), values,
+                       SimOptions(store=_writable(self.vault / STATE_DIR)))
+        self.figures.keep(drawn.figures)
+        return drawn.to_dict()
+
     def media(self, name: str) -> Response | None:
         found = self.study.media(name)
         if found is None:
-            return None
+            drawn = self.figures.get(name)
+            return Response(drawn, media_type="image/png") if drawn is not None else None
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if found.data is not None:
             return Response(found.data, media_type=kind)
         if found.path is not None and inside(self.vault, found.path):
             return FileResponse(found.path, media_type=kind)
         return None
+
+    def _note(self, card_id: str):
+        face = self.study.faces.get(card_id)
+        if face is None or face.note is None:
+            raise KeyError(card_id)
+        return face.note
+
+    def _note_text(self, card) -> str:
+        return (self.vault / card.block.path).read_text(encoding="utf-8")
 
     def _report(self, diagnostics: list[Diagnostic]) -> None:
         """Pass on the problems an edit brought (refresh returns all of them, old ones too)."""
@@ -124,6 +162,11 @@ def obsidian_url(vault_name: str, path: str) -> str:
     """The `obsidian://open` link to a note (Obsidian names `.md` notes without their extension)."""
     file = path[:-3] if path.endswith(".md") else path
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether the simulation cache may be written (a read-only vault redraws without keeping)."""
+    return os.access(folder if folder.exists() else folder.parent, os.W_OK)
 
 
 def create_app(service: StudyService, address: Address) -> Guard:
@@ -166,6 +209,18 @@ def create_app(service: StudyService, address: Address) -> Guard:
     async def undo(_request: Request) -> Response:
         return engine(service.undo)
 
+    async def sliders(request: Request) -> Response:
+        return engine(service.sliders, request.query_params.get("card_id", ""))
+
+    async def redraw_card(request: Request) -> Response:
+        body = await _body(request)
+        card_id, values = body.get("card_id"), body.get("values")
+        if not isinstance(card_id, str) or not isinstance(values, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for k, v in values.items()):
+            return _error(400, "send {card_id, values: {name: number}}")
+        return engine(service.redraw, card_id, {k: float(v) for k, v in values.items()})
+
     def action(name: str):
         async def endpoint(request: Request) -> Response:
             card_id = (await _body(request)).get("card_id")
@@ -198,6 +253,8 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/summary", summary),
         Route("/api/answer", answer, methods=["POST"]),
         Route("/api/undo", undo, methods=["POST"]),
+        Route("/api/sliders", sliders),
+        Route("/api/redraw", redraw_card, methods=["POST"]),
         *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury")),
     ]
     return Guard(Starlette(routes=routes), address)

@@ -27,7 +27,6 @@ create table if not exists files (name text primary key, size int, mtime int, co
 create table if not exists events (id text primary key, file text, lineno int, guid text, ord int, kind text,
                                    device text, seq int, line text);
 create index if not exists events_card on events (guid, ord);
-create index if not exists events_device on events (device, seq);
 create table if not exists states (card text primary key, data text not null);
 """
 
@@ -77,10 +76,6 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("insert or replace into meta values (?, ?)", (key, value))
 
-    def clear(self) -> None:
-        for table in ("meta", "files", "events", "states"):
-            self.db.execute(f"delete from {table}")
-
     def file(self, name: str) -> FileRow | None:
         row = self.db.execute("select size, mtime, consumed, lines, sha, diagnostics from files where name = ?",
                               (name,)).fetchone()
@@ -114,6 +109,12 @@ class Store:
                 seen.add(event.id)
                 new.append(event)
         text_of = text_of or {}
+        top: dict[str, int] = {}
+        for e in new:
+            top[e.device] = max(top.get(e.device, 0), e.seq)
+        for device, seq in top.items():
+            if seq > self.max_seq(device):
+                self.set_meta(f"seq:{device}", str(seq))
         self.db.executemany("insert into events values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(e.id, file, line_of.get(e.id, 0), e.guid, e.ord, e.type, e.device, e.seq,
                               text_of.get(e.id) or e.to_line()) for e in new])
@@ -151,8 +152,8 @@ class Store:
                           "events are kept, unused until it comes back")
 
     def max_seq(self, device: str) -> int:
-        row = self.db.execute("select max(seq) from events where device = ?", (device,)).fetchone()
-        return row[0] or 0
+        """The highest sequence number stored for a device (kept in meta: no index needed)."""
+        return int(self.meta(f"seq:{device}") or 0)
 
     def aliases(self) -> list[Event]:
         return [Event.from_dict(json.loads(line))

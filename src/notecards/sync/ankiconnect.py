@@ -1,35 +1,39 @@
 """Apply a sync plan through a running Anki with the AnkiConnect add-on (API version 6).
 
-For users who keep Anki open. Requests are batched with `multi` (one HTTP round trip per kind of
-change), so a large vault costs a handful of requests rather than one per note. AnkiConnect cannot
-set a note's GUID and Anki cannot search by one, so a sync killed between adding notes and writing
-ID lines is recovered from the state file (written right after the adds) rather than from the
-collection; killed in the moment between the adds and that state write, the next sync adds those
-notes again. A changed note type is carried out as delete + add (the add-on's older versions have no
-action for it), so that note's review history starts again and its ID line is rewritten.
-A note type the collection lacks is created with `createModel`: one of Anki's stock types from
-Anki's own definition (fields, templates, and for `Cloze` a cloze type with its `.cloze` style, so
-each `{{cN::…}}` number becomes its own card); any other name as a front/back type with the card's
-fields, or as a cloze type on its first field when the name says cloze (as Obsidian_to_Anki reads it).
-Actions used: version, notesInfo, cardsInfo, modelNames, createModel, createDeck, addNotes,
-updateNote, changeDeck, deleteNotes, storeMediaFile, multi.
+For users who keep Anki open. Requests go through `connection.AnkiConnect`, bounded in bytes and
+notes (the add-on's limits are measured there). What the add-on does not do is done here:
+- decks: current Anki ignores `addNote`'s `deckName` (every card lands in `Default`), so after each
+  batch of adds the cards' decks are read back (`getDecks`, the cheap form of `cardsInfo`'s
+  `deckName`), the misplaced ones moved (`changeDeck`) and checked again; `decks_of` lets the sync
+  find a card in the wrong deck on any later run and move it;
+- GUIDs: `addNotes` gives each note a random GUID and Anki cannot search by one, so a batch whose
+  answer was lost is found again by content (`find_added`: note type + exact first field, then
+  every field compared) from the journal the sync writes before the batch;
+- media: `storeMediaFile` with `path` (Anki runs on this machine and reads the file itself);
+  where Anki cannot read our paths (a sandboxed Anki), the bytes go as base64 in bounded requests.
+A changed note type is carried out as delete + add (the add-on has no action for it), so that
+note's review history starts again and its ID line is rewritten. A note type the collection lacks
+is created with `createModel`: a stock name from Anki's own definition, any other name as a
+front/back type with the card's fields, or a cloze type (with Anki's `.cloze` style) when the name
+says cloze, as Obsidian_to_Anki reads it.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import urllib.error
-import urllib.request
+import tempfile
+import unicodedata
+from pathlib import Path
 from typing import Any, Iterable
 
 from notecards.cloze import is_cloze_type
 from notecards.config import STOCK_FIELDS
-from notecards.sync.plan import RemoteNote, SyncPlan
-from notecards.types import Card, Diagnostic
+from notecards.sync.connection import MAX_NOTES, AnkiConnect, AnkiConnectError, bounded
+from notecards.sync.plan import Applied, NewNote, RemoteNote, SyncPlan, Update
+from notecards.sync.sync_state import PendingAdd
+from notecards.types import Card, Diagnostic, MediaFile
 
-DEFAULT_URL = "http://127.0.0.1:8765"
-BATCH = 500
+READ_CHUNK = 1000              # notes per notesInfo / cards per getDecks request
 
 # Anki's stock note types, as `anki.stdmodels` defines them (templates as AnkiConnect names them).
 _ANSWER = "{{FrontSide}}\n\n<hr id=answer>\n\n"
@@ -68,75 +72,38 @@ _CLOZE_CSS = """.card {
 """
 
 
-class AnkiConnectError(Exception):
-    """AnkiConnect answered with an error, or could not be reached."""
-
-
-class AnkiConnect:
-    """A minimal AnkiConnect client: one method per request, `multi` for batches."""
-
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0):
-        self.url = url
-        self.timeout = timeout
-
-    def call(self, action: str, **params: Any) -> Any:
-        body = json.dumps({"action": action, "version": 6, "params": params}).encode()
-        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                reply = json.loads(response.read().decode("utf-8"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise AnkiConnectError(f"cannot reach AnkiConnect at {self.url} ({exc}); is Anki running "
-                                   "with the AnkiConnect add-on?") from exc
-        if not isinstance(reply, dict) or set(reply) != {"result", "error"}:
-            raise AnkiConnectError(f"unexpected answer from {self.url}: {str(reply)[:200]}")
-        if reply["error"] is not None:
-            raise AnkiConnectError(f"AnkiConnect {action}: {reply['error']}")
-        return reply["result"]
-
-    def multi(self, actions: list[tuple[str, dict]]) -> list[Any]:
-        """Run many actions in few requests; each answer is its result, or an AnkiConnectError."""
-        out: list[Any] = []
-        for i in range(0, len(actions), BATCH):
-            chunk = [{"action": a, "version": 6, "params": p} for a, p in actions[i:i + BATCH]]
-            for reply in self.call("multi", actions=chunk):
-                if isinstance(reply, dict) and set(reply) == {"result", "error"}:
-                    out.append(AnkiConnectError(reply["error"]) if reply["error"] else reply["result"])
-                else:
-                    out.append(reply)
-        return out
-
-
 class AnkiConnectBackend:
     """The sync backend over AnkiConnect: same reading and writing as `CollectionBackend`."""
 
-    def __init__(self, url: str = DEFAULT_URL):
-        self.client = AnkiConnect(url)
+    batch_notes = MAX_NOTES
+    needs_journal = True
+
+    def __init__(self, url: str | None = None, key: str | None = None):
+        self.client = AnkiConnect(url, key)
         self.client.call("version")
+        # fails plainly when Anki is at its profile picker
+        self.decks = set(self.client.call("deckNames"))
+        self.models: set[str] | None = None
+        self.media_by_path = True
 
     def close(self) -> None:
         """Nothing to release: every request stands alone."""
 
-    def existing(self, nids: Iterable[int]) -> set[int]:
-        """Asked on every sync for all unchanged notes, so without the per-card deck lookup."""
-        infos = self.client.call("notesInfo", notes=sorted({int(n) for n in nids}))
-        return {info["noteId"] for info in infos if info and "noteId" in info}
+    # -- reading ---------------------------------------------------------------------------
+
+    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
+        infos = self._notes_info(nids)
+        return self._decks({info["noteId"]: info["cards"] for info in infos})
 
     def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
-        ids = sorted({int(n) for n in nids})
         out: dict[int, RemoteNote] = {}
-        infos = self.client.call("notesInfo", notes=ids) if ids else []
-        card_ids = []
-        for info in infos:
-            if not info or "noteId" not in info:
-                continue
+        cards: dict[int, list[int]] = {}
+        for info in self._notes_info(nids):
             fields = {k: v["value"] for k, v in sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])}
             out[info["noteId"]] = RemoteNote(info["noteId"], info["modelName"], fields, list(info["tags"]), set())
-            card_ids.extend(info.get("cards", []))
-        if card_ids:
-            for card in self.client.call("cardsInfo", cards=card_ids):
-                if card and card.get("note") in out:
-                    out[card["note"]].decks.add(card["deckName"])
+            cards[info["noteId"]] = info["cards"]
+        for nid, decks in self._decks(cards).items():
+            out[nid].decks = decks
         return out
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]:
@@ -145,71 +112,211 @@ class AnkiConnectBackend:
         `addNotes` gives every note a fresh random GUID (the add-on has no parameter to set one),
         and Anki's search has no `guid:` key (`rslib/src/search/parser.rs` reads any unknown
         `key:` as a search of a field named `key`), so `findNotes` cannot look one up either.
-        The state file, written right after the adds, is what finds these notes again.
+        The state file and the journal of adds (`find_added`) find these notes again.
         """
         return {}
 
-    def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
-        """Carry out the plan (see `plan.Backend.apply`): one request per kind of change."""
-        diags: list[Diagnostic] = []
-        retype = [(j, u) for j, u in enumerate(plan.updates) if "note type" in u.changes]
-        doomed = [d.nid for d in plan.deletes] + [u.nid for _, u in retype]
-        if doomed:
-            self.client.call("deleteNotes", notes=doomed)
-        cards = [(i, a.card) for i, a in enumerate(plan.adds)] + [(-1 - j, u.card) for j, u in retype]
-        self._prepare([c for _, c in cards] + [u.card for u in plan.updates])
-        new_ids: dict[int, int] = {}
-        if cards:
-            result = self.client.call("addNotes", notes=[self._note(c) for _, c in cards])
-            for (i, card), nid in zip(cards, result):
+    def find_added(self, pending: list[PendingAdd], known: set[int]) -> dict[str, int]:
+        """guid -> note id for the journalled adds that reached Anki although their answer was
+        lost: a note of the same type whose fields are exactly the card's, and no other block's."""
+        queries = [("findNotes", {"query": _content_query(p)}) for p in pending]
+        answers = self.client.multi(queries)
+        hits = [a if isinstance(a, list) else [] for a in answers]
+        infos = {i["noteId"]: i for i in self._notes_info({n for h in hits for n in h} - known)}
+        found: dict[str, int] = {}
+        taken = set(known)
+        for entry, candidates in zip(pending, hits):
+            for nid in candidates:
+                info = infos.get(nid)
+                if nid not in taken and info and _same_content(entry, info):
+                    found[entry.guid] = nid
+                    taken.add(nid)
+                    break
+        return found
+
+    def _notes_info(self, nids: Iterable[int]) -> list[dict]:
+        ids = sorted({int(n) for n in nids})
+        infos: list[dict] = []
+        for i in range(0, len(ids), READ_CHUNK):
+            chunk = ids[i:i + READ_CHUNK]
+            infos += self.client.call("notesInfo", notes=chunk)
+        return [info for info in infos if info and "noteId" in info]
+
+    def _decks(self, cards_of: dict[int, list[int]]) -> dict[int, set[str]]:
+        """Deck names of each note's cards (`getDecks`: one query per card in the add-on, where
+        `cardsInfo` renders every card). A card in a filtered deck is left out: the user is
+        studying it there, it goes home by itself, and the add-on does not say where home is."""
+        note_of = {c: nid for nid, cards in cards_of.items() for c in cards}
+        out: dict[int, set[str]] = {nid: set() for nid in cards_of}
+        for deck, cards in self._card_decks(sorted(note_of)).items():
+            for c in cards:
+                if deck is not None:
+                    out[note_of[c]].add(deck)
+        return out
+
+    def _card_decks(self, card_ids: list[int], new: bool = False) -> dict[str | None, list[int]]:
+        """deck name -> card ids, with the cards in filtered decks under None (`new` cards are in
+        none yet, which saves a search of the whole collection)."""
+        filtered = set(self.client.call("findCards", query="deck:filtered")) if card_ids and not new else set()
+        out: dict[str | None, list[int]] = {}
+        for i in range(0, len(card_ids), READ_CHUNK):
+            for deck, cards in self.client.call("getDecks", cards=card_ids[i:i + READ_CHUNK]).items():
+                for c in cards:
+                    out.setdefault(None if c in filtered else deck, []).append(c)
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply(self, plan: SyncPlan) -> Applied:
+        """Carry out the plan (see `plan.Backend.apply`): deletes, adds in bounded batches (each
+        put in its deck), updates, deck moves, then media."""
+        done = Applied()
+        retype = [u for u in plan.updates if u.changes.note_type]
+        doomed = [d.nid for d in plan.deletes] + [u.nid for u in retype]
+        cards = [a.card for a in plan.adds] + [u.card for u in retype]
+        try:
+            for i in range(0, len(doomed), READ_CHUNK):
+                self.client.call("deleteNotes", notes=doomed[i:i + READ_CHUNK], touches=READ_CHUNK)
+            self._prepare(cards + [u.card for u in plan.updates])
+            self._add(cards, done)
+            self._update([u for u in plan.updates if not u.changes.note_type], done)
+            self._store_media(cards + [u.card for u in plan.updates])
+        except AnkiConnectError as exc:      # what was done so far is in `done`, to be recorded
+            done.stopped = exc
+        return done
+
+    def _add(self, cards: list[Card], done: Applied) -> None:
+        landing = "Default" if "Default" in self.decks else min(self.decks)
+        notes = [_note(c, c.deck if c.deck in self.decks else landing) for c in cards]
+        start = 0
+        for batch in bounded(notes, MAX_NOTES):
+            batch_cards = cards[start:start + len(batch)]
+            start += len(batch)
+            result = self.client.call("addNotes", notes=batch, touches=len(batch))
+            added = []
+            for card, nid in zip(batch_cards, result):
                 if nid:
-                    new_ids[i] = int(nid)
+                    added.append(NewNote(card, int(nid)))
                 else:
-                    diags.append(Diagnostic(card.block.path, card.block.line, "error",
-                                            "AnkiConnect did not add this note (empty first field or no cloze?)"))
-        edited, moves = [], {}
-        for u in plan.updates:
-            if "note type" in u.changes:
-                continue
-            if "fields" in u.changes or "tags" in u.changes:
-                edited.append(u)
-            if "deck" in u.changes:
-                moves.setdefault(u.card.deck, []).append(u.nid)
+                    done.diagnostics.append(Diagnostic(card.block.path, card.block.line, "error",
+                                                       "Anki did not add this note (AnkiConnect gave no "
+                                                       "reason: an empty first field, or no card to make)"))
+            done.new_notes += added
+            self._move({n.nid: n.card for n in added}, done, new=True)
+
+    def _move(self, cards_of_note: dict[int, Card], done: Applied, new: bool = False) -> None:
+        """Put each note's cards in its card's deck, then read the decks back to be sure."""
+        if not cards_of_note:
+            return
+        wrong = self._misplaced(self._cards_by_target(cards_of_note), new)
+        if not wrong:
+            return
+        self.client.multi([("changeDeck", {"cards": ids, "deck": deck}) for deck, ids in wrong.items()])
+        self.decks.update(wrong)
+        still = {c for ids in self._misplaced(wrong, new=True).values() for c in ids}
+        if not still:
+            return
+        for info in self._notes_info(cards_of_note):
+            if still.intersection(info["cards"]):
+                card = cards_of_note[info["noteId"]]
+                done.diagnostics.append(Diagnostic(card.block.path, card.block.line, "error",
+                                                   f"Anki did not move note {info['noteId']} into deck "
+                                                   f"{card.deck!r}; the next sync tries again"))
+
+    def _cards_by_target(self, cards_of_note: dict[int, Card]) -> dict[str, list[int]]:
+        """target deck -> the card ids of the notes bound for it (one `nid:` search per deck)."""
+        notes: dict[str, list[int]] = {}
+        for nid, card in cards_of_note.items():
+            notes.setdefault(card.deck, []).append(nid)
+        decks = sorted(notes)
+        answers = self.client.multi([("findCards", {"query": "nid:" + ",".join(map(str, sorted(notes[d])))})
+                                     for d in decks])
+        return {d: list(a) for d, a in zip(decks, answers) if isinstance(a, list)}
+
+    def _misplaced(self, targets: dict[str, list[int]], new: bool = False) -> dict[str, list[int]]:
+        """target deck -> those of its card ids that are elsewhere (not counting filtered decks)."""
+        target_of = {c: deck for deck, ids in targets.items() for c in ids}
+        wrong: dict[str, list[int]] = {}
+        for deck, in_deck in self._card_decks(sorted(target_of), new).items():
+            for c in in_deck:
+                if deck is not None and deck != target_of[c]:
+                    wrong.setdefault(target_of[c], []).append(c)
+        return wrong
+
+    def _update(self, updates: list[Update], done: Applied) -> None:
+        edited = [u for u in updates if u.changes.content]
         answers = self.client.multi([("updateNote", {"note": {"id": u.nid, "fields": u.card.fields,
-                                                               "tags": u.card.tags}}) for u in edited])
+                                                               "tags": u.card.tags}}) for u in edited],
+                                    notes_each=1)
         for u, answer in zip(edited, answers):
             if isinstance(answer, AnkiConnectError):
-                diags.append(Diagnostic(u.card.block.path, u.card.block.line, "error",
-                                        f"Anki did not update note {u.nid}: {answer}"))
-        if moves:
-            info = self.client.call("notesInfo", notes=[n for ns in moves.values() for n in ns])
-            cards_of = {i["noteId"]: i["cards"] for i in info if i}
-            self.client.multi([("changeDeck", {"cards": [c for n in ns for c in cards_of.get(n, [])],
-                                               "deck": deck}) for deck, ns in moves.items()])
-        self._store_media([c for _, c in cards] + [u.card for u in plan.updates])
-        return new_ids, diags
-
-    def _note(self, card: Card) -> dict:
-        return {"deckName": card.deck, "modelName": card.note_type, "fields": card.fields,
-                "tags": card.tags, "options": {"allowDuplicate": True, "duplicateScope": "deck"}}
+                done.diagnostics.append(Diagnostic(u.card.block.path, u.card.block.line, "error",
+                                                   f"Anki did not update note {u.nid}: {answer}"))
+        self._move({u.nid: u.card for u in updates if u.changes.deck}, done)
 
     def _prepare(self, cards: list[Card]) -> None:
-        """Create the decks and note types the cards need."""
-        decks = sorted({c.deck for c in cards})
-        if decks:
-            self.client.multi([("createDeck", {"deck": d}) for d in decks])
-        have = set(self.client.call("modelNames"))
+        """Create the note types the cards need. Decks need no creating: `changeDeck` makes a
+        missing one (where `createDeck` costs the add-on ~0.2 s each)."""
+        if cards and self.models is None:
+            self.models = set(self.client.call("modelNames"))
         for card in cards:
-            if card.note_type not in have:
+            if card.note_type not in self.models:
                 self.client.call("createModel", **model_request(card.note_type, list(card.fields)))
-                have.add(card.note_type)
+                self.models.add(card.note_type)
 
     def _store_media(self, cards: list[Card]) -> None:
-        files = {m.name: m for c in cards for m in c.media}
-        if files:
-            self.client.multi([("storeMediaFile", {"filename": name,
-                                                   "data": base64.b64encode(m.read()).decode("ascii")})
-                               for name, m in sorted(files.items())])
+        """By path where Anki can read it (figures written to a temporary folder first), else
+        as base64 in bounded requests."""
+        files = dict(sorted({m.name: m for c in cards for m in c.media}.items()))
+        if not files:
+            return
+        with tempfile.TemporaryDirectory(prefix="notecards-media-") as tmp:
+            if self.media_by_path:
+                answers = self.client.multi([("storeMediaFile", {"filename": name, "path": _on_disk(m, Path(tmp))})
+                                             for name, m in files.items()])
+                failed = [name for name, a in zip(files, answers) if isinstance(a, AnkiConnectError)]
+                if not failed:
+                    return
+                self.media_by_path = False          # Anki cannot read our files: send the bytes
+                files = {name: files[name] for name in failed}
+            answers = self.client.multi([("storeMediaFile", {"filename": name,
+                                                             "data": base64.b64encode(m.read()).decode("ascii")})
+                                         for name, m in files.items()])
+            for name, answer in zip(files, answers):
+                if isinstance(answer, AnkiConnectError):
+                    raise answer
+
+
+def _on_disk(media: MediaFile, tmp: Path) -> str:
+    if media.path is not None and media.data is None:
+        return str(Path(media.path).resolve())
+    out = tmp / media.name
+    out.write_bytes(media.read())
+    return str(out)
+
+
+def _note(card: Card, deck: str) -> dict:
+    """`addNote`'s note. `deck` must exist (the add-on refuses a missing one, and then, on current
+    Anki, puts the card in `Default` anyway): the card's own deck, or an existing one it leaves."""
+    return {"deckName": deck, "modelName": card.note_type, "fields": card.fields,
+            "tags": card.tags, "options": {"allowDuplicate": True}}
+
+
+def _quoted(text: str) -> str:
+    """A term of Anki's search syntax matching `text` literally (wildcards and quotes escaped)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("*", "\\*").replace("_", "\\_")
+    return f'"{escaped}"'
+
+
+def _content_query(entry: PendingAdd) -> str:
+    first, value = next(iter(entry.fields.items()))
+    return f"{_quoted('note:' + entry.note_type)} {_quoted(first + ':' + value)}"
+
+
+def _same_content(entry: PendingAdd, info: dict) -> bool:
+    fields = {k: unicodedata.normalize("NFC", v["value"]) for k, v in info["fields"].items()}
+    return info.get("modelName") == entry.note_type and all(
+        fields.get(k) == unicodedata.normalize("NFC", v) for k, v in entry.fields.items())
 
 
 def model_request(note_type: str, fields: list[str]) -> dict[str, Any]:

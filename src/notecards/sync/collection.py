@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Iterable
 
 from notecards.cloze import is_cloze_type
-from notecards.sync.plan import RemoteNote, SyncPlan, Update
+from notecards.sync.plan import Applied, NewNote, RemoteNote, SyncPlan, Update
+from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, Diagnostic
 
 ANKI_RUNNING = ("Anki has this collection open ({path}). Close Anki and sync again, "
@@ -27,19 +28,29 @@ class CollectionLocked(Exception):
     """Another program (normally Anki itself) has the collection open."""
 
 
+class NotACollection(Exception):
+    """The path names no Anki collection (missing, or another kind of file): a usage error."""
+
+
 class CollectionBackend:
     """An open collection file, for one sync."""
+
+    batch_notes = None                # one call adds them all
+    needs_journal = False             # adds keep the card's GUID: `nids_for_guids` finds them
 
     def __init__(self, path: Path):
         from anki.collection import Collection
         from anki.errors import DBError
 
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no Anki collection at {path}")
+        problem = not_a_collection(Path(path))
+        if problem:
+            raise NotACollection(problem)
         try:
             self.col = Collection(str(path))
         except DBError as exc:
-            raise CollectionLocked(ANKI_RUNNING.format(path=path)) from exc
+            if "already open" in str(exc):
+                raise CollectionLocked(ANKI_RUNNING.format(path=path)) from exc
+            raise NotACollection(f"{path} is not an Anki collection ({exc})") from exc
         self.path = Path(path)
         self._deck_names: dict[int, str] = {}
 
@@ -54,11 +65,13 @@ class CollectionBackend:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def existing(self, nids: Iterable[int]) -> set[int]:
+    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
         ids = [int(n) for n in nids]
-        out: set[int] = set()
+        out: dict[int, set[str]] = {}
         for chunk in _chunks(ids, 500):
-            out.update(self.col.db.list(f"select id from notes where id in ({_ids(chunk)})"))
+            for nid, did, odid in self.col.db.all(
+                    f"select nid, did, odid from cards where nid in ({_ids(chunk)})"):
+                out.setdefault(nid, set()).add(self._deck_name(odid or did))
         return out
 
     def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
@@ -88,6 +101,9 @@ class CollectionBackend:
                 out[guid] = nid
         return out
 
+    def find_added(self, pending: list[PendingAdd], known: set[int]) -> dict[str, int]:
+        return {}
+
     def _deck_name(self, did: int) -> str:
         if did not in self._deck_names:
             self._deck_names[did] = self.col.decks.name(did)
@@ -95,37 +111,37 @@ class CollectionBackend:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def apply(self, plan: SyncPlan) -> tuple[dict[int, int], list[Diagnostic]]:
+    def apply(self, plan: SyncPlan) -> Applied:
         """Carry out the plan (see `plan.Backend.apply`)."""
         from anki.collection import AddNoteRequest
 
-        diags: list[Diagnostic] = []
+        done = Applied()
         self.col.remove_notes([d.nid for d in plan.deletes])
-        requests, index = [], []
-        for i, add in enumerate(plan.adds):
-            note = self._new_note(add.card, diags)
+        requests, cards = [], []
+        for add in plan.adds:
+            note = self._new_note(add.card, done.diagnostics)
             if note is not None:
                 requests.append(AddNoteRequest(note, self._deck_id(add.card.deck)))
-                index.append(i)
+                cards.append(add.card)
         if requests:
             self.col.add_notes(requests)
-        new_ids = {i: int(r.note.id) for i, r in zip(index, requests)}
-        for j, u in enumerate(plan.updates):
-            if "note type" in u.changes and self._change_note_type(u, diags):
-                new_ids[-1 - j] = u.nid
-        self._update([u for u in plan.updates if "note type" not in u.changes], diags)
+        done.new_notes = [NewNote(card, int(r.note.id)) for card, r in zip(cards, requests)]
+        for u in plan.updates:
+            if u.changes.note_type and self._change_note_type(u, done.diagnostics):
+                done.new_notes.append(NewNote(u.card, u.nid))
+        self._update([u for u in plan.updates if not u.changes.note_type], done.diagnostics)
         self._store_media([a.card for a in plan.adds] + [u.card for u in plan.updates])
-        return new_ids, diags
+        return done
 
     def _update(self, updates: list[Update], diags: list[Diagnostic]) -> None:
         changed = []
         moves: dict[int, list[int]] = defaultdict(list)
         for u in updates:
-            if "fields" in u.changes or "tags" in u.changes:
+            if u.changes.content:
                 note = self.col.get_note(u.nid)
                 if self._fill(note, u.card, diags):
                     changed.append(note)
-            if "deck" in u.changes:
+            if u.changes.deck:
                 moves[self._deck_id(u.card.deck)].extend(self.col.card_ids_of_note(u.nid))
         if changed:
             self.col.update_notes(changed)
@@ -195,6 +211,7 @@ class CollectionBackend:
             t = mm.new_template("Cloze" if is_cloze_type(name) else "Card 1")
             if is_cloze_type(name):
                 model["type"] = MODEL_CLOZE
+                model["css"] = stock["Cloze"](self.col)["css"]      # Anki's `.cloze` highlight
                 t["qfmt"] = "{{cloze:" + first + "}}"
                 t["afmt"] = "{{cloze:" + first + "}}" + "".join("<br>{{" + f + "}}" for f in rest)
             else:
@@ -216,6 +233,30 @@ class CollectionBackend:
                 seen.add(media.name)
                 if not self.col.media.have(media.name):
                     self.col.media.write_data(media.name, media.read())
+
+
+def not_a_collection(path: Path) -> str | None:
+    """Why `path` is not an Anki collection, or None when it looks like one. Checked before Anki
+    opens it, because Anki would turn any SQLite file (or an empty one) into a new collection."""
+    import sqlite3
+    from contextlib import closing
+
+    if not path.exists():
+        return f"no Anki collection at {path} (no such file)"
+    if not path.is_file():
+        return f"{path} is a folder, not an Anki collection (give its collection.anki2)"
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        return f"{path} is not an Anki collection (not an SQLite database)"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.OperationalError:
+        return None                   # locked by Anki: opening it says so
+    if not {"col", "notes", "cards"} <= tables:
+        return f"{path} is an SQLite database but not an Anki collection (no notes or cards tables)"
+    return None
 
 
 def _chunks(items: list, size: int):

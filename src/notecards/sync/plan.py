@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Protocol
 
+from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, CardBlock, Deletion, Diagnostic
 
 
@@ -40,23 +41,33 @@ class RemoteNote:
     note_type: str
     fields: dict[str, str]
     tags: list[str]
-    decks: set[str]                   # home decks of its cards
+    decks: set[str]                   # home decks of its cards (empty: not known)
     guid: str = ""
 
 
 class Backend(Protocol):
-    """Where notes live: an open collection file (`collection.py`) or a running Anki (`ankiconnect.py`)."""
+    """Where notes live: an open collection file (`collection.py`) or a running Anki (`ankiconnect.py`).
 
-    def existing(self, nids: Iterable[int]) -> set[int]: ...
+    `batch_notes`: at most this many adds per `apply` (None: all at once). `needs_journal`: the
+    backend cannot find a note again by its GUID, so the sync journals adds before each batch and
+    asks `find_added` after a failure."""
+
+    batch_notes: int | None
+    needs_journal: bool
 
     def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]: ...
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]: ...
 
-    def apply(self, plan: "SyncPlan") -> tuple[dict[int, int], list[Diagnostic]]:
-        """Carry out the plan. Returns the new note ids, keyed i for `plan.adds[i]` and -1 - j for
-        `plan.updates[j]` when its note type changed (re-added), and diagnostics pinned to the
-        blocks of the cards Anki refused."""
+    def find_added(self, pending: list[PendingAdd], known: set[int]) -> dict[str, int]: ...
+
+    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
+        """The notes that exist, each with the home decks of its cards: asked on every sync for
+        the notes of unchanged files, so it must be cheap."""
+
+    def apply(self, plan: "SyncPlan") -> "Applied":
+        """Carry out the plan: the notes it made (adds, and updates whose note type changed when
+        the backend re-adds them), and diagnostics pinned to the blocks of the cards Anki refused."""
 
     def close(self) -> None: ...
 
@@ -67,12 +78,55 @@ class Add:
     replaces: int | None = None       # a stale or duplicated ID in the block, rewritten after the add
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What differs between a card and its note in Anki. A changed note type is all there is to
+    say (the note is converted, fields, tags and deck with it)."""
+
+    note_type: bool = False
+    fields: bool = False
+    tags: bool = False
+    deck: bool = False
+
+    def __bool__(self) -> bool:
+        return self.note_type or self.fields or self.tags or self.deck
+
+    @property
+    def content(self) -> bool:
+        """Fields or tags: the note itself is rewritten (a deck move only touches its cards)."""
+        return self.fields or self.tags
+
+    def names(self) -> list[str]:
+        return [name for name, on in (("note type", self.note_type), ("fields", self.fields),
+                                      ("tags", self.tags), ("deck", self.deck)) if on]
+
+
 @dataclass
 class Update:
     nid: int
     card: Card
-    changes: list[str]                # any of "fields", "tags", "deck", "note type"
+    changes: Changes
     adopt: bool = False               # the block has no ID line yet: write it
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note the backend made for a card: an add, or a re-add when its note type changed."""
+
+    card: Card
+    nid: int
+
+
+@dataclass
+class Applied:
+    """What a backend did with a plan (or with part of one)."""
+
+    new_notes: list[NewNote] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    stopped: Exception | None = None  # the failure that ended the part early; the rest was not done
+
+    def nid_of(self, card: Card) -> int | None:
+        return next((n.nid for n in self.new_notes if n.card is card), None)
 
 
 @dataclass
@@ -93,11 +147,11 @@ class SyncPlan:
 
     @property
     def moves(self) -> list[Update]:
-        return [u for u in self.updates if "deck" in u.changes]
+        return [u for u in self.updates if u.changes.deck]
 
     def id_lines(self) -> int:
         return sum(_can_take_id(a.card.block) for a in self.adds) + \
-            sum(1 for u in self.updates if u.adopt or "note type" in u.changes)
+            sum(1 for u in self.updates if u.adopt or u.changes.note_type)
 
     def is_empty(self) -> bool:
         return not (self.adds or self.updates or self.deletes)
@@ -112,8 +166,8 @@ class SyncPlan:
             lines.append(f"{shown(b.path)}:{b.line}: {what} {a.card.note_type} note in deck {a.card.deck}")
         for u in self.updates:
             b = u.card.block
-            lines.append(f"{shown(b.path)}:{b.line}: update note {u.nid} ({', '.join(u.changes)})"
-                         + (f" -> deck {u.card.deck}" if "deck" in u.changes else "")
+            lines.append(f"{shown(b.path)}:{b.line}: update note {u.nid} ({', '.join(u.changes.names())})"
+                         + (f" -> deck {u.card.deck}" if u.changes.deck else "")
                          + ("; write its ID line" if u.adopt else ""))
         for d in self.deletes:
             lines.append(f"{shown(d.path)}:{d.line}: delete note {d.nid} ({d.reason})")
@@ -202,17 +256,12 @@ def _can_take_id(block: CardBlock) -> bool:
     return block.id_line is not None or block.id_insert is not None
 
 
-def _differences(card: Card, note: RemoteNote) -> list[str]:
-    changes = []
+def _differences(card: Card, note: RemoteNote) -> Changes:
     if card.note_type != note.note_type:
-        return ["note type"]
-    if any(note.fields.get(k) != v for k, v in card.fields.items()):
-        changes.append("fields")
-    if {t.lower() for t in card.tags} != {t.lower() for t in note.tags}:
-        changes.append("tags")
-    if note.decks != {card.deck}:
-        changes.append("deck")
-    return changes
+        return Changes(note_type=True)
+    return Changes(fields=any(note.fields.get(k) != v for k, v in card.fields.items()),
+                   tags={t.lower() for t in card.tags} != {t.lower() for t in note.tags},
+                   deck=bool(note.decks) and note.decks != {card.deck})
 
 
 def block_key(block: CardBlock) -> tuple:

@@ -32,12 +32,15 @@ def _is_note_event(vault: Path, path: str, extensions: tuple[str, ...]) -> bool:
 
 
 def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
-                dry_run: bool = False, yes: bool = False, full: bool = False, progress: bool = False,
-                debounce: float = 0.3, on_report: Callable = lambda report: None,
-                stop: threading.Event | None = None, options: CommandOptions = CommandOptions()) -> int:
+                ankiconnect_key: str | None = None, dry_run: bool = False, yes: bool = False,
+                full: bool = False, progress: bool = False, debounce: float = 0.3,
+                on_report: Callable = lambda report: None, stop: threading.Event | None = None,
+                options: CommandOptions = CommandOptions()) -> int:
     """Sync now, then after every quiet spell following a change, until `stop` is set or Ctrl-C.
 
-    Returns the exit code of the last sync that did something (0 when all went well).
+    Returns the exit code of the last sync that did something (0 when all went well). A sync that
+    cannot run because of what was asked (no collection at that path) ends the watch: waiting
+    would not make it work.
     """
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
@@ -60,10 +63,13 @@ def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str
                 changed.set()
 
     def run_sync(first: bool) -> int:
-        report = sync_vault(vault, collection=collection, ankiconnect=ankiconnect, dry_run=dry_run,
-                            yes=yes, full=full and first, progress=progress, options=options)
+        report = sync_vault(vault, collection=collection, ankiconnect=ankiconnect,
+                            ankiconnect_key=ankiconnect_key, dry_run=dry_run, yes=yes,
+                            full=full and first, progress=progress, options=options)
         if first or report.problem or report.diagnostics or (report.plan and not report.plan.is_empty()):
             on_report(report)
+        if report.usage_error:
+            stop.set()
         return report.exit_code()
 
     observer = Observer()

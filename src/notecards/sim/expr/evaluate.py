@@ -137,7 +137,7 @@ class Evaluator:
     def eval(self, expr: Expr) -> Val:
         op = expr.op
         if op == "num":
-            return Val(np.array([float(expr.value)]))  # type: ignore[arg-type]
+            return Val(np.array([expr.number]))
         if op == "name":
             return self._name(str(expr.value))
         if op == "neg":

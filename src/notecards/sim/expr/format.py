@@ -18,7 +18,7 @@ def format_expr(expr: Expr) -> str:
     """Canonical text of an expression, with only the parentheses precedence needs."""
     op = expr.op
     if op == "num":
-        value = float(expr.value)  # type: ignore[arg-type]
+        value = expr.number
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if op == "name":
         return str(expr.value)

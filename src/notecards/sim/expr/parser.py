@@ -5,14 +5,14 @@
 from __future__ import annotations
 
 from notecards.sim.expr.tokens import ParseError, Token, tokenize
-from notecards.sim.model import Expr
+from notecards.sim.model import Expr, Op
 
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000.0
 
 
 def num(value: float) -> Expr:
-    return Expr("num", value=float(value))
+    return Expr(Op.NUM, value=float(value))
 
 
 class Parser:
@@ -65,20 +65,20 @@ class Parser:
         left = self._and()
         while self.at("or", "|"):
             self.take()
-            left = Expr("cmp", (left, self._and()), "or")
+            left = Expr(Op.CMP, (left, self._and()), "or")
         return left
 
     def _and(self) -> Expr:
         left = self._not()
         while self.at("and", "&"):
             self.take()
-            left = Expr("cmp", (left, self._not()), "and")
+            left = Expr(Op.CMP, (left, self._not()), "and")
         return left
 
     def _not(self) -> Expr:
         if self.at("not"):
             self.take()
-            return Expr("call", (self._not(),), "not")
+            return Expr(Op.CALL, (self._not(),), "not")
         return self._compare()
 
     def _compare(self) -> Expr:
@@ -86,21 +86,21 @@ class Parser:
         if self.at("<", ">", "<=", ">=", "==", "!=", "≤", "≥"):
             op = {"≤": "<=", "≥": ">="}.get(self.peek.text, self.peek.text)
             self.take()
-            return Expr("cmp", (left, self._sum()), op)
+            return Expr(Op.CMP, (left, self._sum()), op)
         return left
 
     def _sum(self) -> Expr:
         left = self._term()
         while self.at("+", "-"):
             op = self.take().text
-            left = Expr(op, (left, self._term()))
+            left = Expr(Op(op), (left, self._term()))
         return left
 
     def _term(self) -> Expr:
         left = self._unary()
         while self.at("*", "/"):
             op = self.take().text
-            left = Expr(op, (left, self._unary()))
+            left = Expr(Op(op), (left, self._unary()))
         return left
 
     def _unary(self) -> Expr:
@@ -114,7 +114,7 @@ class Parser:
                 inner = self._unary()
             finally:
                 self.depth -= 1
-            return Expr("neg", (inner,)) if op == "-" else inner
+            return Expr(Op.NEG, (inner,)) if op == "-" else inner
         return self._power()
 
     def _power(self) -> Expr:
@@ -126,7 +126,7 @@ class Parser:
             if literal is not None and abs(literal) > MAX_EXPONENT:
                 raise ParseError(f"exponent {literal:g} is too large (at most {MAX_EXPONENT:g})",
                                  col)
-            return Expr("^", (base, exponent))
+            return Expr(Op.POW, (base, exponent))
         return base
 
     def _postfix(self) -> Expr:
@@ -138,7 +138,7 @@ class Parser:
                 self.take()
                 indices.append(self.expression())
             self.expect("]", "']' closing the index")
-            node = Expr("index", (node, *indices))
+            node = Expr(Op.INDEX, (node, *indices))
         return node
 
     def _atom(self) -> Expr:
@@ -153,8 +153,8 @@ class Parser:
                 args = self.call_arguments()
                 if any(keyword for keyword, _ in args):
                     raise ParseError(f"{tok.text}() takes no keyword arguments", tok.col)
-                return Expr("call", tuple(arg for _, arg in args), tok.text)
-            return Expr("name", value=tok.text)
+                return Expr(Op.CALL, tuple(arg for _, arg in args), tok.text)
+            return Expr(Op.NAME, value=tok.text)
         if self.at("("):
             self.take()
             inner = self.expression()
@@ -167,7 +167,7 @@ class Parser:
                 self.take()
                 items.append(self.expression())
             self.expect("]", "']' closing the vector")
-            return Expr("vec", tuple(items))
+            return Expr(Op.VEC, tuple(items))
         self.fail("expected a number, a name, '(' or '['")
         raise AssertionError("unreachable")
 
@@ -192,9 +192,9 @@ class Parser:
 
 def _literal_value(expr: Expr) -> float | None:
     if expr.op == "num":
-        return float(expr.value)  # type: ignore[arg-type]
+        return expr.number
     if expr.op == "neg" and expr.args[0].op == "num":
-        return -float(expr.args[0].value)  # type: ignore[arg-type]
+        return -expr.args[0].number
     return None
 
 

@@ -28,8 +28,7 @@ Choices written down here because the task leaves them open:
   goes to `spec.alternatives` and `simulate` compares both.
 - In LaTeX-derived statements, symbols never given a value default to 1 and undefined plate
   sizes to 5 (`DEFAULT_PLATE`); they are listed in `spec.defaults` and reported as info.
-- A node over two plates has `plate == "I,J"` and `index == "i,j"` (comma-joined, outer first),
-  since `Node.plate` is a single string.
+- A node over two plates has `plates == ("I", "J")` and `indices == ("i", "j")`, outer first.
 - A model with any error gives `None` and the diagnostics; a partial model would draw figures
   of something the note does not say.
 """
@@ -37,18 +36,18 @@ Choices written down here because the task leaves them open:
 from __future__ import annotations
 
 from notecards.sim.lang.nodes import (DEFAULT_DRAWS, DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS,
-                                      indices_of, node_exprs, plates_of, topological_order, value_of)
+                                      node_exprs, topological_order, value_of)
 from notecards.sim.lang.resolve import resolve, with_constants
 from notecards.sim.lang.statements import Statements
-from notecards.sim.model import ModelSpec
+from notecards.sim.model import ModelSpec, Origin
 from notecards.types import Diagnostic
 
-__all__ = ["DEFAULT_DRAWS", "DEFAULT_PLATE", "DEFAULT_VALUE", "MAX_DRAWS", "MAX_PLATE", "OPTIONS", "indices_of",
-           "node_exprs", "parse_sim", "plates_of", "topological_order", "value_of", "with_constants"]
+__all__ = ["DEFAULT_DRAWS", "DEFAULT_PLATE", "DEFAULT_VALUE", "MAX_DRAWS", "MAX_PLATE", "OPTIONS", "node_exprs",
+           "parse_sim", "topological_order", "value_of", "with_constants"]
 
 
 def parse_sim(text: str, path: str, first_line: int,
-              origin: str = "sim") -> tuple[ModelSpec | None, list[Diagnostic]]:
+              origin: Origin = "sim") -> tuple[ModelSpec | None, list[Diagnostic]]:
     """Parse a sim block's body; `first_line` is the note line of the body's first line."""
     read = Statements(path, first_line, origin)
     for offset, raw in enumerate(text.split("\n")):

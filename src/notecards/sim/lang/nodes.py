@@ -17,14 +17,6 @@ DEFAULT_VALUE = 1.0
 OPTIONS = ("n", "draws", "seed")
 
 
-def plates_of(node: Node) -> list[str]:
-    return node.plate.split(",") if node.plate else []
-
-
-def indices_of(node: Node) -> list[str]:
-    return node.index.split(",") if node.index else []
-
-
 def node_exprs(node: Node) -> list[Expr]:
     return ([node.expr] if node.expr is not None else []) + list(node.args.values())
 
@@ -32,7 +24,7 @@ def node_exprs(node: Node) -> list[Expr]:
 def value_of(node: Node) -> Val:
     """A const/data node's value as a `Val` (plate axes named, other axes anonymous)."""
     arr = np.asarray(node.value, dtype=float)
-    plates = plates_of(node)
+    plates = node.plates
     anonymous = tuple(f"#{k + 1}" for k in range(arr.ndim - len(plates)))
     return Val(arr[None, ...], tuple(plates) + anonymous)
 
@@ -56,4 +48,4 @@ def topological_order(nodes: list[Node]) -> tuple[list[Node], list[Node]]:
 
 
 def _deps(node: Node) -> list[str]:
-    return [p for p in node.parents + plates_of(node) if p != node.name]
+    return [p for p in [*node.parents, *node.plates] if p != node.name]

@@ -11,10 +11,10 @@ import numpy as np
 
 from notecards.sim import distributions
 from notecards.sim.expr import BUILTIN_CONSTANTS, MAX_ELEMENTS, EvalError, Evaluator, Val, expand, format_expr, names_in
-from notecards.sim.lang.nodes import (DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS, indices_of, node_exprs,
-                                      plates_of, topological_order, value_of)
+from notecards.sim.lang.nodes import (DEFAULT_PLATE, DEFAULT_VALUE, MAX_DRAWS, MAX_PLATE, OPTIONS, node_exprs,
+                                      topological_order, value_of)
 from notecards.sim.lang.statements import Statements
-from notecards.sim.model import Expr, ModelSpec, Node
+from notecards.sim.model import Expr, ModelSpec, Node, Op
 from notecards.types import Diagnostic
 
 
@@ -27,10 +27,11 @@ def resolve(read: Statements) -> tuple[ModelSpec | None, list[Diagnostic]]:
 def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec | None, list[Diagnostic]]:
     """The model with some of its scalar constants set to other values (what a study slider
     does), resolved again from new nodes: constants computed from them follow and the laws'
-    constant arguments are checked again (`sigma = -1` is an error, and no model). The given
-    model is left as it was. Plate sizes and data keep their values (their shapes are the model's)."""
+    constant arguments are checked again (`sigma = -1` is an error, and no model). The resolver
+    makes new nodes, so the given model is left as it was. Plate sizes and data keep their values
+    (their shapes are the model's)."""
     read = Statements(spec.path, spec.line, spec.origin)
-    plates = {p for node in spec.nodes.values() for p in plates_of(node)}
+    plates = {p for node in spec.nodes.values() for p in node.plates}
     for name in values:
         node = spec.nodes.get(name)
         if node is None or node.kind != "const" or name in plates:
@@ -38,8 +39,8 @@ def with_constants(spec: ModelSpec, values: dict[str, float]) -> tuple[ModelSpec
             read.error(spec.line, f"{name} cannot be set: {what}")
     if read.diagnostics:
         return None, read.diagnostics
-    nodes = [replace(node, expr=Expr("num", value=float(values[node.name])), value=None)
-             if node.name in values else replace(node) for node in spec.nodes.values()]
+    nodes = [replace(node, expr=Expr(Op.NUM, value=float(values[node.name])), value=None)
+             if node.name in values else node for node in spec.nodes.values()]
     again = replace(spec, nodes={}, defaults={k: v for k, v in spec.defaults.items() if k not in values})
     _Resolver(read)._resolve(nodes, again)
     if read.diagnostics:
@@ -54,8 +55,9 @@ class _Resolver:
     def finish(self) -> tuple[ModelSpec | None, list[Diagnostic]]:
         primaries = [defs[0] for defs in self.read.defs.values()]
         seconds = [d for defs in self.read.defs.values() for d in defs[1:]]
+        primaries = [replace(node, parents=self._parents(node)) for node in primaries]
+        seconds = [replace(node, parents=self._parents(node)) for node in seconds]
         for node in primaries + seconds:
-            node.parents = self._parents(node)
             if node.name in node.parents:   # a ~ Normal(a, 1): dropped without a word before
                 self.read.error(node.line, f"{node.name} is defined in terms of itself; give the "
                                            f"value it depends on a name of its own (e.g. {node.name}0)")
@@ -67,8 +69,8 @@ class _Resolver:
         for node in cyclic:
             self.read.error(node.line, f"{node.name} depends on itself through "
                                   f"{', '.join(p for p in node.parents if p in {c.name for c in cyclic})}")
-        spec = ModelSpec(path=self.read.path, line=self.read.first_line, origin=self.read.origin)  # type: ignore[arg-type]
-        spec.defaults = {n.name: float(n.value) for n in defaults}  # type: ignore[arg-type]
+        spec = ModelSpec(path=self.read.path, line=self.read.first_line, origin=self.read.origin)
+        spec.defaults = {n.name: n.scalar for n in defaults}
         self._resolve(ordered, spec)
         spec.alternatives = self._alternatives(seconds, primaries, moved, spec)
         self._options(spec)
@@ -81,7 +83,7 @@ class _Resolver:
         return spec, self.read.diagnostics
 
     def _parents(self, node: Node) -> list[str]:
-        letters = set(indices_of(node))
+        letters = set(node.indices)
         found: list[str] = []
         for expr in node_exprs(node) + ([self.read.observed_exprs[node.name]]
                                         if node.name in self.read.observed_exprs else []):
@@ -105,7 +107,7 @@ class _Resolver:
             for name in node.parents:
                 if name not in defined and name not in BUILTIN_CONSTANTS:
                     first_use.setdefault(name, (node.line, False))
-            for plate in plates_of(node):
+            for plate in node.plates:
                 if plate not in defined:
                     first_use.setdefault(plate, (node.line, True))
         defaults = []
@@ -115,7 +117,7 @@ class _Resolver:
             if self.read.origin == "latex":
                 value = DEFAULT_PLATE if is_plate else DEFAULT_VALUE
                 defaults.append(Node(name=name, kind="const", line=line, source=f"{name} = {value:g}",
-                                     value=float(value), expr=Expr("num", value=float(value))))
+                                     value=float(value), expr=Expr(Op.NUM, value=float(value))))
                 self.read.diagnostics.append(Diagnostic(
                     self.read.path, line, "info",
                     f"{name} has no value; using {value:g} (set it in a sim block)"))
@@ -136,39 +138,40 @@ class _Resolver:
             if any(p in self.read.broken or p not in kinds for p in node.parents
                    if p not in BUILTIN_CONSTANTS):
                 continue
-            if self._resolve_node(node, values, kinds):
-                kinds[node.name] = node.kind
-                spec.nodes[node.name] = node
+            resolved = self._resolve_node(node, values, kinds)
+            if resolved is not None:
+                kinds[node.name] = resolved.kind
+                spec.nodes[node.name] = resolved
 
-    def _resolve_node(self, node: Node, values: dict[str, Val], kinds: dict[str, str]) -> bool:
+    def _resolve_node(self, node: Node, values: dict[str, Val], kinds: dict[str, str]) -> Node | None:
+        """The node as the model holds it, new (kind settled, a constant's value or the observed
+        data filled in), or None when it cannot be resolved (a diagnostic says why)."""
         sizes = self._plate_sizes(node, values)
         if sizes is None:
-            return False
-        evaluator = Evaluator(values, dict(zip(indices_of(node), plates_of(node))), sizes)
+            return None
+        evaluator = Evaluator(values, dict(zip(node.indices, node.plates)), sizes)
         random = any(kinds.get(p) in ("stochastic", "deterministic") for p in node.parents)
         try:
             if node.kind == "stochastic":
-                if node.name in self.read.observed_exprs:
-                    node.observed = self._observed(node, evaluator, sizes)
+                observed = (self._observed(node, evaluator, sizes) if node.name in self.read.observed_exprs
+                            else node.observed)
                 if not random:
                     self._check_constant_args(node, evaluator)
-                return True
+                return replace(node, observed=observed)
             if random:
-                node.kind = "deterministic"
-                return True
-            val = evaluator.eval(node.expr)  # type: ignore[arg-type]
+                return replace(node, kind="deterministic")
+            val = evaluator.eval(node.definition)
         except EvalError as exc:
             self.read.error(node.line, f"{node.name}: {exc}")
-            return False
-        arr = _layout(val, plates_of(node), sizes)
-        node.kind = "const" if arr.ndim == 0 else "data"
-        node.value = float(arr) if arr.ndim == 0 else arr
-        values[node.name] = value_of(node) if node.plate or arr.ndim == 0 else Val(arr[None], val.axes)
-        return True
+            return None
+        arr = _layout(val, node.plates, sizes)
+        resolved = replace(node, kind="const" if arr.ndim == 0 else "data", value=float(arr) if arr.ndim == 0 else arr)
+        values[node.name] = value_of(resolved) if node.plates or arr.ndim == 0 else Val(arr[None], val.axes)
+        return resolved
 
     def _plate_sizes(self, node: Node, values: dict[str, Val]) -> dict[str, int] | None:
         sizes = {}
-        for plate in plates_of(node):
+        for plate in node.plates:
             val = values.get(plate)
             if val is None:
                 return None          # undefined or broken: reported where it is used
@@ -185,14 +188,14 @@ class _Resolver:
 
     def _observed(self, node: Node, evaluator: Evaluator, sizes: dict[str, int]) -> np.ndarray:
         data = evaluator.eval(self.read.observed_exprs[node.name]).array[0]
-        want = tuple(sizes[p] for p in plates_of(node))
+        want = tuple(sizes[p] for p in node.plates)
         if data.shape != want:
             raise EvalError(f"the data has shape {data.shape} but {node.name} runs over "
-                            f"{' × '.join(plates_of(node)) or 'no plate'} = {want}")
+                            f"{' × '.join(node.plates) or 'no plate'} = {want}")
         return data
 
     def _check_constant_args(self, node: Node, evaluator: Evaluator) -> None:
-        dist = distributions.REGISTRY[node.dist]  # type: ignore[index]
+        dist = distributions.REGISTRY[node.law]
         for param in dist.params:
             val = evaluator.eval(node.args[param.name])
             why = distributions.support_violation(param, _vector_last(val, param.vector))
@@ -214,29 +217,32 @@ class _Resolver:
             for node in cyclic:
                 self.read.error(node.line, f"{node.name} depends on itself")
             kinds = {n.name: n.kind for n in spec.nodes.values()}
+            kept = []
             for node in ordered:
                 if node.kind != "stochastic":
                     random = any(kinds.get(p) in ("stochastic", "deterministic")
                                  for p in node.parents)
-                    node.kind = "deterministic" if random else "const"
+                    node = replace(node, kind="deterministic" if random else "const")
                 kinds[node.name] = node.kind
-            if first.kind == "const" and second.kind == "const":
-                self._compare_constants(first, second, spec)
+                kept.append(node)
+            resolved = next((n for n in kept if n.name == second.name), second)
+            if first.kind == "const" and resolved.kind == "const":
+                self._compare_constants(first, resolved, spec)
                 continue
-            result.append(ordered)
+            result.append(kept)
         return result
 
     def _compare_constants(self, first: Node, second: Node, spec: ModelSpec) -> None:
         values = {n.name: value_of(n) for n in spec.nodes.values() if n.value is not None}
         try:
-            second_value = Evaluator(values).eval(second.expr).array  # type: ignore[arg-type]
+            second_value = Evaluator(values).eval(second.definition).array
         except EvalError as exc:
             self.read.error(second.line, f"{second.name}: {exc}")
             return
         if not np.allclose(second_value, np.asarray(first.value)):
             self.read.diagnostics.append(Diagnostic(
                 self.read.path, second.line, "warning",
-                f"{second.name} is {format_expr(second.expr)} here but {first.value:g} at line "  # type: ignore[arg-type]
+                f"{second.name} is {format_expr(second.definition)} here but {first.scalar:g} at line "
                 f"{first.line}; the first value is used"))
 
     def _options(self, spec: ModelSpec) -> None:
@@ -288,8 +294,8 @@ class _Resolver:
         for node in spec.nodes.values():
             if node.kind in ("stochastic", "deterministic") and node.observed is None:
                 size = 1
-                for plate in plates_of(node):
-                    size *= int(spec.nodes[plate].value)  # type: ignore[arg-type]
+                for plate in node.plates:
+                    size *= int(spec.nodes[plate].scalar)
                 total += size
                 if spec.n * total > MAX_ELEMENTS:
                     self.read.error(node.line, f"too many values to simulate: n = {spec.n:,} draws "
@@ -298,7 +304,7 @@ class _Resolver:
                     return
 
 
-def _layout(val: Val, plates: list[str], sizes: dict[str, int]) -> np.ndarray:
+def _layout(val: Val, plates: tuple[str, ...], sizes: dict[str, int]) -> np.ndarray:
     """A constant's array with plate axes first (in the node's order), as written otherwise."""
     axes = tuple(plates) + tuple(a for a in val.axes if a not in plates)
     arr = expand(val, axes)[0]
@@ -341,7 +347,7 @@ def _alternative_only(primaries: list[Node], seconds: list[Node], pinned: set[st
     while changed:
         changed = False
         for name in sorted(candidates):
-            users = [n for n in primaries if name in n.parents or name in plates_of(n)]
+            users = [n for n in primaries if name in n.parents or name in n.plates]
             if any(u.name not in candidates for u in users):
                 candidates.discard(name)
                 changed = True

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from notecards.sim import distributions
 from notecards.sim.expr import RELATIONS, Parser, ParseError, Token, format_expr, names_in, tokenize
 from notecards.sim.lang.nodes import OPTIONS
-from notecards.sim.model import Check, Expr, Node
+from notecards.sim.model import Check, Expr, Node, Origin
 from notecards.types import Diagnostic
 
 _CHECK = re.compile(r"^\s*check\s*:\s*(.*)$", re.IGNORECASE)
@@ -25,7 +25,7 @@ class Statements:
 
     path: str
     first_line: int
-    origin: str
+    origin: Origin
     defs: dict[str, list[Node]] = field(default_factory=dict)
     observed_exprs: dict[str, Expr] = field(default_factory=dict)
     index_plates: dict[str, str] = field(default_factory=dict)
@@ -84,7 +84,7 @@ class Statements:
             self.canonical.append(f"{name} = {format_expr(expr)}")
             return
         node = Node(name=name, kind="deterministic", line=line, source=text,
-                    plate=",".join(plates) or None, index=",".join(letters) or None)
+                    plates=tuple(plates), indices=tuple(letters))
         if relation == "=":
             node.expr = parser.expression()
             parser.expect_end()

@@ -2,7 +2,7 @@
 
 A card that says ``\\theta \\sim \\mathcal{N}(0, \\lambda)`` and ``X \\sim \\mathcal{N}(\\theta,
 \\sigma^2)`` in display math has stated a runnable model; this module turns those statements into
-sim-language text (DESIGN 5) so such a card gets a simulation without a ```sim block.
+sim-language text (docs/simulations.md) so such a card gets a simulation without a ```sim block.
 
 The reader runs in stages, one module each: `display` finds the display math,
 `tokens` cuts it into tokens, `pieces` into candidate statements, `statement`
@@ -12,8 +12,8 @@ them and fills in defaults; this module hands the result to `parse_sim`.
 What is read:
 - display math: ``$$…$$`` (on its own lines or inline in a sentence) and ``\\[…\\]``; inline
   ``$…$`` and ``\\(…\\)`` are prose math, read only from the card's question (its first
-  field) and only when the display math states no draw: `What is E[X] for $X \\sim Binom(n,
-  p)$?` is the card's model, `as in $\\theta \\sim N(0, \\lambda)$` in an answer is not.
+  field), where a card sets up what it asks about: `What is E[X] for $X \\sim Binom(n, p)$?`
+  states the card's model, `as in $\\theta \\sim N(0, \\lambda)$` in an answer does not.
   Anything inside code is ignored.
 - rows split at ``\\\\``; several statements on one row are split at top-level commas,
   ``\\quad`` and prose ``\\text{ for }`` — but only where both sides state something, so
@@ -36,7 +36,7 @@ Names (the rule for subscripts):
 - A statement whose right side uses an index its left side lacks ranges over it as well:
   ``y_i \\mid \\theta_j \\sim N(\\theta_j, 1)`` reads as ``y[i, j]``.
 
-Laws are translated only when known (the DESIGN table, plus χ² families, Student-t written
+Laws are translated only when known (the table in docs/simulations.md, plus χ² families, Student-t written
 ``t_\\nu(\\mu, \\sigma^2)`` as in BDA with σ² the squared scale); ``L(.\\mid\\lambda)``,
 ``\\mathcal{M}(\\lambda)``, ``P(\\theta)`` or a law with a conditioning bar in its arguments
 (a density, not a parameterised law) are skipped with the reason recorded, never guessed.
@@ -62,7 +62,7 @@ from notecards.sim.lang import parse_sim
 from notecards.sim.latex.card import claim_lines, read_card, sim_lines
 from notecards.sim.latex.display import display_math
 from notecards.sim.latex.statement import statement_text
-from notecards.sim.model import ModelSpec, PosteriorClaim
+from notecards.sim.model import ModelSpec, Node, PosteriorClaim
 from notecards.types import CardBlock, Diagnostic
 
 __all__ = ["LatexStatement", "display_math", "latex_statements", "model_from_latex"]
@@ -95,10 +95,11 @@ def latex_statements(fields: dict[str, str], field_lines: dict[str, int]) -> lis
 
 def model_from_latex(block: CardBlock) -> tuple[ModelSpec | None, list[Diagnostic]]:
     """The model a card states in LaTeX, or None when it states no known-law draw: its display
-    math, else the inline math of its question (see `question_model`)."""
-    card = read_card(block.fields, block.field_lines)
-    if not any(s.relation == "~" for s in card.order):
-        card = question_model(block)
+    math and the inline math of its question (its first field), where a card sets up what it
+    asks about (`What is E[X] for $X \\sim Binom(n, p)$?`); inline math in an answer mentions a
+    law in passing (`as in $\\theta \\sim N(0, \\lambda)$`) and is not read."""
+    question = next(iter(block.fields), None)
+    card = read_card(block.fields, block.field_lines, (question,) if question is not None else ())
     if not any(s.relation == "~" for s in card.order):
         return None, []
     lines = sim_lines(card) + claim_lines(card)
@@ -120,22 +121,13 @@ def _take_claims(spec: ModelSpec, card) -> None:
     for k, stmt in enumerate(card.claims):
         prefix = f"claim_{k}_"
         name = next((n for n in spec.nodes if n.startswith(prefix)), None)
-        if name is None:
-            continue
-        node = spec.nodes.pop(name)
-        node.name, node.source = name[len(prefix):], node.source[len(prefix):]
+        if name is None:                    # not parsed: the model gives its data no law
+            node = Node(stmt.name or "?", "stochastic", stmt.line, stmt.latex, dist=stmt.law)
+        else:
+            node = spec.nodes.pop(name)
+            node.name, node.source = name[len(prefix):], node.source[len(prefix):]
         spec.claims.append(PosteriorClaim(node, list(stmt.given), stmt.latex))
     spec.source_text = "\n".join(line for line in spec.source_text.split("\n") if not line.startswith("claim_"))
-
-
-def question_model(block: CardBlock):
-    """The model a card's question states in inline math (`What is E[X] for $X \\sim Binom(n,
-    p)$?`): read only when the card's display math states none. Inline math elsewhere on the
-    card (`as in $\\theta \\sim N(0, \\lambda)$` in an answer) mentions a law in passing and
-    is not a model; the question is where a card sets up what it asks about."""
-    first = next(iter(block.fields), None)
-    fields = {first: block.fields[first]} if first is not None else {}
-    return read_card(fields, block.field_lines, inline=True)
 
 
 def _as_card_warning(diagnostic: Diagnostic, note_line: list[int]) -> Diagnostic:

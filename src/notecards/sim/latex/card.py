@@ -33,10 +33,13 @@ class Card:
     claims: list[Stmt] = field(default_factory=list)       # posteriors the card states
 
 
-def read_card(fields: dict[str, str], field_lines: dict[str, int], inline: bool = False) -> Card:
-    """Every statement of a card's fields (display math, or with `inline` inline math), with
-    the model's order and defaults worked out."""
-    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1), inline)]
+def read_card(fields: dict[str, str], field_lines: dict[str, int], inline_fields: tuple[str, ...] = ()) -> Card:
+    """Every statement of a card's display math, and of the inline math of `inline_fields`
+    (the question), with the model's order and defaults worked out."""
+    found = [p for name, text in fields.items() for p in pieces(text, field_lines.get(name, 1))]
+    found += [p for name in inline_fields if name in fields
+              for p in pieces(fields[name], field_lines.get(name, 1), inline=True)]
+    found.sort(key=lambda p: p.line)
     variances = {name for p in found if (name := squared_name(p))}
     card = Card([read_statement(p, variances) for p in found])
     _split_claims(card)
@@ -57,22 +60,34 @@ def sim_lines(card: Card) -> list[tuple[str, int]]:
 def claim_lines(card: Card) -> list[tuple[str, int]]:
     """(sim text, note line) of each posterior claim, its variable renamed `claim_k_<name>` so
     it parses beside the model without redefining it."""
-    out = []
-    for k, stmt in enumerate(card.claims):
-        text = statement_text(stmt, card.free)
-        out.append((f"claim_{k}_{text}", stmt.line))
-    return out
+    checkable = checkable_claims(card)
+    return [(f"claim_{k}_{statement_text(stmt, card.free)}", stmt.line)
+            for k, stmt in enumerate(card.claims) if stmt in checkable]
+
+
+def checkable_claims(card: Card) -> list[Stmt]:
+    """The claims whose conditioning variables the model draws: the others state a posterior
+    the card's model cannot imply (it gives x no law), and are reported unchecked."""
+    drawn = {s.name for s in card.statements if s.translated}
+    return [s for s in card.claims if set(s.given) <= drawn]
 
 
 POSTERIOR_CLAIM = "a posterior claim: checked against the model, not drawn"
 
 
 def _split_claims(card: Card) -> None:
-    """A `\\sim` statement conditioned on one of its own variable's descendants (`\\theta \\mid x
-    \\sim …` where x is drawn from θ) states a posterior: it leaves the model for `claims`."""
+    """A `\\sim` statement that states a posterior leaves the model for `claims`: one conditioned
+    on a descendant of its variable (`\\theta \\mid x \\sim …` where x is drawn from θ), or on
+    something other than what the variable's own law (its prior, stated too) is written in."""
     stated = [s for s in card.statements if s.translated]
     for stmt in stated:
-        if stmt.relation == "~" and stmt.given and set(stmt.given) & _descendants(stmt.name, stated, stmt):
+        if stmt.relation != "~" or not stmt.given:
+            continue
+        priors = [s for s in stated if s is not stmt and s.name == stmt.name and s.relation == "~"
+                  and not set(stmt.given) <= set(s.given)]
+        read_by_prior = {sym.name for s in priors for sym in s.rhs_symbols()}
+        if set(stmt.given) & _descendants(stmt.name, stated, stmt) or \
+                (priors and set(stmt.given) - read_by_prior):
             stmt.translated, stmt.reason = False, POSTERIOR_CLAIM
             card.claims.append(stmt)
 
@@ -155,7 +170,7 @@ def _find_defaults(card: Card) -> None:
             card.free.add(sym.name)
             card.defaults[sym.name] = _default_for(card, sym.name)
             card.default_line[sym.name] = stmt.line
-    for stmt in card.claims:            # a claim's own symbols (n, x̄ …) get defaults too
+    for stmt in checkable_claims(card):   # a claim's own symbols (n, x̄ …) get defaults too
         for sym in stmt.rhs_symbols():
             if sym.name not in defined and sym.name not in card.free and sym.name != "pi" \
                     and sym.name not in stmt.given:

@@ -2,7 +2,7 @@
 
 Textbooks write the same law many ways (``\\mathcal{N}``, ``\\text{Inv-}\\chi^2_\\nu``,
 ``t_\\nu(\\mu, \\sigma^2)`` with the squared scale as in BDA) and parameterise some differently
-from the sim language (DESIGN 5 table). Only known laws are translated: an unknown name, a
+from the sim language (the table in docs/simulations.md). Only known laws are translated: an unknown name, a
 subscript a law does not take, or the wrong number of arguments is a `Skip` with the reason.
 """
 
@@ -14,7 +14,7 @@ from notecards.sim import distributions
 from notecards.sim.latex.expr import Bin, Call, Num, Skip, Term, is_square
 
 # How cards write laws beyond the sim language's own names and aliases (which
-# `distributions.lookup` knows, so every name of the DESIGN table reads here too), and the χ²
+# `distributions.lookup` knows, so every name of the docs/simulations.md table reads here too), and the χ²
 # families, which become Gamma, InverseGamma or ScaledInvChiSquare in `law_args`.
 _LATEX_LAW_NAMES = {
     "Normal": ("gauss",),
@@ -59,7 +59,7 @@ def law_name(head: str) -> tuple[str | None, str | None]:
 
 
 def law_args(law: str, args: tuple[Term, ...], sub: Term | None) -> tuple[str, tuple[Term, ...]]:
-    """The law and arguments in the sim language's parameterisation (DESIGN 5 table)."""
+    """The law and arguments in the sim language's parameterisation (the table in docs/simulations.md)."""
     if law in _HALF:
         return _half(law, args)
     if law == "StudentT":

@@ -96,6 +96,7 @@
     if (typed) showTyped(answer);
     $("show-answer").hidden = true;
     $("ratings").hidden = false;
+    if (window.notecardsSliders) window.notecardsSliders.attach(state.card, { api: api, fill: fill, current: currentCard });
     var mark = document.querySelector("#card #answer");
     if (mark && mark.getBoundingClientRect().top > window.innerHeight * 0.5) mark.scrollIntoView({ block: "start" });
   }
@@ -118,6 +119,11 @@
   // \( \) and \[ \]. It is parsed in an inert <template> first, so no image starts loading
   // before its name is mapped to this server's media/ route.
   function setHtml(html) {
+    fill($("card"), html);
+  }
+
+  // Put card HTML into `element`: media names mapped to media/, links opened elsewhere, math typeset.
+  function fill(element, html) {
     var template = document.createElement("template");
     template.innerHTML = html.replace(/\[sound:([^\]"<>]+)\]/g, function (_all, name) {
       return '<audio controls preload="none" src="' + name.replace(/&/g, "&amp;") + '"></audio>';
@@ -130,9 +136,12 @@
       link.target = "_blank";
       link.rel = "noopener noreferrer";
     });
-    var card = $("card");
-    card.replaceChildren(template.content);
-    typeset(card);
+    element.replaceChildren(template.content);
+    typeset(element);
+  }
+
+  function currentCard() {
+    return state.view === "review" && state.shown && state.card ? state.card.id : null;
   }
 
   function typeset(element) {
@@ -298,7 +307,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     if ($("help").open) return;                       // the dialog handles its own keys (Esc)
     var key = event.key;
-    if (event.target && event.target.matches && event.target.matches("input, textarea, [contenteditable]")) {
+    if (event.target && event.target.matches && event.target.matches("input:not([type=range]), textarea, [contenteditable]")) {
       if (key === "Enter" && state.view === "review" && !state.shown) { event.preventDefault(); showAnswer(); }
       return;                                         // typing an answer: no shortcuts
     }
