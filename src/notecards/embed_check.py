@@ -2,7 +2,8 @@
 
 Render reports a missing image or embedded note inside a card. A note's prose is not a card, but
 an embed there that points nowhere is still a problem the user wants to hear about (Obsidian shows
-it as a dead link), so the vault stage reports those too: a warning at the embed's line.
+it as a dead link), so the vault stage reports those too, at the embed's line, as `info`: no card is
+affected, so it never fails `--strict`. A link that leads out of the vault stays a warning.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from notecards.parse.fences import closes_fence, opening_fence
 from notecards.render.links import LinkTarget, wiki_embeds
 from notecards.render.media import local_target, media_kind
-from notecards.types import Diagnostic, ParsedFile
+from notecards.types import Diagnostic, ParsedFile, Severity
 from notecards.vault import VaultIndex
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+\"[^\"]*\")?\s*\)")
@@ -32,18 +33,23 @@ def check_embeds_outside_cards(parsed: ParsedFile, index: VaultIndex) -> list[Di
         if fence is not None or number in in_card or "![" not in line:
             continue
         for target in wiki_embeds(line):
-            message = _wiki_embed_problem(target, path, index)
-            if message:
-                out.append(Diagnostic(path, number, "warning", message))
+            problem = _wiki_embed_problem(target, path, index)
+            if problem:
+                out.append(Diagnostic(path, number, *problem))
         for bracketed, bare in _MD_IMAGE.findall(line):
             target = local_target(bracketed or bare)   # as render reads it: `%20` is a space
             if target is not None and index.resolve_attachment(target, path) is None:
-                message = index.leads_outside(target, path) or f"image not found in the vault: {target}"
-                out.append(Diagnostic(path, number, "warning", message))
+                out.append(Diagnostic(path, number, *_missing(index, target, path, "image")))
     return out
 
 
-def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> str | None:
+def _missing(index: VaultIndex, target: str, path: str, what: str) -> tuple[Severity, str]:
+    """A link out of the vault stays a warning (a security boundary); a dead link in prose is info."""
+    outside = index.leads_outside(target, path)
+    return ("warning", outside) if outside else ("info", f"{what} not found in the vault: {target}")
+
+
+def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> tuple[Severity, str] | None:
     """Why `![[target]]` in prose points nowhere, or None when some file of the vault answers it.
     Any note extension counts (the vault's settings are render's business; prose only warns when
     nothing of that name exists): `![[other]]` finds `other.txt`, `![[v1.2 notes]]` a dotted name."""
@@ -51,8 +57,7 @@ def _wiki_embed_problem(target: LinkTarget, path: str, index: VaultIndex) -> str
         return None
     if index.resolve_attachment(target.note, path) or index.resolve_note(target.note, index.suffixes()):
         return None
-    kind = "file" if media_kind(target.note) else "note"
-    return index.leads_outside(target.note, path) or f"embedded {kind} not found in the vault: {target.note}"
+    return _missing(index, target.note, path, "embedded file" if media_kind(target.note) else "embedded note")
 
 
 def _card_lines(parsed: ParsedFile) -> set[int]:

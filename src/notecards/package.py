@@ -25,9 +25,11 @@ from typing import Iterator
 
 import genanki
 
+from notecards import interrupt
 from notecards.atomic import write_atomic
 from notecards.identity import keeps_anki_id
 from notecards.notetypes import export_fields, model_for
+from notecards.parse.ids import is_note_id
 from notecards.types import Card, MediaFile
 
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -83,7 +85,8 @@ def write_apkg(cards: list[Card], mods: dict[str, int], out: Path, fields_of) ->
         deck.add_note(_DatedNote(
             model=model, fields=[card.fields.get(n, "") for n in export_fields(names)], tags=card.tags,
             guid=card.guid, mod=mods[card.guid],
-            note_id=card.block.anki_id if keeps_anki_id(card.block, card.guid) else None,
+            note_id=card.block.anki_id if keeps_anki_id(card.block, card.guid) and is_note_id(card.block.anki_id)
+            else None,
             sort_field=_sort_text(card.fields.get(names[0], "")),
         ))
         for m in card.media:
@@ -100,16 +103,18 @@ def _sort_text(html: str) -> str:
 
 
 def _write_zip(package: genanki.Package, media: list[MediaFile], out: Path, timestamp: int) -> None:
-    fd, db_path = tempfile.mkstemp(suffix=".anki2")
+    fd, db_name = tempfile.mkstemp(suffix=".anki2")
     os.close(fd)
-    try:
-        conn = sqlite3.connect(db_path)
-        package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000 + 1))
-        conn.commit()
-        conn.close()
-        collection = Path(db_path).read_bytes()
-    finally:
-        os.unlink(db_path)
+    db_path = Path(db_name)
+    with interrupt.temporary(db_path):
+        try:
+            conn = sqlite3.connect(db_path)
+            package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000 + 1))
+            conn.commit()
+            conn.close()
+            collection = db_path.read_bytes()
+        finally:
+            db_path.unlink(missing_ok=True)
 
     def write_zip(fh) -> None:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as z:

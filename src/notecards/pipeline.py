@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from notecards.build_cache import BuildCache, FileEntry, context_key, stamp_of
 from notecards.config import Settings, load_settings
 from notecards.export_state import STATE_DIR, ExportState
+from notecards.faults import inject_fault, internal_error, is_internal_error
 from notecards.identity import assign_guids, keeps_anki_id
 from notecards.notetypes import SIM_FIELD
 from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, ParsedFile, SimStats
@@ -99,7 +100,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
         for card in work.cards:
             card.content_hash = _content_hash(card)
         deps = result.deps[work.parsed.source.path] = _dependencies(work, result)
-        if cache:
+        if cache and not any(is_internal_error(d) for d in work.diagnostics):  # retried next run
             cache.put(work.parsed.source.path, FileEntry(
                 cards=work.cards, deletions=work.parsed.deletions, diagnostics=work.diagnostics,
                 deps=deps, sim=work.sim))
@@ -137,9 +138,14 @@ def _reuse_or_parse(rels: list[str], cache: BuildCache | None, result: Build,
         from notecards.parse import parse_file
 
         result.index.remember(source)
-        parsed = parse_file(source, result.settings)
+        try:
+            inject_fault("parse", rel)
+            parsed = parse_file(source, result.settings)
+            diagnostics = parsed.diagnostics + check_embeds_outside_cards(parsed, result.index)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours costs this file, not the vault
+            result.diagnostics.append(internal_error(rel, "reading", exc))
+            continue
         result.parsed.append(parsed)
-        diagnostics = parsed.diagnostics + check_embeds_outside_cards(parsed, result.index)
         fresh.append(_FileWork(parsed, diagnostics=diagnostics))
     return cached, fresh
 
@@ -182,7 +188,11 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
         taken.update(guids)
         all_guids.append(guids)
         work.diagnostics.extend(_copied_ids(work.parsed.blocks, guids))
+        work.diagnostics.extend(_impossible_ids(work.parsed.blocks))
     for work, guids, rendered in zip(fresh, all_guids, _render_files(fresh, result, workers)):
+        if isinstance(rendered, Diagnostic):     # rendering this file hit a bug of ours
+            work.diagnostics.append(rendered)
+            continue
         for block, guid, r in zip(work.parsed.blocks, guids, rendered):
             work.diagnostics.extend(r.diagnostics)
             tags = _merge_tags(block.tags, r.tags if result.settings.add_obsidian_tags else [])
@@ -197,11 +207,25 @@ def _copied_ids(blocks: list[CardBlock], guids: list[str]) -> list[Diagnostic]:
             for b, g in zip(blocks, guids) if b.anki_id is not None and not keeps_anki_id(b, g)]
 
 
+def _impossible_ids(blocks: list[CardBlock]) -> list[Diagnostic]:
+    """An ID Anki cannot hold (0, or 2^63 and beyond): exported as a new note, said at its line."""
+    from notecards.parse.ids import MAX_NOTE_ID, is_note_id
+
+    out = []
+    for b in blocks:
+        if b.anki_id is not None and not is_note_id(b.anki_id):
+            shown = str(b.anki_id) if b.anki_id <= MAX_NOTE_ID else f"{str(b.anki_id)[:12]}…"
+            out.append(Diagnostic(b.path, b.id_line or b.line, "warning",
+                                  f"ID {shown} is not an Anki note id (those run from 1 to {MAX_NOTE_ID}); "
+                                  "the card is exported as a new note — remove this ID line"))
+    return out
+
+
 _PARALLEL_MIN_CARDS = 400
 _forked: tuple[list[_FileWork], VaultIndex, Settings] | None = None
 
 
-def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[list[Rendered]]:
+def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[list[Rendered] | Diagnostic]:
     """Render every block; markdown-it is the cold run's main cost, so large runs use every core
     (forked workers inherit the parsed files and the vault index, nothing is re-read)."""
     global _forked
@@ -211,13 +235,16 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
     import multiprocessing  # only here: a run with little to render never pays for the import
     from concurrent.futures import ProcessPoolExecutor
 
+    from notecards.interrupt import quiet_worker
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return [_render_file(w.parsed, result.index, result.settings) for w in fresh]
     _forked = (fresh, result.index, result.settings)
     try:
         chunks = [list(range(i, len(fresh), workers * 4)) for i in range(workers * 4)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            out: list[list[Rendered]] = [[] for _ in fresh]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=quiet_worker) as pool:
+            out: list[list[Rendered] | Diagnostic] = [[] for _ in fresh]
             for chunk, rendered in zip(chunks, pool.map(_render_chunk, chunks)):
                 for i, r in zip(chunk, rendered):
                     out[i] = r
@@ -226,17 +253,22 @@ def _render_files(fresh: list[_FileWork], result: Build, workers: int) -> list[l
         _forked = None
 
 
-def _render_chunk(indexes: list[int]) -> list[list[Rendered]]:
+def _render_chunk(indexes: list[int]) -> list[list[Rendered] | Diagnostic]:
     assert _forked is not None
     fresh, index, settings = _forked
     return [_render_file(fresh[i].parsed, index, settings) for i in indexes]
 
 
-def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> list[Rendered]:
+def _render_file(parsed: ParsedFile, index: VaultIndex, settings: Settings) -> list[Rendered] | Diagnostic:
+    """Every block of the file rendered, or (a bug of ours) one error for the file."""
     from notecards.render import RenderContext, render_block
 
-    ctx = RenderContext(index=index, settings=settings, source=parsed.source)
-    return [render_block(block, ctx) for block in parsed.blocks]
+    try:
+        inject_fault("render", parsed.source.path)
+        ctx = RenderContext(index=index, settings=settings, source=parsed.source)
+        return [render_block(block, ctx) for block in parsed.blocks]
+    except Exception as exc:  # noqa: BLE001 - a bug of ours costs this file, not the vault
+        return internal_error(parsed.source.path, "rendering", exc)
 
 
 def _dependencies(work: _FileWork, result: Build) -> dict[str, list[int]]:

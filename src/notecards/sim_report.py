@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 from notecards.models.card import model_job
 from notecards.sim.closed_form import closed_form
@@ -29,6 +30,7 @@ from notecards.sim.compare import summary_text
 from notecards.sim.describe import describe_node, format_value, summarise
 from notecards.sim.expr import format_expr
 from notecards.sim.model import ModelSpec, SimResult
+from notecards.sim.numerics import quiet_numerics
 from notecards.models.run import (CodeLimits, SimJob, cache_key, draw_fit, draw_result, environment,
                                   fit_job, render_job, simulate_job)
 from notecards.types import Card, Diagnostic, exit_status
@@ -133,25 +135,27 @@ def report_text(spec: ModelSpec, result: SimResult | None) -> str:
 
 
 def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, settings,
-                    vault: Path | None = None) -> tuple[str, int]:
+                    vault: Path | None = None, shown: Callable[[str], str] | None = None) -> tuple[str, int]:
     """Build the note as the export would, pick the card at LINE (every card with a model when
     LINE is None), simulate, write figures to out_dir. `vault` is the vault the note belongs to
-    (its folder when not given). Returns (what to print, exit code: 0 ok, 1 errors or failed
-    checks, 2 when LINE holds no card)."""
+    (its folder when not given); `shown` turns a vault-relative path into the path printed (the
+    CLI's one rule). Returns (what to print — JSON with `as_json`, errors included — and the exit
+    code: 0 ok, 1 errors or failed checks, 2 when LINE holds no card)."""
     from notecards.export_state import load_state
     from notecards.pipeline import BuildOptions, build
 
     vault = vault if vault is not None else note.parent
+    shown = shown or (lambda rel: rel)
     rel = note.resolve().relative_to(vault.resolve()).as_posix()
     built = build(vault, settings, load_state(vault), BuildOptions(files=[rel], simulate=False, read_only=True,
                                                                    workers=1))
     diagnostics = list(built.diagnostics)
     if not built.parsed:
-        return "\n".join(d.format() for d in diagnostics), 1
+        return _failure(shown(rel), [_shown(d, shown) for d in diagnostics], as_json), 1
     source = built.parsed[0].source
     chosen = [c for c in built.cards if line is None or c.block.line <= line <= c.block.end_line]
     if line is not None and not chosen:
-        return f"{source.path}:{line}: error: no card at this line", 2
+        return _failure(shown(rel), [Diagnostic(shown(rel), line, "error", "no card at this line")], as_json), 2
     env, code = environment(), CodeLimits.allowed_by(settings)
     cards = []
     for card in chosen:
@@ -159,10 +163,22 @@ def run_sim_command(note: Path, line: int | None, out_dir: Path, as_json: bool, 
         if entry is not None or line is not None:
             cards.append(entry or {"line": card.block.line, "model": None})
     status = 1 if any(c.get("checks_failed") for c in cards) else exit_status(diagnostics)
+    diagnostics = [_shown(d, shown) for d in diagnostics]
     if as_json:
-        return json.dumps({"note": source.path, "cards": cards,
+        return json.dumps({"note": shown(source.path), "cards": cards,
                            "diagnostics": [d.to_dict() for d in diagnostics]}, indent=2, ensure_ascii=False), status
-    return _text_output(source.path, cards, diagnostics), status
+    return _text_output(shown(source.path), cards, diagnostics), status
+
+
+def _shown(d: Diagnostic, shown: Callable[[str], str]) -> Diagnostic:
+    return Diagnostic(shown(d.path), d.line, d.severity, d.message, d.col) if d.path else d
+
+
+def _failure(note: str, diagnostics: list[Diagnostic], as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"note": note, "cards": [], "diagnostics": [d.to_dict() for d in diagnostics]},
+                          indent=2, ensure_ascii=False)
+    return "\n".join(d.format() for d in diagnostics)
 
 
 def _report_card(card: Card, note_text: str, out_dir: Path, as_json: bool,
@@ -187,6 +203,11 @@ def _report_card(card: Card, note_text: str, out_dir: Path, as_json: bool,
 def _run_card(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
     """(the card's report, its figures) drawn as the export draws them, so the names in the
     output folder are the names in the package; a python sim block has no report."""
+    with quiet_numerics():
+        return _card_report(job, key, code, as_json)
+
+
+def _card_report(job: SimJob, key: str, code: CodeLimits | None, as_json: bool):
     if job.spec is not None and job.fit is not None:
         result = fit_job(job)
         report = fit_report_json(job.spec, result) if as_json else fit_report_text(job.spec, result)

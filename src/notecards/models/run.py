@@ -48,6 +48,7 @@ from notecards.atomic import write_atomic
 from notecards.models.find import FitOptions
 from notecards.sim.figure_options import FIGURE_OPTIONS
 from notecards.sim.model import ModelSpec
+from notecards.sim.numerics import quiet_numerics
 from notecards.types import Diagnostic
 
 CACHE_FORMAT = 1
@@ -237,7 +238,10 @@ def _warm_worker(fits: bool = False) -> None:
     """Pool initializer: pay for the heavy imports once per worker, not once per card.
 
     A failed import is left for the jobs to meet again: each then becomes a diagnostic on its
-    card, where an exception here would only break the pool."""
+    card, where an exception here would only break the pool. Ctrl-C is the main process's."""
+    from notecards.interrupt import quiet_worker
+
+    quiet_worker()
     try:
         import scipy.stats  # noqa: F401
 
@@ -254,10 +258,11 @@ def render_job(job: SimJob, key: str, code: CodeLimits | None) -> _Rendered:
     """Simulate and draw one card (in a worker, or here for a single job); `code` None means
     python sim blocks are not allowed."""
     parts: list[_Rendered] = []
-    if job.spec is not None and job.fit is not None:
-        parts.append(draw_fit(job.spec, fit_job(job), key))
-    elif job.spec is not None:
-        parts.append(draw_result(*simulate_job(job), key))
+    with quiet_numerics():
+        if job.spec is not None and job.fit is not None:
+            parts.append(draw_fit(job.spec, fit_job(job), key))
+        elif job.spec is not None:
+            parts.append(draw_result(*simulate_job(job), key))
     if job.code is not None:
         parts.append(_run_code(job, code) if code is not None else
                      _Rendered("", diagnostics=[Diagnostic(job.path, job.line, "warning", ALLOW_CODE_HINT)]))

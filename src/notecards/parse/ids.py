@@ -14,9 +14,24 @@ _ID_LINE = re.compile(r"\s*(?:<!--\s*)?ID:\s*(\d+)\s*(?:-->)?\s*")
 INLINE_ID = re.compile(r"(?<!\S)(?:<!--\s*)?ID:\s*(\d+)\s*(?:-->)?\s*$")
 
 
+MAX_NOTE_ID = 2**63 - 1  # Anki's note ids are signed 64-bit integers
+
+
 def id_of_line(line: str) -> int | None:
-    """The note id on an ID line, or None when the line is not an ID line."""
+    """The note id on an ID line, or None when the line is not an ID line. An id thousands of
+    digits long is read by its first 20 significant digits (already beyond `MAX_NOTE_ID`), never
+    converted whole: the pipeline reports any id outside Anki's range at its line."""
     if "ID:" not in line:
         return None
     match = _ID_LINE.fullmatch(line)
-    return int(match.group(1)) if match else None
+    return id_number(match.group(1)) if match else None
+
+
+def id_number(digits: str) -> int:
+    significant = digits.lstrip("0") or "0"
+    return int(significant[:20])
+
+
+def is_note_id(number: int | None) -> bool:
+    """Whether Anki can hold this id."""
+    return number is not None and 0 < number <= MAX_NOTE_ID

@@ -12,7 +12,7 @@ import re
 
 from notecards.parse.compiled import Compiled
 from notecards.parse.context import FileContext
-from notecards.parse.ids import INLINE_ID
+from notecards.parse.ids import INLINE_ID, id_number
 from notecards.parse.tags import split_tags
 from notecards.types import CardBlock
 
@@ -37,7 +37,7 @@ def _read_one(ctx: FileContext, index: int, match: re.Match, compiled: Compiled)
     anki_id = None
     found_id = INLINE_ID.search(text)
     if found_id:
-        anki_id, text = int(found_id.group(1)), text[:found_id.start()]
+        anki_id, text = id_number(found_id.group(1)), text[:found_id.start()]
     tags: list[str] = []
     found_tags = _TAGS.search(text)
     if found_tags:

@@ -32,6 +32,7 @@ from notecards.config import CONFIG_FILE, O2A_DATA_JSON, Settings
 from notecards.jsregex import SEARCH_TIMEOUT, compile_js
 from notecards.parse.context import FileContext
 from notecards.parse.fields import FieldSpec
+from notecards.parse.ids import id_number
 from notecards.parse.tags import split_tags
 from notecards.types import CardBlock
 
@@ -165,7 +166,7 @@ def _add_match(ctx: FileContext, rule: RegexRule, match: regex.Match, with_tags:
     if rule.cloze and not any(has_cloze(v, settings) for v in fields.values()):
         return
     tags = split_tags(match.group(rule.groups + 1)[len("Tags:"):]) if with_tags else []
-    anki_id = int(match.group(match.re.groups)) if with_id else None
+    anki_id = id_number(match.group(match.re.groups)) if with_id else None
     id_line = ctx.source.line_of(match.start(match.re.groups)) if with_id else None
     end = match.end()
     end_line = ctx.source.line_of(max(match.start(), end - 1))

@@ -8,12 +8,12 @@ Three processes, so that every piece of isolation works with normal process sema
 
 * **A** (this script, started by the parent in its own session) unshares the PID, network and
   mount namespaces where it may; a new PID namespace only applies to A's children, so A forks.
-* **B** is PID 1 of the new namespace. It builds the private filesystem view (everything
-  read-only except the working folder, which becomes a size-capped tmpfs seeded from the real one,
-  a fresh /proc, the interpreter reachable even when it lives under a private home), then forks C
-  and reaps. When C ends well, B kills the rest of the namespace and copies the figures to the real
-  working folder, which only B can still reach (through a handle opened before the tmpfs covered
-  it). When B exits, the kernel kills everything left in the namespace: a fork bomb or a
+* **B** is PID 1 of the new namespace. It builds the private filesystem view (a fresh root holding
+  only the interpreter, its packages, the system libraries and the working folder, all read-only
+  but the working folder, which becomes a size-capped tmpfs seeded from the real one; a fresh
+  /proc), then forks C and reaps. When C ends well, B kills the rest of the namespace and copies
+  the figures to the real working folder, which only B can still reach (through a handle opened
+  before the view replaced the root). When B exits, the kernel kills everything left in the namespace: a fork bomb or a
   daemonised child cannot outlive the run.
 * **C** sets the resource limits, drops to the unprivileged sandbox user and execs the user's
   code. C is not a namespace init, so signals such as SIGXCPU behave normally for it.
@@ -45,13 +45,17 @@ MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 AT_FDCWD = -100
-AT_EMPTY_PATH = 0x1000
 AT_RECURSIVE = 0x8000
 MOUNT_ATTR_RDONLY = 0x1
 MOUNT_ATTR_NOSUID = 0x2
 SYS_MOUNT_SETATTR = 442  # the same number on every Linux architecture (new-style syscall)
 PR_SET_NO_NEW_PRIVS = 38
 MAX_COPY_DEPTH = 8
+FS_VIEW = "filesystem view holds only the interpreter, its packages, system libraries and the working folder"
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+LIBRARY_FOLDERS = ["/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32"]
+DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -115,16 +119,6 @@ def enter_namespaces(as_root: bool) -> list[str]:
     return ["user namespace", "pid namespace", "network namespace", "mount namespace"]
 
 
-def blocked_ancestor(path: str) -> str | None:
-    """The outermost ancestor of `path` that other users may not enter (e.g. a 0700 home)."""
-    parts = path.strip("/").split("/")
-    for i in range(1, len(parts)):
-        ancestor = "/" + "/".join(parts[:i])
-        if not os.stat(ancestor).st_mode & 0o001:
-            return ancestor
-    return None
-
-
 def outermost(paths: list[str]) -> list[str]:
     """Drop paths that lie inside another path of the list."""
     kept: list[str] = []
@@ -134,51 +128,88 @@ def outermost(paths: list[str]) -> list[str]:
     return kept
 
 
-def expose_hidden_paths(paths: list[str]) -> None:
-    """Make `paths` reachable for the sandbox user when an ancestor is private to root.
+def pivot_root(new_root: str, put_old: str) -> None:
+    number = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"pivot_root: unknown system call number on {os.uname().machine}")
+    check(LIBC.syscall(ctypes.c_long(number), c_path(new_root), c_path(put_old)), "pivot_root")
 
-    The private ancestor is covered by an empty tmpfs and only the needed folders are bound into
-    it, so the sandbox sees e.g. /root/.pyenv/versions/3.11.7 but nothing else of /root.
-    """
-    by_ancestor: dict[str, list[str]] = {}
-    for path in outermost(paths):
-        ancestor = blocked_ancestor(path)
-        if ancestor is not None:
-            by_ancestor.setdefault(ancestor, []).append(path)
-    for ancestor, inner in by_ancestor.items():
-        handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in inner}
-        mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-        for path, fd in handles.items():
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            os.close(fd)
+
+def bind_into(root: str, path: str) -> None:
+    """Make `path` (a folder, a file or a symlink of the real filesystem) appear at the same place
+    under `root`; symlinks are recreated, so /lib -> usr/lib resolves inside the view too."""
+    target = root + path
+    os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+    if os.path.islink(path):
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    elif os.path.exists(path):
+        if not os.path.exists(target):
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+    else:
+        return
+    mount(path, target, None, MS_BIND | MS_REC)
+
+
+def held_paths(config: dict) -> list[str]:
+    """Everything of the real filesystem the view holds: the interpreter and its packages, the
+    system's shared libraries (which numpy's and Pillow's extension modules link against) and
+    harmless devices. Symlinked folders (a merged /usr) come first, so that the folders they
+    point to are bound below them."""
+    links = [p for p in LIBRARY_FOLDERS if os.path.islink(p)]
+    folders = [p for p in LIBRARY_FOLDERS if not os.path.islink(p)]
+    return links + outermost(config["readable"] + folders) + DEVICES
+
+
+def build_root(config: dict, real: int) -> None:
+    """A tmpfs holding only `held_paths`, the working folder (a size-capped tmpfs seeded from the
+    real one through `real`), and mount points for /proc and /dev/shm. It becomes the root and the
+    old root is detached, so no path leads to /etc, /home, /tmp or the vault any more."""
+    workdir, limits = config["workdir"], config["limits"]
+    os.umask(0o022)  # the view's folders must be enterable by the sandbox uid, whatever the caller's umask
+    root = workdir  # covered inside this namespace only; `real` still reaches the real folder
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    for path in held_paths(config):
+        bind_into(root, path)
+    private_workdir = root + workdir
+    os.makedirs(private_workdir, mode=0o755)
+    owner = os.getuid() if config["uid"] is None else config["uid"]
+    mount("tmpfs", private_workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=0700,uid={owner},gid={owner},size={limits['disk_mb']}m,nr_inodes={limits['max_files']}")
+    with open_folder(private_workdir) as private:
+        copy_tree(real, private, lambda name, is_dir: True)
+    for folder in ("/proc", "/dev/shm", "/.old"):
+        os.makedirs(root + folder, mode=0o755, exist_ok=True)
+    os.chdir(root)
+    pivot_root(".", ".old")
+    os.chdir("/")
+    check(LIBC.umount2(c_path("/.old"), ctypes.c_int(MNT_DETACH)), "umount /.old")
+    os.rmdir("/.old")
 
 
 def build_filesystem(config: dict) -> tuple[list[str], int]:
-    """Private mounts: read-only everywhere but the working folder; a /proc of this namespace only.
+    """The private view of `build_root`, read-only everywhere but the working folder and /dev/shm,
+    with a /proc of this namespace only.
 
-    Returns the measures in force and an open handle on the real working folder, which the
-    size-limited tmpfs now covers, for `copy_figures_out`.
+    Returns the measures in force and an open handle on the real working folder, which the view
+    no longer shows, for `copy_figures_out`.
     """
     workdir, limits = config["workdir"], config["limits"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    if config["readable"]:
-        expose_hidden_paths(config["readable"] + [workdir])
-    mount(workdir, workdir, None, MS_BIND)  # a mount of its own, made writable again for the copy out
     real = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
-    owner = os.getuid() if config["uid"] is None else config["uid"]
-    mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV,
-          f"mode=0700,uid={owner},gid={owner},size={limits['disk_mb']}m,nr_inodes={limits['max_files']}")
-    with open_folder(workdir) as private:
-        copy_tree(real, private, lambda name, is_dir: True)
-    isolation = [f"working folder limited to {limits['disk_mb']} MiB and {limits['max_files']} files"]
+    build_root(config, real)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
+    isolation = [f"working folder limited to {limits['disk_mb']} MiB and {limits['max_files']} files", FS_VIEW]
     try:
         mount_setattr("/", AT_RECURSIVE, attr_set=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID)
         mount_setattr(workdir, 0, attr_clr=MOUNT_ATTR_RDONLY)
+        mount_setattr("/dev/shm", 0, attr_clr=MOUNT_ATTR_RDONLY)
     except OSError as exc:
         return isolation + [f"filesystem writable by permissions only ({exc.strerror})"], real
-    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
     return isolation + ["filesystem read-only outside the working folder"], real
 
 
@@ -262,10 +293,6 @@ def copy_figures_out(workdir: str, real: int) -> list[str]:
     except ProcessLookupError:
         pass  # none left
     reap_all()
-    try:
-        mount_setattr("", AT_EMPTY_PATH, attr_clr=MOUNT_ATTR_RDONLY, dir_fd=real)
-    except OSError:
-        pass  # it was never made read-only: the kernel has no mount_setattr
     with open_folder(workdir) as private:
         return copy_tree(private, real, is_figure_or_folder)
 

@@ -70,16 +70,30 @@ def evaluate_checks(spec: ModelSpec,
 
 
 def failure_message(r: CheckResult) -> str:
-    return (f"check failed: {r.text}: simulated {r.simulated:.4g}, expected {r.expected:.4g} "
-            f"(z = {r.z:.1f}; passes within ±{Z_THRESHOLD:g} Monte Carlo standard errors)")
+    return (f"check failed: {r.text}: simulated {r.simulated:.4g}, expected {r.expected:.4g}, "
+            f"{abs(r.z):.1f} Monte Carlo standard errors apart — a true statement stays within "
+            f"{Z_THRESHOLD:g}")
 
 
 def evaluate_check(check: Check, values: dict[str, Val], n: int) -> CheckResult:
+    """The check's two sides and z; arithmetic that has no value (1/0, log(-1), 10^400) is an
+    EvalError saying so, never a Python exception."""
     evaluator = Evaluator(values)
-    left = _estimate(check.lhs, evaluator, n)
-    right = _estimate(check.rhs, evaluator, n)
+    try:
+        with np.errstate(all="ignore"):
+            left = _estimate(check.lhs, evaluator, n)
+            right = _estimate(check.rhs, evaluator, n)
+            se = float(np.std(left.psi(n) - right.psi(n)) / math.sqrt(n))
+    except ZeroDivisionError:
+        raise EvalError("it divides by zero") from None
+    except OverflowError:
+        raise EvalError("a value is too large for a floating-point number") from None
+    except ValueError as exc:  # math domain errors: sqrt, log of a negative number
+        raise EvalError(f"a value is outside a function's domain ({exc})") from None
+    for side, estimate in (("left", left), ("right", right)):
+        if not math.isfinite(estimate.value):
+            raise EvalError(f"its {side} side is {estimate.value} (not a finite number)")
     diff_value = left.value - right.value
-    se = float(np.std(left.psi(n) - right.psi(n)) / math.sqrt(n))
     if se > 0 and math.isfinite(se):
         z = diff_value / se
     elif math.isclose(left.value, right.value, rel_tol=1e-9, abs_tol=1e-12):

@@ -149,7 +149,12 @@ def _draw(node: Node, evaluator: Evaluator, sizes: dict[str, int], n: int,
     problems = dist.check(arrays)
     if problems:
         raise EvalError("; ".join(problems))
-    out = dist.sample(rng, arrays, size)
+    try:
+        with np.errstate(all="ignore"):   # non-finite draws are reported by run_nodes, not warned
+            out = dist.sample(rng, arrays, size)
+    except (ValueError, OverflowError) as exc:  # e.g. Poisson(1e30): "lam value too large"
+        raise EvalError(f"{node.dist} cannot be drawn with these arguments, beyond what numpy can "
+                        f"sample ({exc})") from None
     if dist.event_vector:
         anonymous = sum(a.startswith("#") for a in node_axes)
         node_axes = node_axes + (f"#{anonymous + 1}",)

@@ -12,7 +12,7 @@ What a run gets (Linux):
   disk at hundreds of MB/s), whose figures the launcher copies to the real folder once the code
   ended and every other process of the run is dead. Only ``*.png`` / ``*.svg`` regular files written there (sub-folders included,
   dot-folders excluded, symlinks never followed) are taken back, within ``max_output_bytes`` in
-  total and checked to really be PNG / SVG, and only when the code ended successfully: a run that
+  total and decoded and re-encoded (see below), and only when the code ended successfully: a run that
   failed may have left a half-written figure, which must not reach a card;
 * a separate interpreter, ``python -I -u`` of the current one, with a clean environment: ``PATH``,
   ``HOME``, ``MPLBACKEND=Agg``, ``MPLCONFIGDIR`` and ``TMPDIR`` inside the working folder, and
@@ -29,10 +29,13 @@ otherwise unused uid picked at random per run: root ignores ``RLIMIT_NPROC``, an
 does not, so a fork bomb is bounded, and every process of that uid belongs to this run and is
 killed by uid afterwards. Where the kernel allows (root, or an unprivileged user namespace) the run
 also gets its own PID namespace (when its first process ends, the kernel kills the rest), network
-namespace (no interface but a down loopback: no network) and mount namespace, in which every mount
-is read-only and nosuid except the working folder, /proc shows only the run's processes, and a
-private home holding the interpreter (e.g. /root/.pyenv) is replaced by an empty tmpfs into which
-only the interpreter folders are bound.
+namespace (no interface but a down loopback: no network) and mount namespace, whose root is a
+fresh tmpfs holding only what the interpreter needs, bound read-only: the interpreter's folders
+(``interpreter_folders``: stdlib, lib-dynload, site-packages), the system's shared libraries
+(``/lib*``, ``/usr/lib*``, which numpy's, scipy's and Pillow's extension modules link against), the
+harmless devices (``/dev/null``, ``/dev/zero``, ``/dev/full``, ``/dev/*random``), a /proc showing only
+the run's processes, a small ``/dev/shm`` and the working folder. The old root is detached
+(``pivot_root``), so no path leads to /etc, /home, /root, /tmp, /work or the vault.
 
 Guarantee on writes outside the working folder: with the mount namespace, every such write fails
 (``OSError: [Errno 30] Read-only file system``) and ends as the run's error. Without it (an
@@ -42,12 +45,17 @@ the vault or the project, and nothing outside the working folder is ever collect
 folder is bounded only per file, not in total. Which measures were in force is listed in
 ``SandboxResult.isolation`` so the caller can report a weaker sandbox.
 
-Reads are bounded by file permissions only: the code can read what the sandbox uid may read
-(world-readable files, a vault in a world-readable folder), minus a root-private home. Without a
-network it can only leak what it reads through its own figures. A non-root caller's code runs
-as the caller's own uid, so it can read the caller's files, home included; and without a PID
-namespace (a non-root caller on a system that forbids user namespaces) a process that left the
-group (``setsid``) outlives the run, as there is no uid of its own to kill it by.
+Reads, with the mount namespace, are bounded by that view: a block cannot read world-readable
+files of the machine (/etc/passwd) nor the vault's other notes. Without it (an unprivileged user
+whose system forbids user namespaces) reads are bounded by file permissions only: the code can read
+what its uid may read, and as it runs as the caller's own uid when the caller is not root, that is
+the caller's files, home included; the isolation list then lacks the filesystem-view entry. Without
+a PID namespace a process that left the group (``setsid``) outlives the run, as there is no uid of
+its own to kill it by.
+
+What comes back is decoded and re-encoded (``untrusted_figures``): a figure carries its picture and
+nothing else — no text chunk, metadata, script or external reference. Its pixels can still encode
+what the code read, which is why the filesystem view, not the re-encoding, keeps secrets away.
 
 Cleanup kills the process group, then (as root) every process of the run's uid via a helper that
 takes that uid and calls ``kill(-1, SIGKILL)``, which the kernel applies atomically with respect to
@@ -71,10 +79,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notecards import interrupt
+from notecards.sim.untrusted_figures import clean_figure
+
 CHILD_SCRIPT = Path(__file__).with_name("_sandbox_child.py")
 SANDBOX_UIDS = (2_000_000_000, 2_100_000_000)  # above every distribution's user and subuid ranges
 SCRIPT_NAME = "sim.py"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_ENTRIES_SCANNED = 10_000
 TAIL_LINES = 20
 TAIL_BYTES = 64 * 1024
@@ -128,16 +138,17 @@ def run_python_sim(
     as_root = os.geteuid() == 0
     uid = pick_sandbox_uid() if as_root else None
     workdir = Path(tempfile.mkdtemp(prefix="notecards-sim-"))
-    try:
-        prepare_workdir(workdir, code, uid)
-        with tempfile.TemporaryFile() as output:
-            run = launch_and_wait(workdir, uid, limits.for_child(as_root), output, timeout)
-            tail, printed = read_tail(output)
-        error = describe_failure(run, tail, printed, limits)
-        files, problems = collect_outputs(workdir, max_output_bytes) if error is None else ({}, [])
-        problems[:0] = [f"{name} is not a regular file and was not taken" for name in run.not_regular]
-    finally:
-        remove_tree(workdir)
+    with interrupt.temporary(workdir):
+        try:
+            prepare_workdir(workdir, code, uid)
+            with tempfile.TemporaryFile() as output:
+                run = launch_and_wait(workdir, uid, limits.for_child(as_root), output, timeout)
+                tail, printed = read_tail(output)
+            error = describe_failure(run, tail, printed, limits)
+            files, problems = collect_outputs(workdir, max_output_bytes) if error is None else ({}, [])
+            problems[:0] = [f"{name} is not a regular file and was not taken" for name in run.not_regular]
+        finally:
+            remove_tree(workdir)
     return SandboxResult(files, error or "; ".join(problems) or None, tail, run.isolation, uid)
 
 
@@ -162,6 +173,7 @@ def pick_sandbox_uid() -> int:
 
 def prepare_workdir(workdir: Path, code: str, uid: int | None) -> None:
     (workdir / SCRIPT_NAME).write_text(code, encoding="utf-8")
+    (workdir / SCRIPT_NAME).chmod(0o644)  # readable by the sandbox uid whatever the caller's umask
     for sub in (".matplotlib", ".tmp"):
         (workdir / sub).mkdir()
         if uid is not None:
@@ -197,7 +209,7 @@ def launch_and_wait(workdir: Path, uid: int | None, limits: dict, output, timeou
         "workdir": str(workdir),
         "uid": uid,
         "limits": limits,
-        "readable": interpreter_folders() if uid is not None else [],
+        "readable": interpreter_folders(),
         "argv": [sys.executable, "-I", "-u", SCRIPT_NAME],
         "env": env,
         "report_fd": write_end,
@@ -214,16 +226,21 @@ def launch_and_wait(workdir: Path, uid: int | None, limits: dict, output, timeou
     finally:
         os.close(write_end)
     timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:  # also on KeyboardInterrupt: the run lives in its own session and would not see ^C
+
+    def end_run() -> None:
         kill_process_group(proc.pid)
         proc.wait()
         kill_process_group(proc.pid)  # members that outlived the launcher keep the group id alive
         if uid is not None:
             kill_uid(uid)
+
+    try:
+        with interrupt.cleanup_on_exit(end_run):
+            proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:  # also on KeyboardInterrupt: the run lives in its own session and would not see ^C
+        end_run()
     messages = read_reports(read_end)
     return outcome_from(messages, timed_out, proc.returncode)
 
@@ -368,13 +385,15 @@ def collect_outputs(workdir: Path, max_output_bytes: int) -> tuple[dict[str, byt
         data = read_regular_file(workdir / name)
         if data is None:
             problems.append(f"{name} is not a regular file and was not taken")
-        elif len(data) > budget:
-            problems.append(f"figures exceed the {max_output_bytes}-byte output limit ({name} not taken)")
-        elif not looks_like(name, data):
+        elif len(data) > max_output_bytes:  # cut short by RLIMIT_FSIZE
+            problems.append(f"{name} exceeds the {max_output_bytes}-byte output limit and was not taken")
+        elif (clean := clean_figure(name, data)) is None:
             problems.append(f"{name} is not a valid {name.rsplit('.', 1)[-1].upper()} file")
+        elif len(clean) > budget:
+            problems.append(f"figures exceed the {max_output_bytes}-byte output limit ({name} not taken)")
         else:
-            files[name] = data
-            budget -= len(data)
+            files[name] = clean
+            budget -= len(clean)
     return files, problems
 
 
@@ -405,12 +424,6 @@ def read_regular_file(path: Path) -> bytes | None:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             return None
         return f.read()
-
-
-def looks_like(name: str, data: bytes) -> bool:
-    if name.lower().endswith(".png"):
-        return data.startswith(PNG_SIGNATURE)
-    return b"<svg" in data[:4096].lower()
 
 
 def remove_tree(path: Path) -> None:

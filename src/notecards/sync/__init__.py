@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.build_cache import stamp_of
-from notecards.config import Settings, load_settings
+from notecards.config import Settings
+from notecards.options import CommandOptions
 from notecards.sync.connection import AnkiConnectError, normalize_url
 from notecards.sync.parts import split_plan
 from notecards.sync.plan import Applied, SyncPlan, card_digest, make_plan
@@ -61,14 +62,15 @@ class SyncReport:
             return 2
         return 1 if self.problem else exit_status(self.diagnostics, strict)
 
-    def summary(self) -> str:
-        """The plan (dry run) and the counts; the CLI prints the diagnostics on their own."""
+    def summary(self, shown=lambda rel: rel) -> str:
+        """The plan (dry run) and the counts; the CLI prints the diagnostics on their own.
+        `shown` turns a vault-relative path into the form the CLI prints."""
         lines: list[str] = []
         if self.problem:
             lines.append(f"error: {self.problem}")
         if self.plan is not None and self.dry_run:
             lines.append("plan (dry run, nothing changed):")
-            lines.extend("  " + line for line in self.plan.describe())
+            lines.extend("  " + line for line in self.plan.describe(shown))
         planned = self.plan.counts() if self.plan else {}
         warnings = sum(d.severity == "warning" for d in self.diagnostics)
         errors = sum(d.severity == "error" for d in self.diagnostics) + bool(self.problem)
@@ -95,7 +97,7 @@ def _counts(verb: str, c: dict[str, int], unchanged: int) -> str:
 
 def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
                ankiconnect_key: str | None = None, dry_run: bool = False, yes: bool = False,
-               full: bool = False, progress: bool = False) -> SyncReport:
+               full: bool = False, progress: bool = False, options: CommandOptions = CommandOptions()) -> SyncReport:
     """Sync the vault into a collection file or through AnkiConnect; never raises for user problems."""
     from notecards.sync.collection import CollectionLocked, NotACollection
 
@@ -105,7 +107,7 @@ def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str 
     target = target_key(collection, ankiconnect)
     report = SyncReport(target=str(collection) if collection is not None else str(ankiconnect),
                         dry_run=dry_run)
-    settings = load_settings(vault, report.diagnostics)
+    settings = options.settings_for(vault, report.diagnostics)
     try:
         backend = _open_backend(collection, ankiconnect, ankiconnect_key)
     except NotACollection as exc:
@@ -116,7 +118,7 @@ def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str 
         return report
     try:
         _run(vault, settings, backend, target, report, dry_run=dry_run, yes=yes, full=full,
-             progress=progress)
+             progress=progress, options=options)
     finally:
         backend.close()
     return report
@@ -135,7 +137,7 @@ def _settings_hash(settings: Settings) -> str:
 
 
 def _run(vault: Path, settings: Settings, backend, target: str, report: SyncReport, *,
-         dry_run: bool, yes: bool, full: bool, progress: bool) -> None:
+         dry_run: bool, yes: bool, full: bool, progress: bool, options: CommandOptions) -> None:
     state = load_sync_state(vault, target)
     settings_hash = _settings_hash(settings)
     full = full or state.settings_hash != settings_hash      # new settings can change every card
@@ -150,7 +152,7 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
         report.plan = SyncPlan()
         report.applied = not dry_run
         return
-    build = _build(vault, settings, todo, progress)
+    build = _build(vault, settings, todo, progress, options)
     report.files_read = len(build.parsed)
     report.diagnostics.extend(build.diagnostics)
     broken = {d.path for d in build.diagnostics if d.severity == "error"} | \
@@ -309,12 +311,13 @@ def _changed(vault: Path, record: FileRecord | None, stat: tuple[int, int]) -> b
         any(stamp_of(vault / dep) != st for dep, st in record.deps.items())
 
 
-def _build(vault: Path, settings: Settings, files: list[str], progress: bool):
+def _build(vault: Path, settings: Settings, files: list[str], progress: bool, options: CommandOptions):
     from notecards.export_state import ExportState
     from notecards.pipeline import BuildOptions, build
 
     present = [f for f in files if (vault / f).is_file()]
-    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress))
+    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress,
+                                                              simulate=options.simulate, workers=options.workers))
 
 
 def fold_simulation(card: Card) -> Card:

@@ -156,20 +156,21 @@ class SyncPlan:
     def is_empty(self) -> bool:
         return not (self.adds or self.updates or self.deletes)
 
-    def describe(self) -> list[str]:
-        """One line per change, for `--dry-run`: what would happen and to which block."""
+    def describe(self, shown=lambda rel: rel) -> list[str]:
+        """One line per change, for `--dry-run`: what would happen and to which block (its path
+        as `shown` prints it)."""
         lines = []
         for a in self.adds:
             b = a.card.block
             what = f"re-create (note {a.replaces} is gone or taken)" if a.replaces else "add"
-            lines.append(f"{b.path}:{b.line}: {what} {a.card.note_type} note in deck {a.card.deck}")
+            lines.append(f"{shown(b.path)}:{b.line}: {what} {a.card.note_type} note in deck {a.card.deck}")
         for u in self.updates:
             b = u.card.block
-            lines.append(f"{b.path}:{b.line}: update note {u.nid} ({', '.join(u.changes.names())})"
+            lines.append(f"{shown(b.path)}:{b.line}: update note {u.nid} ({', '.join(u.changes.names())})"
                          + (f" -> deck {u.card.deck}" if u.changes.deck else "")
                          + ("; write its ID line" if u.adopt else ""))
         for d in self.deletes:
-            lines.append(f"{d.path}:{d.line}: delete note {d.nid} ({d.reason})")
+            lines.append(f"{shown(d.path)}:{d.line}: delete note {d.nid} ({d.reason})")
         return lines
 
     def counts(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from notecards.options import CommandOptions
 from notecards.sync.writeback import TEMP_SUFFIX
 
 IGNORED_DIRS = {".notecards", ".obsidian", ".git", ".trash"}
@@ -33,7 +34,8 @@ def _is_note_event(vault: Path, path: str, extensions: tuple[str, ...]) -> bool:
 def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str | None = None,
                 ankiconnect_key: str | None = None, dry_run: bool = False, yes: bool = False,
                 full: bool = False, progress: bool = False, debounce: float = 0.3,
-                on_report: Callable = lambda report: None, stop: threading.Event | None = None) -> int:
+                on_report: Callable = lambda report: None, stop: threading.Event | None = None,
+                options: CommandOptions = CommandOptions()) -> int:
     """Sync now, then after every quiet spell following a change, until `stop` is set or Ctrl-C.
 
     Returns the exit code of the last sync that did something (0 when all went well). A sync that
@@ -43,12 +45,11 @@ def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from notecards.config import load_settings
     from notecards.sync import sync_vault
 
     vault = Path(vault)
     stop = stop or threading.Event()
-    extensions = tuple(e.lower() for e in load_settings(vault, []).extensions)
+    extensions = tuple(e.lower() for e in options.settings_for(vault, []).extensions)
     changed = threading.Event()
     last_event = [0.0]
 
@@ -64,7 +65,7 @@ def watch_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str
     def run_sync(first: bool) -> int:
         report = sync_vault(vault, collection=collection, ankiconnect=ankiconnect,
                             ankiconnect_key=ankiconnect_key, dry_run=dry_run, yes=yes,
-                            full=full and first, progress=progress)
+                            full=full and first, progress=progress, options=options)
         if first or report.problem or report.diagnostics or (report.plan and not report.plan.is_empty()):
             on_report(report)
         if report.usage_error:

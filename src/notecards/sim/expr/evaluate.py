@@ -133,6 +133,7 @@ class Evaluator:
         self.indices = indices or {}
         self.sizes = sizes or {}
 
+    @np.errstate(all="ignore")  # inf and NaN are judged where they matter, never warned about on stderr
     def eval(self, expr: Expr) -> Val:
         op = expr.op
         if op == "num":

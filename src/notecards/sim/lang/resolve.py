@@ -4,6 +4,7 @@ alternatives, options, checks and the element budget."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -56,6 +57,10 @@ class _Resolver:
         seconds = [d for defs in self.read.defs.values() for d in defs[1:]]
         primaries = [replace(node, parents=self._parents(node)) for node in primaries]
         seconds = [replace(node, parents=self._parents(node)) for node in seconds]
+        for node in primaries + seconds:
+            if node.name in node.parents:   # a ~ Normal(a, 1): dropped without a word before
+                self.read.error(node.line, f"{node.name} is defined in terms of itself; give the "
+                                           f"value it depends on a name of its own (e.g. {node.name}0)")
         defaults = self._free_names(primaries + seconds)
         primaries = defaults + primaries
         moved = _alternative_only(primaries, seconds, self._pinned())
@@ -171,7 +176,7 @@ class _Resolver:
             if val is None:
                 return None          # undefined or broken: reported where it is used
             size = float(val.array.reshape(-1)[0]) if val.array.size == 1 else None
-            if size is None or size != round(size) or size < 1:
+            if size is None or not _whole(size) or size < 1:
                 self.read.error(node.line, f"plate size {plate} must be a whole number >= 1")
                 return None
             if size > MAX_PLATE:
@@ -250,12 +255,12 @@ class _Resolver:
                 continue
             value = float(val.array.reshape(-1)[0]) if val.array.size == 1 else float("nan")
             if name == "n":
-                if not (value == round(value) and 1 <= value <= MAX_DRAWS):
+                if not (_whole(value) and 1 <= value <= MAX_DRAWS):
                     self.read.error(line, f"n must be a whole number from 1 to {MAX_DRAWS:,}")
                     continue
                 spec.n = int(value)
             else:
-                if not (value == round(value) and 0 <= value < 2**63):
+                if not (_whole(value) and 0 <= value < 2**63):
                     self.read.error(line, "seed must be a whole number >= 0")
                     continue
                 spec.seed = int(value)
@@ -347,3 +352,8 @@ def _alternative_only(primaries: list[Node], seconds: list[Node], pinned: set[st
                 candidates.discard(name)
                 changed = True
     return candidates
+
+
+def _whole(value: float) -> bool:
+    """A finite whole number (inf and NaN are neither; `round` would raise on them)."""
+    return math.isfinite(value) and value == round(value)
