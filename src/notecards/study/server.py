@@ -19,6 +19,7 @@ The API, all JSON (`Cache-Control: no-store`):
 - `POST api/suspend`, `api/unsuspend`, `api/bury`   `{card_id}`
 - `GET  api/sliders?card_id=` a model card's sliders (`study.sliders`), or why it has none
 - `POST api/redraw`           `{card_id, values: {name: number}}` -> the card's simulation HTML at them
+- `GET  api/stats?deck=`      the stats page's numbers (`study.stats`) and its charts as SVG
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from notecards.models.card import SimOptions
 from notecards.pipeline import sims_folder
 from notecards.study.engine import HistoryReadOnly, Study, StudyCard
 from notecards.study.security import Address, Guard, inside, safe_file
+from notecards.study.charts import charts
 from notecards.study.sliders import CardSliders, Figures, redraw, sliders_of
+from notecards.study.stats import AnswerLog, compute
 from notecards.types import Diagnostic
 
 STATIC = Path(str(resources.files("notecards.study") / "static"))
@@ -67,6 +70,7 @@ class StudyService:
         self.on_error = on_error or (lambda _m: None)
         self.reported = set(study.diagnostics)      # the command printed these at start
         self.figures = Figures()
+        self.answers = AnswerLog(study.tz, study.study_settings.day_start_hour)
         self._sliders: dict[tuple[str, str], CardSliders] = {}
 
     def state(self) -> dict:
@@ -117,6 +121,13 @@ class StudyService:
                        SimOptions(store=_writable(self.vault / STATE_DIR)))
         self.figures.keep(drawn.figures)
         return drawn.to_dict()
+
+    def stats(self, deck: str | None) -> dict:
+        """The stats of a deck or the whole vault, with their charts and the decks to choose."""
+        self._report(self.study.refresh())
+        numbers = compute(self.study, deck, self.answers)
+        return {"stats": numbers.to_dict(), "charts": charts(numbers),
+                "decks": sorted(d.name for d in self.study.decks())}
 
     def media(self, name: str) -> Response | None:
         found = self.study.media(name)
@@ -221,6 +232,9 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(400, "send {card_id, values: {name: number}}")
         return engine(service.redraw, card_id, {k: float(v) for k, v in values.items()})
 
+    async def stats(request: Request) -> Response:
+        return engine(service.stats, request.query_params.get("deck") or None)
+
     def action(name: str):
         async def endpoint(request: Request) -> Response:
             card_id = (await _body(request)).get("card_id")
@@ -255,6 +269,7 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/undo", undo, methods=["POST"]),
         Route("/api/sliders", sliders),
         Route("/api/redraw", redraw_card, methods=["POST"]),
+        Route("/api/stats", stats),
         *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury")),
     ]
     return Guard(Starlette(routes=routes), address)
