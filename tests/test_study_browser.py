@@ -312,3 +312,23 @@ def test_the_stats_page_draws_every_chart_in_either_theme(browser, served, schem
     page.select_option("#stats-deck", "Maths::Geometry")
     page.wait_for_function("() => document.getElementById('stats-total').textContent.includes('Geometry')")
     context.close()
+
+
+def test_browse_finds_a_card_by_a_word_of_its_back_and_shows_its_info(page):
+    page.keyboard.press("Space")
+    page.keyboard.press("3")
+    page.wait_for_function("() => document.getElementById('count-learning').textContent !== '0'")
+    page.click("#browse-button")
+    page.wait_for_selector("#browse:not([hidden])")
+    page.fill("#browse-query", "circle")                 # the back of the Geometry card: "A circle: …"
+    page.wait_for_function("() => document.getElementById('browse-total').textContent === '1 card'")
+    assert page.inner_text("#browse-rows").startswith("What shape is drawn here")
+    page.click("#browse-rows button.browse-open")
+    page.wait_for_selector("#card-info:not([hidden])")
+    assert page.text_content("#info-source") == "Geometry.md:3"
+    page.fill("#browse-query", "is:learn")
+    page.wait_for_function("() => document.getElementById('browse-total').textContent === '1 card'")
+    page.click("#browse-rows button.browse-open")
+    page.wait_for_function("() => document.getElementById('info-history').innerText.includes('Good')")
+    page.click("#info-suspend")
+    page.wait_for_function("() => document.getElementById('info-state').textContent.includes('suspended')")

@@ -20,6 +20,9 @@ The API, all JSON (`Cache-Control: no-store`):
 - `GET  api/sliders?card_id=` a model card's sliders (`study.sliders`), or why it has none
 - `POST api/redraw`           `{card_id, values: {name: number}}` -> the card's simulation HTML at them
 - `GET  api/stats?deck=`      the stats page's numbers (`study.stats`) and its charts as SVG
+- `GET  api/browse?q=`        the cards matching a search (`study.browse`), at most 200, and the total
+- `GET  api/card?card_id=`    a card's info: history, stability, difficulty, retrievability, source
+- `POST api/reset`            `{card_id}`: the card becomes new (its history stays)
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from notecards.models.card import SimOptions
 from notecards.pipeline import sims_folder
 from notecards.study.engine import HistoryReadOnly, Study, StudyCard
 from notecards.study.security import Address, Guard, inside, safe_file
+from notecards.study.browse import BadQuery, Browser
 from notecards.study.charts import charts
 from notecards.study.sliders import CardSliders, Figures, redraw, sliders_of
 from notecards.study.stats import AnswerLog, compute
@@ -71,6 +75,7 @@ class StudyService:
         self.reported = set(study.diagnostics)      # the command printed these at start
         self.figures = Figures()
         self.answers = AnswerLog(study.tz, study.study_settings.day_start_hour)
+        self.browser = Browser(study)
         self._sliders: dict[tuple[str, str], CardSliders] = {}
 
     def state(self) -> dict:
@@ -128,6 +133,18 @@ class StudyService:
         numbers = compute(self.study, deck, self.answers)
         return {"stats": numbers.to_dict(), "charts": charts(numbers),
                 "decks": sorted(d.name for d in self.study.decks())}
+
+    def browse(self, query: str) -> dict:
+        self._report(self.study.refresh())
+        rows, total = self.browser.search(query)
+        return {"rows": [r.to_dict() for r in rows], "total": total}
+
+    def card_info(self, card_id: str) -> dict:
+        if card_id not in self.study.faces:
+            raise KeyError(card_id)
+        info = self.browser.info(card_id).to_dict()
+        info["obsidian_url"] = obsidian_url(self.vault_name, info["card"]["path"])
+        return info
 
     def media(self, name: str) -> Response | None:
         found = self.study.media(name)
@@ -232,6 +249,12 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(400, "send {card_id, values: {name: number}}")
         return engine(service.redraw, card_id, {k: float(v) for k, v in values.items()})
 
+    async def browse(request: Request) -> Response:
+        return engine(service.browse, request.query_params.get("q", ""))
+
+    async def card_info(request: Request) -> Response:
+        return engine(service.card_info, request.query_params.get("card_id", ""))
+
     async def stats(request: Request) -> Response:
         return engine(service.stats, request.query_params.get("deck") or None)
 
@@ -252,6 +275,8 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(409, f"not saved: {exc}", reason="read-only")
         except KeyError:
             return _error(404, "no such card (the vault changed: reload the page)")
+        except BadQuery as exc:
+            return _error(400, str(exc))
         except Exception as exc:        # noqa: BLE001 - the server must keep serving the session
             service.on_error(f"{type(exc).__name__}: {exc}")
             return _error(500, f"{type(exc).__name__}: {exc}")
@@ -270,7 +295,9 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/sliders", sliders),
         Route("/api/redraw", redraw_card, methods=["POST"]),
         Route("/api/stats", stats),
-        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury")),
+        Route("/api/browse", browse),
+        Route("/api/card", card_info),
+        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury", "reset")),
     ]
     return Guard(Starlette(routes=routes), address)
 
