@@ -13,6 +13,7 @@ from pathlib import Path
 from notecards import __version__
 from notecards.config import load_settings
 from notecards.study.command import add_study_parser
+from notecards.study.history_command import add_history_parser
 from notecards.types import Diagnostic
 
 
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         y.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
         y.set_defaults(run=_cmd_sync if name == "sync" else _cmd_watch)
     add_study_parser(sub)
+    add_history_parser(sub)
     return p
 
 
