@@ -8,6 +8,8 @@ unsuspend and reset from there are events in the history like the review screen'
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from conftest import write
 from notecards.study.browse import BadQuery, Browser
 from notecards.study.engine import Study
+from notecards.study.events import BadEvent, Event
 from test_study_server import DEVICE, StudyServer, history_lines, make_vault
 
 NOTES = """\
@@ -113,3 +116,45 @@ def test_suspend_unsuspend_and_reset_from_browse_are_history_events(tmp_path):
         assert bad.status_code == 400 and bad.json()["error"] == "a quote is not closed"
         assert client.get("api/card", params={"card_id": "nope-1"}).status_code == 404
     assert [e["type"] for e in history_lines(served.vault)] == ["review", "suspend", "unsuspend", "reset"]
+
+
+def test_set_due_moves_a_studied_card_and_a_replay_of_the_file_agrees(study, tmp_path):
+    card = next(i for i in study.faces if "derivative" in study.card(i).front_html)
+    with pytest.raises(ValueError, match="new card"):
+        study.set_due(card, 3)                               # nothing to move yet
+    study.answer(card, 3)
+    study.answer(card, 3)
+    study.set_due(card, 10)
+    due = study.replay.states[card].due
+    assert due == datetime(2026, 5, 14, 4, 0, tzinfo=timezone.utc)    # the study day's 4 am start
+    assert [h.kind for h in Browser(study).info(card).history] == ["review", "review", "set_due"]
+    assert Browser(study).info(card).history[-1].interval == "10d"
+    vault = study.vault
+    shutil.rmtree(vault / ".notecards")                      # the cache gone: only the file is read
+    again = Study.open(vault, simulate=False, device=DEVICE, clock=study.test_clock, tz=timezone.utc)
+    try:
+        assert again.replay.states[card].due == due
+    finally:
+        again.close()
+
+
+def test_set_due_over_http_refuses_a_new_card_in_words(tmp_path):
+    with StudyServer(make_vault(tmp_path)) as served, served.client() as client:
+        card = client.get("api/next").json()["card"]["id"]
+        refused = client.post("api/set_due", json={"card_id": card, "days": 2})
+        assert refused.status_code == 400 and "new card" in refused.json()["error"]
+        assert client.post("api/set_due", json={"card_id": card, "days": -1}).status_code == 400
+        client.post("api/answer", json={"card_id": card, "rating": 4})
+        assert client.post("api/set_due", json={"card_id": card, "days": 0}).json()["done"] == "set_due"
+        assert client.get("api/browse", params={"q": "is:due"}).json()["total"] == 1
+    assert [e["type"] for e in history_lines(served.vault)] == ["review", "set_due"]
+    assert "due" in history_lines(served.vault)[-1]
+
+
+def test_a_set_due_line_without_its_time_is_refused_with_the_reason():
+    line = {"id": "laptop:1", "type": "set_due", "time": "2026-05-04T09:00:00.000Z", "guid": "g", "ord": 1}
+    with pytest.raises(BadEvent, match="set_due event without the time the card is due"):
+        Event.from_dict(line)
+    moved = Event.from_dict({**line, "due": "2026-05-14T04:00:00.000Z"})
+    assert Event.from_dict(json.loads(moved.to_line())) == moved
+    assert moved.to_dict()["due"] == "2026-05-14T04:00:00.000Z"

@@ -61,9 +61,9 @@ class Row:
 @dataclass(frozen=True)
 class HistoryRow:
     time: str
-    kind: str               # "review", "suspend", "unsuspend", "bury", "reset"
+    kind: str               # "review", "suspend", "unsuspend", "bury", "reset", "set_due"
     rating: int | None
-    interval: str | None    # what the answer gave, as the buttons label it
+    interval: str | None    # what the answer (or set due) gave, as the buttons label it
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -145,7 +145,8 @@ class Browser:
             if event.type == "undo" or event.id in undone:
                 continue
             replay.schedule.apply(state, event, card_id)
-            interval = interval_label(state.due - event.time) if event.type == "review" and state.due else None
+            moved = event.type == "review" or (event.type == "set_due" and state.queue != "new")
+            interval = interval_label(state.due - event.time) if moved and state.due else None
             rows.append(HistoryRow(event.time.isoformat(), event.type, event.rating, interval))
         return rows
 

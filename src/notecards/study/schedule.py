@@ -74,7 +74,8 @@ class Schedule:
         self.fsrs = Scheduler(desired_retention=settings.desired_retention,
                               learning_steps=settings.learning_deltas(),
                               relearning_steps=settings.relearning_deltas(),
-                              maximum_interval=settings.maximum_interval, enable_fuzzing=False)
+                              maximum_interval=settings.maximum_interval, enable_fuzzing=False,
+                              **({"parameters": tuple(settings.parameters)} if settings.parameters else {}))
 
     def apply(self, state: CardState, event: Event, card: str) -> bool:
         """Move `state` on by one event, in place (a replay touches each state 20 times on
@@ -90,6 +91,8 @@ class Schedule:
             state.buried_at = event.time
         elif event.type == "reset":
             vars(state).update(vars(CardState(suspended=state.suspended)))
+        elif event.type == "set_due" and state.queue != "new":       # a new card has no schedule to move
+            state.due = event.due
         state.last_key = (event.time.timestamp(), event.device, event.seq)
         return leech
 

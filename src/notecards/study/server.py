@@ -23,6 +23,7 @@ The API, all JSON (`Cache-Control: no-store`):
 - `GET  api/browse?q=`        the cards matching a search (`study.browse`), at most 200, and the total
 - `GET  api/card?card_id=`    a card's info: history, stability, difficulty, retrievability, source
 - `POST api/reset`            `{card_id}`: the card becomes new (its history stays)
+- `POST api/set_due`          `{card_id, days}`: a studied card is due at the start of that day (0: now)
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 mimetypes.add_type("font/woff2", ".woff2")
 mimetypes.add_type("text/javascript", ".js")
+
+
+class Refused(ValueError):
+    """A request the engine turned down for a reason the person can act on (a 400)."""
 
 
 class StudyService:
@@ -138,6 +143,13 @@ class StudyService:
         self._report(self.study.refresh())
         rows, total = self.browser.search(query)
         return {"rows": [r.to_dict() for r in rows], "total": total}
+
+    def set_due(self, card_id: str, days: int) -> dict:
+        try:
+            self.study.set_due(card_id, days)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        return {"done": "set_due", "card_id": card_id}
 
     def card_info(self, card_id: str) -> dict:
         if card_id not in self.study.faces:
@@ -255,6 +267,13 @@ def create_app(service: StudyService, address: Address) -> Guard:
     async def card_info(request: Request) -> Response:
         return engine(service.card_info, request.query_params.get("card_id", ""))
 
+    async def set_due(request: Request) -> Response:
+        body = await _body(request)
+        card_id, days = body.get("card_id"), body.get("days")
+        if not isinstance(card_id, str) or not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 36500:
+            return _error(400, "send {card_id, days: 0-36500}")
+        return engine(service.set_due, card_id, days)
+
     async def stats(request: Request) -> Response:
         return engine(service.stats, request.query_params.get("deck") or None)
 
@@ -275,7 +294,7 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(409, f"not saved: {exc}", reason="read-only")
         except KeyError:
             return _error(404, "no such card (the vault changed: reload the page)")
-        except BadQuery as exc:
+        except (BadQuery, Refused) as exc:
             return _error(400, str(exc))
         except Exception as exc:        # noqa: BLE001 - the server must keep serving the session
             service.on_error(f"{type(exc).__name__}: {exc}")
@@ -297,6 +316,7 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/stats", stats),
         Route("/api/browse", browse),
         Route("/api/card", card_info),
+        Route("/api/set_due", set_due, methods=["POST"]),
         *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury", "reset")),
     ]
     return Guard(Starlette(routes=routes), address)

@@ -6,7 +6,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var STATES = { new: "new", learning: "learning", relearning: "relearning", review: "review" };
   var RATINGS = { 1: "Again", 2: "Hard", 3: "Good", 4: "Easy" };
-  var KINDS = { suspend: "Suspended", unsuspend: "Unsuspended", bury: "Buried", reset: "Made new" };
+  var KINDS = { suspend: "Suspended", unsuspend: "Unsuspended", bury: "Buried", reset: "Made new", set_due: "Due date set" };
 
   function day(iso) {
     return iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "–";
@@ -99,13 +99,19 @@
         suspend.textContent = card.suspended ? "Unsuspend" : "Suspend";
         suspend.onclick = function () { act(card.suspended ? "unsuspend" : "suspend", card.id, card.suspended ? "Unsuspended." : "Suspended."); };
         $("info-reset").onclick = function () { act("reset", card.id, "Made new: its history stays."); };
+        $("info-due-form").hidden = card.state === "new";
+        $("info-due-form").onsubmit = function (event) {
+          event.preventDefault();
+          var days = Number($("info-days").value);
+          act("set_due", card.id, "Due " + (days === 0 ? "now." : "in " + days + " day" + (days === 1 ? "." : "s.")), { days: days });
+        };
         $("card-info").hidden = false;
         $("card-info").scrollIntoView({ block: "nearest" });
       }).catch(app.fail);
     }
 
-    function act(name, cardId, message) {
-      app.api(name, { card_id: cardId }).then(function () {
+    function act(name, cardId, message, extra) {
+      app.api(name, Object.assign({ card_id: cardId }, extra || {})).then(function () {
         app.toast(message);
         search();
         return info(cardId);
