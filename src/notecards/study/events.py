@@ -6,7 +6,8 @@
 `id` is the writing device and its own sequence number, unique across devices, so the history
 of several devices is the set union of their files. Types: review (rating 1-4 = Again, Hard,
 Good, Easy; `ms` the time spent), suspend, unsuspend, bury (until the next day), reset (back to
-new), set_due (`due`: when a studied card is next due, as the browser's "set due" chose), undo (`undoes` names the event id it cancels), and alias (`to`: the GUID the card `guid`
+new), set_due (`due`: when a studied card is next due, as the browser's "set due" chose),
+undo (`undoes` names the event id it cancels), and alias (`to`: the GUID the card `guid`
 is known by since sync wrote its ID line; see docs/history.md). A card is its note's GUID plus
 the template ordinal `ord` (the cloze number for cloze notes).
 """
@@ -112,7 +113,8 @@ class Event:
             raise BadEvent(f"card ordinal must be a positive integer, not {ordinal!r}")
         event = cls(id=eid, type=kind, time=moment, guid=guid, ord=ordinal if kind != "alias" else 0,
                     rating=data.get("rating"), ms=data.get("ms"), undoes=data.get("undoes"), to=data.get("to"),
-                    due=_time(data["due"]) if kind == "set_due" and "due" in data else None, device=device, seq=int(seq))
+                    due=_time(data["due"]) if kind == "set_due" and "due" in data else None,
+                    device=device, seq=int(seq))
         _check_kind(event)
         return event
 
