@@ -287,3 +287,48 @@ def test_a_model_cards_slider_redraws_its_figure_and_reset_restores_it(browser, 
         assert page.text_content(".nc-slider output") == "4" and "λ = 4" in page.inner_text("#card .nc-sim")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_stats_page_draws_every_chart_in_either_theme(browser, served, scheme):
+    context = browser.new_context(viewport={"width": 390, "height": 860}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(served.url)
+    wait_front(page)
+    page.keyboard.press("Space")
+    page.keyboard.press("3")
+    page.wait_for_function("() => document.getElementById('count-learning').textContent !== '0'")
+    page.click("#stats-button")
+    page.wait_for_selector("#stats:not([hidden])")
+    for name in ("heatmap", "forecast", "retention", "counts", "buttons"):
+        box = page.locator(f"#chart-{name} svg")
+        assert box.count() == 1 and box.bounding_box()["height"] > 20, name
+    fills = page.evaluate("() => [...document.querySelectorAll('#stats rect')].map(r => getComputedStyle(r).fill)")
+    assert all(f not in ("", "none", "rgb(0, 0, 0)") for f in fills)       # every mark coloured by the theme
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(20, 21, 24)") == (scheme == "dark")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "1 answer" in page.text_content("#stats-total")
+    page.select_option("#stats-deck", "Maths::Geometry")
+    page.wait_for_function("() => document.getElementById('stats-total').textContent.includes('Geometry')")
+    context.close()
+
+
+def test_browse_finds_a_card_by_a_word_of_its_back_and_shows_its_info(page):
+    page.keyboard.press("Space")
+    page.keyboard.press("3")
+    page.wait_for_function("() => document.getElementById('count-learning').textContent !== '0'")
+    page.click("#browse-button")
+    page.wait_for_selector("#browse:not([hidden])")
+    page.fill("#browse-query", "circle")                 # the back of the Geometry card: "A circle: …"
+    page.wait_for_function("() => document.getElementById('browse-total').textContent === '1 card'")
+    assert page.inner_text("#browse-rows").startswith("What shape is drawn here")
+    page.click("#browse-rows button.browse-open")
+    page.wait_for_selector("#card-info:not([hidden])")
+    assert page.text_content("#info-source") == "Geometry.md:3"
+    page.fill("#browse-query", "is:learn")
+    page.wait_for_function("() => document.getElementById('browse-total').textContent === '1 card'")
+    page.click("#browse-rows button.browse-open")
+    page.wait_for_function("() => document.getElementById('info-history').innerText.includes('Good')")
+    page.click("#info-suspend")
+    page.wait_for_function("() => document.getElementById('info-state').textContent.includes('suspended')")

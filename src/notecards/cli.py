@@ -22,6 +22,7 @@ from notecards import __version__
 from notecards.cli_report import check_json, internal_error_line, print_diagnostics, shown_path, summary
 from notecards.options import CommandOptions, normalise_extension
 from notecards.study.command import add_study_parser
+from notecards.study.history_command import add_history_parser
 from notecards.types import Diagnostic, exit_status
 
 PRIVATE_UMASK = 0o077
@@ -162,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
         add_sim_options(y)
         y.set_defaults(run=_cmd_sync if name == "sync" else _cmd_watch)
     add_study_parser(sub)
+    add_history_parser(sub)
     return p
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from notecards.config import CONFIG_FILE, Settings, load_settings
@@ -299,6 +299,15 @@ class Study:
     def reset(self, card_id: str) -> None:
         """Forget the card's scheduling (it becomes new); its past reviews stay in the history."""
         self._card_event(card_id, "reset")
+
+    def set_due(self, card_id: str, days: int) -> None:
+        """Make a studied card due at the start of the study day `days` from today (0: now)."""
+        face = self._face(card_id)
+        if self._state(face.id).queue == "new":
+            raise ValueError("a new card has no due date to set: study it once first")
+        now = self._now()
+        due = now if days == 0 else day_bounds(now + timedelta(days=days), self.tz, self.study_settings.day_start_hour)[0]
+        self._record(lambda eid: Event(eid, "set_due", now, face.guid, face.ordinal, due=due), card=face.id)
 
     def summary(self, deck: str | None = None) -> SessionSummary:
         answers = [a for a in self._session if a.event.type == "review"

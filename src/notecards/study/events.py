@@ -6,7 +6,8 @@
 `id` is the writing device and its own sequence number, unique across devices, so the history
 of several devices is the set union of their files. Types: review (rating 1-4 = Again, Hard,
 Good, Easy; `ms` the time spent), suspend, unsuspend, bury (until the next day), reset (back to
-new), undo (`undoes` names the event id it cancels), and alias (`to`: the GUID the card `guid`
+new), set_due (`due`: when a studied card is next due, as the browser's "set due" chose),
+undo (`undoes` names the event id it cancels), and alias (`to`: the GUID the card `guid`
 is known by since sync wrote its ID line; see docs/history.md). A card is its note's GUID plus
 the template ordinal `ord` (the cloze number for cloze notes).
 """
@@ -17,8 +18,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-KINDS = ("review", "suspend", "unsuspend", "bury", "reset", "undo", "alias")
-CARD_KINDS = ("review", "suspend", "unsuspend", "bury", "reset")
+KINDS = ("review", "suspend", "unsuspend", "bury", "reset", "set_due", "undo", "alias")
+CARD_KINDS = ("review", "suspend", "unsuspend", "bury", "reset", "set_due")
 FUTURE_SLACK = timedelta(minutes=5)     # clocks of two devices differ a little
 
 
@@ -54,6 +55,7 @@ class Event:
     ms: int | None = None
     undoes: str | None = None
     to: str | None = None
+    due: datetime | None = None
     device: str = field(default="", repr=False, compare=False)   # both from `id`: every sort asks
     seq: int = field(default=-1, repr=False, compare=False)
 
@@ -81,6 +83,8 @@ class Event:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.due is not None:
+            out["due"] = format_time(self.due)
         return out
 
     def to_line(self) -> str:
@@ -109,6 +113,7 @@ class Event:
             raise BadEvent(f"card ordinal must be a positive integer, not {ordinal!r}")
         event = cls(id=eid, type=kind, time=moment, guid=guid, ord=ordinal if kind != "alias" else 0,
                     rating=data.get("rating"), ms=data.get("ms"), undoes=data.get("undoes"), to=data.get("to"),
+                    due=_time(data["due"]) if kind == "set_due" and "due" in data else None,
                     device=device, seq=int(seq))
         _check_kind(event)
         return event
@@ -134,5 +139,7 @@ def _check_kind(event: Event) -> None:
             raise BadEvent(f"ms must be a non-negative integer, not {event.ms!r}")
     if event.type == "undo" and not isinstance(event.undoes, str):
         raise BadEvent("undo event without the id of the event it undoes")
+    if event.type == "set_due" and event.due is None:
+        raise BadEvent("set_due event without the time the card is due")
     if event.type == "alias" and (not isinstance(event.to, str) or not event.to):
         raise BadEvent("alias event without the guid it points to")

@@ -90,6 +90,8 @@ class Schedule:
             state.buried_at = event.time
         elif event.type == "reset":
             vars(state).update(vars(CardState(suspended=state.suspended)))
+        elif event.type == "set_due" and state.queue != "new":       # a new card has no schedule to move
+            state.due = event.due
         state.last_key = (event.time.timestamp(), event.device, event.seq)
         return leech
 

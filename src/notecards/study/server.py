@@ -19,6 +19,11 @@ The API, all JSON (`Cache-Control: no-store`):
 - `POST api/suspend`, `api/unsuspend`, `api/bury`   `{card_id}`
 - `GET  api/sliders?card_id=` a model card's sliders (`study.sliders`), or why it has none
 - `POST api/redraw`           `{card_id, values: {name: number}}` -> the card's simulation HTML at them
+- `GET  api/stats?deck=`      the stats page's numbers (`study.stats`) and its charts as SVG
+- `GET  api/browse?q=`        the cards matching a search (`study.browse`), at most 200, and the total
+- `GET  api/card?card_id=`    a card's info: history, stability, difficulty, retrievability, source
+- `POST api/reset`            `{card_id}`: the card becomes new (its history stays)
+- `POST api/set_due`          `{card_id, days}`: a studied card is due at the start of that day (0: now)
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ from notecards.models.card import SimOptions
 from notecards.pipeline import sims_folder
 from notecards.study.engine import HistoryReadOnly, Study, StudyCard
 from notecards.study.security import Address, Guard, inside, safe_file
+from notecards.study.browse import BadQuery, Browser
+from notecards.study.charts import charts
 from notecards.study.sliders import CardSliders, Figures, redraw, sliders_of
+from notecards.study.stats import AnswerLog, compute
 from notecards.types import Diagnostic
 
 STATIC = Path(str(resources.files("notecards.study") / "static"))
@@ -51,6 +59,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 mimetypes.add_type("font/woff2", ".woff2")
 mimetypes.add_type("text/javascript", ".js")
+
+
+class Refused(ValueError):
+    """A request the engine turned down for a reason the person can act on (a 400)."""
 
 
 class StudyService:
@@ -67,6 +79,8 @@ class StudyService:
         self.on_error = on_error or (lambda _m: None)
         self.reported = set(study.diagnostics)      # the command printed these at start
         self.figures = Figures()
+        self.answers = AnswerLog(study.tz, study.study_settings.day_start_hour)
+        self.browser = Browser(study)
         self._sliders: dict[tuple[str, str], CardSliders] = {}
 
     def state(self) -> dict:
@@ -117,6 +131,32 @@ class StudyService:
                        SimOptions(store=_writable(self.vault / STATE_DIR)))
         self.figures.keep(drawn.figures)
         return drawn.to_dict()
+
+    def stats(self, deck: str | None) -> dict:
+        """The stats of a deck or the whole vault, with their charts and the decks to choose."""
+        self._report(self.study.refresh())
+        numbers = compute(self.study, deck, self.answers)
+        return {"stats": numbers.to_dict(), "charts": charts(numbers),
+                "decks": sorted(d.name for d in self.study.decks())}
+
+    def browse(self, query: str) -> dict:
+        self._report(self.study.refresh())
+        rows, total = self.browser.search(query)
+        return {"rows": [r.to_dict() for r in rows], "total": total}
+
+    def set_due(self, card_id: str, days: int) -> dict:
+        try:
+            self.study.set_due(card_id, days)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        return {"done": "set_due", "card_id": card_id}
+
+    def card_info(self, card_id: str) -> dict:
+        if card_id not in self.study.faces:
+            raise KeyError(card_id)
+        info = self.browser.info(card_id).to_dict()
+        info["obsidian_url"] = obsidian_url(self.vault_name, info["card"]["path"])
+        return info
 
     def media(self, name: str) -> Response | None:
         found = self.study.media(name)
@@ -221,6 +261,22 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(400, "send {card_id, values: {name: number}}")
         return engine(service.redraw, card_id, {k: float(v) for k, v in values.items()})
 
+    async def browse(request: Request) -> Response:
+        return engine(service.browse, request.query_params.get("q", ""))
+
+    async def card_info(request: Request) -> Response:
+        return engine(service.card_info, request.query_params.get("card_id", ""))
+
+    async def set_due(request: Request) -> Response:
+        body = await _body(request)
+        card_id, days = body.get("card_id"), body.get("days")
+        if not isinstance(card_id, str) or not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 36500:
+            return _error(400, "send {card_id, days: 0-36500}")
+        return engine(service.set_due, card_id, days)
+
+    async def stats(request: Request) -> Response:
+        return engine(service.stats, request.query_params.get("deck") or None)
+
     def action(name: str):
         async def endpoint(request: Request) -> Response:
             card_id = (await _body(request)).get("card_id")
@@ -238,6 +294,8 @@ def create_app(service: StudyService, address: Address) -> Guard:
             return _error(409, f"not saved: {exc}", reason="read-only")
         except KeyError:
             return _error(404, "no such card (the vault changed: reload the page)")
+        except (BadQuery, Refused) as exc:
+            return _error(400, str(exc))
         except Exception as exc:        # noqa: BLE001 - the server must keep serving the session
             service.on_error(f"{type(exc).__name__}: {exc}")
             return _error(500, f"{type(exc).__name__}: {exc}")
@@ -255,7 +313,11 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/undo", undo, methods=["POST"]),
         Route("/api/sliders", sliders),
         Route("/api/redraw", redraw_card, methods=["POST"]),
-        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury")),
+        Route("/api/stats", stats),
+        Route("/api/browse", browse),
+        Route("/api/card", card_info),
+        Route("/api/set_due", set_due, methods=["POST"]),
+        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury", "reset")),
     ]
     return Guard(Starlette(routes=routes), address)
 

@@ -43,7 +43,7 @@
 
   function show(view) {
     state.view = view;
-    ["loading", "review", "decks", "summary"].forEach(function (name) { $(name).hidden = name !== view; });
+    ["loading", "review", "decks", "summary", "stats", "browse"].forEach(function (name) { $(name).hidden = name !== view; });
     $("answer-bar").hidden = view !== "review";
     document.body.dataset.view = view;
   }
@@ -217,6 +217,14 @@
     return row;
   }
 
+  function openStats() {
+    window.notecardsStats.open({ api: api, show: show, fail: fail, deck: state.deck });
+  }
+
+  function openBrowse() {
+    window.notecardsBrowse.open({ api: api, show: show, fail: fail, toast: toast, typeset: typeset, deck: state.deck });
+  }
+
   function chooseDeck(name) {
     state.deck = name;
     rememberDeck();
@@ -325,8 +333,10 @@
     else if (key === "-") cardAction("bury", BURIED);
     else if (key === "d") { if (state.view === "decks") next(); else openDecks(); }
     else if (key === "t") toggleTheme();
+    else if (key === "b") { if (state.view === "browse") next(); else openBrowse(); }
+    else if (key === "g") { if (state.view === "stats") next(); else openStats(); }
     else if (key === "?") $("help").showModal();
-    else if (key === "Escape" && state.view === "decks") next();
+    else if (key === "Escape" && (state.view === "decks" || state.view === "stats" || state.view === "browse")) next();
     else handled = false;
     if (handled) event.preventDefault();
   }
@@ -348,6 +358,10 @@
     $("deck-button").addEventListener("click", function () { if (state.view === "decks") next(); else openDecks(); });
     $("summary-decks").addEventListener("click", openDecks);
     $("theme-button").addEventListener("click", toggleTheme);
+    $("stats-button").addEventListener("click", function () { if (state.view === "stats") next(); else openStats(); });
+    $("stats-back").addEventListener("click", next);
+    $("browse-button").addEventListener("click", function () { if (state.view === "browse") next(); else openBrowse(); });
+    $("browse-back").addEventListener("click", next);
     $("help-button").addEventListener("click", function () { $("help").showModal(); });
   }
 
