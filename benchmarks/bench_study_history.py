@@ -5,7 +5,8 @@
 A vault of ~5,000 cards is synced to a new Anki collection (not timed), whose review log is
 filled with `--reviews` rows (a learning answer, then reviews spread over two years, per card).
 Prints: the import (vault build from the cache, reading the collection, one fsync'd append), an
-import again (nothing new), and the replay of the imported history at the next study start.
+import again (nothing new; the study start inside it replays the imported history), and the next
+study start, warm.
 Then the optimizer: a history of `--optimize-reviews` answers (bench_study's synthetic two-device
 history over the same cards) and `notecards history optimize`'s fit of FSRS parameters to it,
 evaluation before and after included. Targets on the 2-core dev machine: import of 50,000 reviews
@@ -105,9 +106,9 @@ def main() -> None:
         t, report = timed(lambda: import_anki_history(vault, collection, device="desktop"))
         print(f"import ({report.reviews} reviews, {report.cards} cards):   {t * 1000:8.0f} ms")
         t, again = timed(lambda: import_anki_history(vault, collection, device="desktop"))
-        print(f"import again ({again.already} already there):    {t * 1000:8.0f} ms")
+        print(f"import again ({again.already} already there; its start replays them): {t * 1000:8.0f} ms")
         t, study = timed(lambda: Study.open(vault, device="desktop", simulate=False))
-        print(f"next study start (replays them):       {t * 1000:8.0f} ms")
+        print(f"next study start (warm):               {t * 1000:8.0f} ms")
         study.close()
         bench_optimize(root / "optimize", args.notes, args.optimize_reviews)
     finally:
