@@ -5,8 +5,12 @@
 A vault of ~5,000 cards is synced to a new Anki collection (not timed), whose review log is
 filled with `--reviews` rows (a learning answer, then reviews spread over two years, per card).
 Prints: the import (vault build from the cache, reading the collection, one fsync'd append), an
-import again (nothing new), and the replay of the imported history at the next study start.
-Target on the 2-core dev machine: import of 50,000 reviews <= 5 s.
+import again (nothing new; the study start inside it replays the imported history), and the next
+study start, warm.
+Then the optimizer: a history of `--optimize-reviews` answers (bench_study's synthetic two-device
+history over the same cards) and `notecards history optimize`'s fit of FSRS parameters to it,
+evaluation before and after included. Targets on the 2-core dev machine: import of 50,000 reviews
+<= 5 s; optimizing on 100,000 reviews <= 30 s.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from gen_vault import generate  # noqa: E402
 from notecards.cli import main as cli  # noqa: E402
 from notecards.study.anki_import import import_anki_history  # noqa: E402
 from notecards.study.engine import Study  # noqa: E402
+from notecards.study.optimize import optimize_parameters  # noqa: E402
 
 DAY_MS = 86_400_000
 
@@ -59,6 +64,20 @@ def fill_revlog(collection: Path, reviews: int) -> int:
     return len(rows)
 
 
+def bench_optimize(vault: Path, notes: int, reviews: int) -> None:
+    from bench_study import synthetic_history
+
+    generate(vault, notes, 5, 0)
+    study = Study.open(vault, device="desktop", simulate=False)
+    synthetic_history(study, reviews, vault / "study-history")
+    study.close()
+    Study.open(vault, device="desktop", simulate=False).close()      # the replay cache, as after studying
+    t, result = timed(lambda: optimize_parameters(vault, save=False, device="desktop"))
+    print(f"optimize ({result.reviews} reviews, {result.items} items): {t * 1000:8.0f} ms   (log loss "
+          f"{result.before.log_loss:.4f} -> {result.after.log_loss:.4f}, RMSE {result.before.rmse:.4f} -> "
+          f"{result.after.rmse:.4f})")
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -69,6 +88,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--notes", type=int, default=1000)
     p.add_argument("--reviews", type=int, default=50_000)
+    p.add_argument("--optimize-reviews", type=int, default=100_000)
     args = p.parse_args()
     root = Path(tempfile.mkdtemp(prefix="nc-bench-history-"))
     vault, collection = root / "vault", root / "collection.anki2"
@@ -86,10 +106,11 @@ def main() -> None:
         t, report = timed(lambda: import_anki_history(vault, collection, device="desktop"))
         print(f"import ({report.reviews} reviews, {report.cards} cards):   {t * 1000:8.0f} ms")
         t, again = timed(lambda: import_anki_history(vault, collection, device="desktop"))
-        print(f"import again ({again.already} already there):    {t * 1000:8.0f} ms")
+        print(f"import again ({again.already} already there; its start replays them): {t * 1000:8.0f} ms")
         t, study = timed(lambda: Study.open(vault, device="desktop", simulate=False))
-        print(f"next study start (replays them):       {t * 1000:8.0f} ms")
+        print(f"next study start (warm):               {t * 1000:8.0f} ms")
         study.close()
+        bench_optimize(root / "optimize", args.notes, args.optimize_reviews)
     finally:
         shutil.rmtree(root)
 

@@ -165,3 +165,21 @@ def test_a_fitted_card_refits_with_fewer_draws_and_says_so(served):
         assert data["refit"].startswith("re-fitted with 2 chains of 400 draws")
         moved = client.post("api/redraw", json={"card_id": card, "values": {"m0": 2.0}}).json()
         assert moved["problems"] == [] and moved["html"] and moved["refit"] == data["refit"]
+
+
+def test_the_canonical_cards_stated_defaults_get_sliders_and_a_disagreement_stays_in_the_caption(tmp_path):
+    from pathlib import Path
+
+    from conftest import SEEDS
+    from notecards.study.sliders import redraw, sliders_of
+
+    vault = tmp_path / "vault"
+    write(vault, "model.md", next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8"))
+    built = build(vault, Settings(), None, BuildOptions(simulate=False, read_only=True))
+    text = built.parsed[0].source.text
+    [card] = [c for c in built.cards if sliders_of(c, text).sliders]
+    found = sliders_of(card, text).sliders
+    assert [(s.name, s.value, s.scale) for s in found] == [("lambda", 1.0, "log"), ("sigma", 1.0, "log")]
+    moved = redraw(card, text, Path(tmp_path / "sims"), {"lambda": found[0].values[-1]})
+    assert moved.html and moved.to_dict()["problems"] == []
+    assert any(d.severity == "warning" for d in moved.diagnostics)     # the two forms of X disagree

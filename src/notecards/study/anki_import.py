@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from notecards.atomic import fsync_folder
 from notecards.identity import keeps_anki_id
 from notecards.study.events import FUTURE_SLACK, Event, card_id
 from notecards.types import Diagnostic
@@ -224,10 +225,6 @@ def append_all(path: Path, events: list[Event]) -> None:
             f.flush()
             os.fsync(f.fileno())
         if created:
-            fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_folder(path.parent)
     except OSError as exc:
         raise ImportFailed(f"cannot save to {path}: {exc.strerror or exc}") from exc

@@ -26,6 +26,13 @@ def add_history_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("vault", type=Path, metavar="VAULT")
     i.add_argument("collection", type=Path, metavar="COLLECTION", help="path to collection.anki2")
     i.set_defaults(run=run_import)
+    o = actions.add_parser("optimize", help="fit the FSRS parameters to your own reviews",
+                           description="Fit the FSRS parameters to the vault's history (about 1,000 reviews "
+                                       "needed) and save them in notecards.toml [study] when they predict "
+                                       "your reviews better than the ones in use.")
+    o.add_argument("vault", type=Path, metavar="VAULT")
+    o.add_argument("--dry-run", action="store_true", help="report the fit, do not change notecards.toml")
+    o.set_defaults(run=run_optimize)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -41,6 +48,30 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     print_diagnostics(args.vault, report.diagnostics)
     print(_import_summary(report))
+    return 0
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    """Exit status: 0 fitted (saved or not), 1 when the history is too short or the file cannot be
+    edited, 2 bad usage."""
+    from notecards.study.optimize import NotEnoughReviews, optimize_parameters
+
+    if not args.vault.is_dir():
+        return _usage(f"{args.vault}: not a folder")
+    try:
+        result = optimize_parameters(args.vault, save=not args.dry_run)
+    except (NotEnoughReviews, ValueError, OSError) as exc:
+        print(f"notecards: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"fitted on {_count(result.reviews, 'review')} ({_count(result.items, 'training item')})")
+    print(f"  log loss {result.before.log_loss:.4f} -> {result.after.log_loss:.4f}, "
+          f"RMSE {result.before.rmse:.4f} -> {result.after.rmse:.4f}")
+    if not result.kept:
+        print("  not better than the parameters in use: notecards.toml unchanged")
+    elif result.saved:
+        print("  saved as [study] parameters in notecards.toml: every device schedules with them")
+    else:
+        print("  better (--dry-run: notecards.toml unchanged)")
     return 0
 
 

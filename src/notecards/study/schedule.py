@@ -74,7 +74,8 @@ class Schedule:
         self.fsrs = Scheduler(desired_retention=settings.desired_retention,
                               learning_steps=settings.learning_deltas(),
                               relearning_steps=settings.relearning_deltas(),
-                              maximum_interval=settings.maximum_interval, enable_fuzzing=False)
+                              maximum_interval=settings.maximum_interval, enable_fuzzing=False,
+                              **({"parameters": tuple(settings.parameters)} if settings.parameters else {}))
 
     def apply(self, state: CardState, event: Event, card: str) -> bool:
         """Move `state` on by one event, in place (a replay touches each state 20 times on

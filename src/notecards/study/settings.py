@@ -37,6 +37,7 @@ class StudySettings:
     learn_ahead_minutes: int = 20
     history_folder: str = "study-history"
     device: str = ""
+    parameters: list[float] = field(default_factory=list)    # FSRS's 21; empty: its defaults
 
     def __post_init__(self) -> None:
         if not self.device:
@@ -51,7 +52,7 @@ class StudySettings:
     def schedule_key(self) -> str:
         """What a cached replay depends on: any change here and the replay is redone."""
         return repr((self.desired_retention, self.learning_steps, self.relearning_steps,
-                     self.maximum_interval, self.leech_threshold))
+                     self.maximum_interval, self.leech_threshold, self.parameters))
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -154,4 +155,18 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     "history_folder": ("a folder inside the vault that does not start with a dot (e.g. \"study-history\")",
                        _is_folder),
     "device": ("a name of letters, digits, - or _", lambda v: isinstance(v, str) and bool(sanitise_device(v))),
+    "parameters": ("a list of FSRS's 21 parameters, each within its bounds (as `notecards history optimize` "
+                   "writes them)", lambda v: _is_parameters(v)),
 }
+
+
+def _is_parameters(v: Any) -> bool:
+    from fsrs import Scheduler
+
+    if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return False
+    try:
+        Scheduler(parameters=tuple(float(x) for x in v))
+    except ValueError:
+        return False
+    return True

@@ -82,7 +82,9 @@ class CardSliders:
 @dataclass
 class Redraw:
     """The card's simulation at the chosen values: its HTML (figures named as `media/` serves
-    them), whether it came from the cache, and any problem with the values."""
+    them), whether it came from the cache, and any problem with the values. Only errors are
+    problems for the page: a warning (two forms that disagree, a failed check) is in the
+    caption already, where the card shows it."""
 
     html: str
     cached: bool
@@ -92,7 +94,7 @@ class Redraw:
 
     def to_dict(self) -> dict:
         return {"html": self.html, "cached": self.cached, "refit": self.refit,
-                "problems": [f"{d.severity}: {d.message}" for d in self.diagnostics]}
+                "problems": [f"{d.severity}: {d.message}" for d in self.diagnostics if d.severity == "error"]}
 
 
 def sliders_of(card: Card, note_text: str) -> CardSliders:
