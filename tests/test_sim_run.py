@@ -4,7 +4,9 @@ python sim blocks, and the `notecards sim` report."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
+import time
 import sys
 import textwrap
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from notecards.sim.lang import parse_sim
 from notecards.sim.model import ModelSpec, Node
-from notecards.models.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy
+from notecards.models.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy, workers_for
 
 HIERARCHICAL = """\
 lambda = 4
@@ -98,6 +100,34 @@ def test_a_run_served_by_the_cache_neither_imports_matplotlib_nor_simulates(tmp_
     script = WARM_RUN.format(tests=str(Path(__file__).parent), cache=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False", "False"]
+
+
+def has_imported_matplotlib(pid: int) -> bool:
+    """Whether the process has loaded matplotlib's font rasteriser (a C extension), from /proc."""
+    try:
+        return "ft2font" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_workers_warm_up_before_their_jobs_come_and_are_not_started_when_every_figure_is_cached(tmp_path):
+    before = set(multiprocessing.active_children())
+    pool = workers_for([job("w1")], tmp_path, workers=2)
+    assert pool is not None
+    try:
+        [worker] = [p for p in multiprocessing.active_children() if p not in before]   # one model: one worker
+        deadline = time.monotonic() + 120          # a hang guard, not a speed limit
+        while not has_imported_matplotlib(worker.pid):   # importing while no job has been given yet
+            assert time.monotonic() < deadline, "the worker never imported matplotlib"
+            time.sleep(0.05)
+        [outcome] = run_simulations([job("w1")], tmp_path, workers=2, pool=pool)
+    finally:
+        pool.close()
+    assert not worker.is_alive()
+    serial = run_simulations([job("w1")], tmp_path / "serial", workers=1)[0]
+    assert outcome.rendered and outcome.figures[0].data == serial.figures[0].data
+    assert workers_for([job("w1"), job("w2", line=40)], tmp_path, workers=2) is None   # all cached: nothing starts
 
 
 def broken_job(key: str) -> SimJob:
