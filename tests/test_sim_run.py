@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import time
 import sys
@@ -110,24 +111,28 @@ def has_imported_matplotlib(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
-def test_workers_warm_up_before_their_jobs_come_and_are_not_started_when_every_figure_is_cached(tmp_path):
+@pytest.mark.skipif(not Path("/proc/self/maps").exists() or (os.cpu_count() or 1) < 2, reason="needs Linux /proc, 2 cores")
+def test_workers_warm_up_before_their_jobs_come_and_are_not_started_for_one_or_no_missing_figure(tmp_path):
+    jobs = [job("w1"), job("w2", HIERARCHICAL.replace("lambda = 4", "lambda = 5"))]
+    assert workers_for(jobs[:1], tmp_path, workers=2) is None      # a lone figure is drawn in-process
     before = set(multiprocessing.active_children())
-    pool = workers_for([job("w1")], tmp_path, workers=2)
+    pool = workers_for(jobs, tmp_path, workers=2)
     assert pool is not None
     try:
-        [worker] = [p for p in multiprocessing.active_children() if p not in before]   # one model: one worker
+        started = [p for p in multiprocessing.active_children() if p not in before]
+        assert len(started) == 2                   # a worker per missing figure, up to `workers`
         deadline = time.monotonic() + 120          # a hang guard, not a speed limit
-        while not has_imported_matplotlib(worker.pid):   # importing while no job has been given yet
-            assert time.monotonic() < deadline, "the worker never imported matplotlib"
+        while not all(has_imported_matplotlib(p.pid) for p in started):   # no job given yet
+            assert time.monotonic() < deadline, "the workers never imported matplotlib"
             time.sleep(0.05)
-        [outcome] = run_simulations([job("w1")], tmp_path, workers=2, pool=pool)
+        outcomes = run_simulations(jobs, tmp_path, workers=2, pool=pool)
     finally:
         pool.close()
-    assert not worker.is_alive()
-    serial = run_simulations([job("w1")], tmp_path / "serial", workers=1)[0]
-    assert outcome.rendered and outcome.figures[0].data == serial.figures[0].data
-    assert workers_for([job("w1"), job("w2", line=40)], tmp_path, workers=2) is None   # all cached: nothing starts
+    assert not any(p.is_alive() for p in started)
+    serial = run_simulations(jobs, tmp_path / "serial", workers=1)
+    assert all(o.rendered for o in outcomes)
+    assert [o.figures[0].data for o in outcomes] == [o.figures[0].data for o in serial]
+    assert workers_for(jobs + [job("w3", line=40)], tmp_path, workers=2) is None   # all cached: nothing starts
 
 
 def broken_job(key: str) -> SimJob:

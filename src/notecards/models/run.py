@@ -353,11 +353,14 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
 def workers_for(jobs: list[SimJob], cache_dir: Path, *, workers: int, allow_code: bool = False,
                 code_limits: CodeLimits = CodeLimits()) -> "WorkerPool | None":
     """A pool started now for the jobs whose figures are not in the cache (a worker per such
-    model, up to `workers` and the cores); None when every figure is cached."""
+    model, up to `workers` and the cores); None when fewer than two figures are missing: a lone
+    figure is drawn in the caller's process, since spawning a worker costs it more (~0.4 s CPU)
+    than the little work left to overlap can hide (measured in benchmarks/bench_sim.py)."""
     env, code = environment(), code_limits if allow_code else None
     keys = {cache_key(job, env, code): job for job in jobs if job.spec is not None or allow_code}
     missing = [job for key, job in keys.items() if not (cache_dir / f"{key}.json").is_file()]
-    return _start_pool(missing, workers) if missing else None
+    several = min(workers, len(missing), os.cpu_count() or 1) > 1
+    return _start_pool(missing, workers) if several else None
 
 
 def _start_pool(jobs: list[SimJob], workers: int) -> "WorkerPool":

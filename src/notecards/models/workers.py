@@ -1,9 +1,9 @@
 """Warm simulation workers, started before their jobs are ready.
 
 A cold worker spends a second or more importing numpy, scipy and matplotlib. The export's
-pipeline starts its workers as soon as it knows that a figure must be drawn (a card's model is
-found and its figure is not in the cache), so those imports overlap the rendering still to do;
-`models.run` then hands them the jobs. A run whose figures are all cached never starts one, and
+pipeline starts its workers as soon as it knows that figures must be drawn (cards' models are
+found and their figures are not in the cache), so those imports overlap the rendering still to
+do; `models.run` then hands them the jobs. A run whose figures are all cached never starts one, and
 so never imports matplotlib.
 
 Workers are spawned, so nothing of the parent (threads, an open Anki collection) is inherited.
