@@ -1,7 +1,13 @@
 """Time a vault's simulations: 200 cards with ```sim blocks, cold (empty cache) then warm; the
 CPU of one figure in a warm worker, the figures' bytes, and the size of the deck they make.
 
-    python benchmarks/bench_sim.py [--cards 200] [--workers 2]
+    python benchmarks/bench_sim.py [--cards 200] [--workers 2] [--new-card-only]
+
+It also times `notecards export` of a vault whose one new card has a model (the other 60 notes
+come from the build cache) and of a new vault of 300 notes with 2 model cards: the workers start
+as soon as a model is found uncached, so their imports overlap the rest of the build.
+`--new-card-only` prints just those figures; run it with PYTHONPATH pointing at another checkout
+to compare (the export runs in a subprocess).
 
 Targets: ≤ 20 ms CPU per figure in a warm worker, median figure ≤ 20 KiB, on 2 cores cold
 < 15 s, warm < 1 s with 0 figures rendered. The cards vary their constants so that every one
@@ -94,11 +100,54 @@ def deck_megabytes(count: int, cache: Path) -> float:
         return out.stat().st_size / 1e6
 
 
+def export_with_new_models(notes: int = 60, models: int = 1, exported_before: bool = True,
+                           reps: int = 5) -> tuple[float, float]:
+    """(median wall s, median CPU s of the export and its workers) of `notecards export` on a
+    vault of `notes` plain notes (exported once before, so they come from the build cache, when
+    `exported_before`) to which `models` cards with new models were added."""
+    import subprocess
+
+    walls, cpus = [], []
+    for rep in range(reps):
+        with tempfile.TemporaryDirectory() as tmp:
+            vault = Path(tmp) / "vault"
+            vault.mkdir()
+            for i in range(notes):
+                (vault / f"n{i}.md").write_text(f"# Note {i}\n\nProse with $x^2$ and **bold**.\n\n"
+                                                f"START\nBasic\nQuestion {i}?\nBack: answer {i}\nEND\n", encoding="utf-8")
+            command = [sys.executable, "-m", "notecards", "export", str(vault), "-o", str(Path(tmp) / "deck.apkg"), "-q"]
+            if exported_before:
+                subprocess.run(command, check=True, capture_output=True)
+            for i in range(models):
+                model = MODELS[0].format(a=100 + rep * models + i)
+                (vault / f"model{i}.md").write_text(f"START\nBasic\nModel {i}?\nBack: see below\n```sim\n{model}```\nEND\n",
+                                                    encoding="utf-8")
+            start, cpu = time.perf_counter(), _cpu_seconds()
+            subprocess.run(command, check=True, capture_output=True)
+            walls.append(time.perf_counter() - start)
+            cpus.append(_cpu_seconds() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def print_new_model_exports() -> None:
+    for label, kwargs in (("a vault of 60 exported notes and one new model card", {}),
+                          ("a new vault of 300 notes and 2 model cards", {"notes": 300, "models": 2,
+                                                                         "exported_before": False})):
+        wall, cpu = export_with_new_models(**kwargs)
+        print(f"export of {label}: {wall:.2f} s wall, {cpu:.2f} s CPU (median of 5; "
+              f"load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--new-card-only", action="store_true",
+                        help="time only the exports of vaults with new model cards")
     args = parser.parse_args()
+    print_new_model_exports()
+    if args.new_card_only:
+        return
     jobs = make_jobs(args.cards)
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / ".notecards" / "sims"

@@ -4,7 +4,10 @@ python sim blocks, and the `notecards sim` report."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import subprocess
+import time
 import sys
 import textwrap
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from notecards.sim.lang import parse_sim
 from notecards.sim.model import ModelSpec, Node
-from notecards.models.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy
+from notecards.models.run import ALLOW_CODE_HINT, SimJob, run_simulations, seed_entropy, workers_for
 
 HIERARCHICAL = """\
 lambda = 4
@@ -98,6 +101,38 @@ def test_a_run_served_by_the_cache_neither_imports_matplotlib_nor_simulates(tmp_
     script = WARM_RUN.format(tests=str(Path(__file__).parent), cache=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False", "False"]
+
+
+def has_imported_matplotlib(pid: int) -> bool:
+    """Whether the process has loaded matplotlib's font rasteriser (a C extension), from /proc."""
+    try:
+        return "ft2font" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists() or (os.cpu_count() or 1) < 2, reason="needs Linux /proc, 2 cores")
+def test_workers_warm_up_before_their_jobs_come_and_are_not_started_for_one_or_no_missing_figure(tmp_path):
+    jobs = [job("w1"), job("w2", HIERARCHICAL.replace("lambda = 4", "lambda = 5"))]
+    assert workers_for(jobs[:1], tmp_path, workers=2) is None      # a lone figure is drawn in-process
+    before = set(multiprocessing.active_children())
+    pool = workers_for(jobs, tmp_path, workers=2)
+    assert pool is not None
+    try:
+        started = [p for p in multiprocessing.active_children() if p not in before]
+        assert len(started) == 2                   # a worker per missing figure, up to `workers`
+        deadline = time.monotonic() + 120          # a hang guard, not a speed limit
+        while not all(has_imported_matplotlib(p.pid) for p in started):   # no job given yet
+            assert time.monotonic() < deadline, "the workers never imported matplotlib"
+            time.sleep(0.05)
+        outcomes = run_simulations(jobs, tmp_path, workers=2, pool=pool)
+    finally:
+        pool.close()
+    assert not any(p.is_alive() for p in started)
+    serial = run_simulations(jobs, tmp_path / "serial", workers=1)
+    assert all(o.rendered for o in outcomes)
+    assert [o.figures[0].data for o in outcomes] == [o.figures[0].data for o in serial]
+    assert workers_for(jobs + [job("w3", line=40)], tmp_path, workers=2) is None   # all cached: nothing starts
 
 
 def broken_job(key: str) -> SimJob:

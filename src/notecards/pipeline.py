@@ -7,10 +7,11 @@ whose inputs did not change since the last run contributes its stored cards with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ from notecards.types import Card, CardBlock, Deletion, Diagnostic, MediaFile, Pa
 from notecards.vault import VaultIndex, note_files, read_source
 
 if TYPE_CHECKING:
+    from notecards.models.card import SimOptions
+    from notecards.models.jobs import SimJob
+    from notecards.models.workers import WorkerPool
     from notecards.render import Rendered
 
 _MAYBE_MODEL = re.compile(r"\\sim\b|^[`~]{3,}[ \t]*(?:python[ \t]+)?sim[ \t]*$", re.M)
@@ -92,10 +96,12 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     taken = _held_elsewhere(state, present - set(rels))
     cached, fresh = _reuse_or_parse(rels, cache, result, taken)
     workers = options.workers or _cores()
-    _make_cards(fresh, result, state, present, taken, workers)
-    if options.simulate:
-        _attach_simulations([c for w in fresh for c in w.cards], {c.guid: w for w in fresh for c in w.cards},
-                            result, options)
+    models = _find_models(fresh) if options.simulate else {}
+    with _start_workers(models, result, options) as pool:   # their imports overlap the rendering
+        _make_cards(fresh, result, state, present, taken, workers)
+        if models:
+            _attach_simulations([c for w in fresh for c in w.cards], {c.guid: w for w in fresh for c in w.cards},
+                                result, options, models, pool)
     for work in fresh:
         for card in work.cards:
             card.content_hash = _content_hash(card)
@@ -315,30 +321,57 @@ def _merge_tags(*groups: list[str]) -> list[str]:
     return out
 
 
-def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: Build,
-                        options: BuildOptions) -> None:
-    """Find each card's model and put its figures and caption in the card's Simulation field."""
-    if not any(_MAYBE_MODEL.search(t) for c in cards for t in c.block.fields.values()):
-        return
-    from notecards.models.card import SimOptions, model_job, run_jobs
+def _find_models(fresh: list[_FileWork]) -> dict[int, tuple[SimJob | None, list[Diagnostic]]]:
+    """Each parsed block's model as a job (by the block's id), found before the cards are rendered
+    so that workers can start meanwhile; a run none of whose cards could hold a model imports
+    nothing of the model stage."""
+    if not any(_MAYBE_MODEL.search(t) for w in fresh for b in w.parsed.blocks for t in b.fields.values()):
+        return {}
+    from notecards.models.card import block_job
+
+    return {id(block): block_job(block, work.parsed.source.text, "") for work in fresh for block in work.parsed.blocks}
+
+
+def _start_workers(models: dict[int, tuple[SimJob | None, list[Diagnostic]]], result: Build,
+                   options: BuildOptions) -> contextlib.AbstractContextManager:
+    """The simulation workers, started now when some model's figure is not in the cache (so their
+    imports of numpy, scipy and matplotlib overlap the rendering); else nothing is started."""
+    jobs = [job for job, _ in models.values() if job is not None]
+    if not jobs:
+        return contextlib.nullcontext()
+    from notecards.models.card import start_workers
+
+    return start_workers(jobs, sims_folder(result.vault), _sim_options(result, options)) or contextlib.nullcontext()
+
+
+def _sim_options(result: Build, options: BuildOptions) -> SimOptions:
+    from notecards.models.card import SimOptions
     from notecards.models.run import CodeLimits
+
+    settings = result.settings
+    return SimOptions(allow_code=options.allow_code or settings.allow_code,
+                      code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb),
+                      workers=options.workers or _cores(), progress=options.progress, store=not options.read_only)
+
+
+def _attach_simulations(cards: list[Card], owner: dict[str, _FileWork], result: Build, options: BuildOptions,
+                        models: dict[int, tuple[SimJob | None, list[Diagnostic]]], pool: WorkerPool | None) -> None:
+    """Put each card's figures and caption (its model found by `_find_models`) in its Simulation
+    field, rendered in `pool` when the workers were started early."""
+    from notecards.models.card import run_jobs
 
     jobs = []
     by_key: dict[str, Card] = {}
     for card in cards:
-        job, diagnostics = model_job(card, owner[card.guid].parsed.source.text)
+        job, diagnostics = models.get(id(card.block), (None, []))
         owner[card.guid].diagnostics.extend(diagnostics)
         if job is not None:
-            jobs.append(job)
+            jobs.append(replace(job, key=card.guid))
             by_key[card.guid] = card
     if not jobs:
         return
     sims_dir = sims_folder(result.vault)
-    settings = result.settings
-    outcomes = run_jobs(jobs, sims_dir, SimOptions(
-        allow_code=options.allow_code or settings.allow_code,
-        code_limits=CodeLimits(settings.code_timeout, settings.code_memory_mb),
-        workers=options.workers or _cores(), progress=options.progress, store=not options.read_only))
+    outcomes = run_jobs(jobs, sims_dir, _sim_options(result, options), pool)
     for outcome in outcomes:
         card = by_key[outcome.key]
         work = owner[outcome.key]

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notecards.models.find import find_model
-from notecards.models.run import CodeLimits, SimJob, SimOutcome, run_simulations
-from notecards.types import Card, Diagnostic
+from notecards.models.run import CodeLimits, SimJob, SimOutcome, run_simulations, workers_for
+from notecards.types import Card, CardBlock, Diagnostic
+
+if TYPE_CHECKING:
+    from notecards.models.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,18 @@ class CardSimulation:
 
 
 def model_job(card: Card, note_text: str) -> tuple[SimJob | None, list[Diagnostic]]:
-    """The card's model as a job keyed (and so seeded) by the card's identity, its guid; None when
-    the card has no model. `note_text` is the whole note, whose tables can hold the model's data."""
-    source, diagnostics = find_model(card.block, note_text)
+    """The card's model as a job keyed by the card's identity, its guid; None when the card has no
+    model. `note_text` is the whole note, whose tables can hold the model's data."""
+    return block_job(card.block, note_text, card.guid)
+
+
+def block_job(block: CardBlock, note_text: str, key: str) -> tuple[SimJob | None, list[Diagnostic]]:
+    """`model_job` for a parsed block, before it is a card (the export looks for models as soon
+    as a file is parsed, to start its workers early); `key` matches the outcome to its card."""
+    source, diagnostics = find_model(block, note_text)
     if source is None:
         return None, diagnostics
-    return SimJob(key=card.guid, path=card.block.path, line=source.line, spec=source.spec, code=source.code,
+    return SimJob(key=key, path=block.path, line=source.line, spec=source.spec, code=source.code,
                   fit=source.fit), diagnostics
 
 
@@ -76,7 +86,16 @@ def simulate_card(card: Card, note_text: str, cache_dir: Path, overrides: dict[s
     return CardSimulation(job, outcome, diagnostics)
 
 
-def run_jobs(jobs: list[SimJob], cache_dir: Path, options: SimOptions) -> list[SimOutcome]:
-    """`run_simulations` with a card's options."""
+def run_jobs(jobs: list[SimJob], cache_dir: Path, options: SimOptions,
+             pool: "WorkerPool | None" = None) -> list[SimOutcome]:
+    """`run_simulations` with a card's options (in `pool`, started by `start_workers`, when given)."""
     return run_simulations(jobs, cache_dir, workers=options.workers, progress=options.progress,
-                           allow_code=options.allow_code, code_limits=options.code_limits, store=options.store)
+                           allow_code=options.allow_code, code_limits=options.code_limits, store=options.store,
+                           pool=pool)
+
+
+def start_workers(jobs: list[SimJob], cache_dir: Path, options: SimOptions) -> "WorkerPool | None":
+    """Workers for the jobs whose figures are not in the cache, started now so that their imports
+    overlap the caller's work; None (nothing started) when every figure is cached."""
+    return workers_for(jobs, cache_dir, workers=options.workers, allow_code=options.allow_code,
+                       code_limits=options.code_limits)

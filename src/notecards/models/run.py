@@ -15,9 +15,10 @@
   block's line, so a card that moves in its note keeps its cache and its diagnostics still point
   at the right line. A run whose every job hits the cache neither imports matplotlib nor
   simulates; deleting the folder loses nothing but time.
-- Jobs that need rendering go to a pool of worker processes (spawned, so nothing of the parent —
-  threads, an open Anki collection — is inherited) that import numpy, scipy and matplotlib once;
-  a single job renders in this process instead, since starting a pool would cost more than it.
+- Jobs that need rendering go to a pool of worker processes (`models.workers`) that import numpy,
+  scipy and matplotlib once: the caller's pool when it started one early (the export does, so the
+  imports overlap its rendering), else one started here; a single job without a pool renders in
+  this process instead, since starting a pool then would cost more than it.
 - A job that raises becomes an error diagnostic on that card; the other jobs go on. Such a
   failure is not cached, so the next run tries again.
 - A model with data is fitted (`notecards.infer.fit`) instead of simulated: the same seed from
@@ -41,15 +42,18 @@ import sys
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import notecards
 from notecards.atomic import write_atomic
-from notecards.models.find import FitOptions
+from notecards.models.jobs import CodeLimits, Figure, SimJob, SimOutcome
 from notecards.sim.figure_options import FIGURE_OPTIONS
 from notecards.sim.model import ModelSpec
 from notecards.sim.numerics import quiet_numerics
 from notecards.types import Diagnostic
+
+if TYPE_CHECKING:
+    from notecards.models.workers import WorkerPool
 
 CACHE_FORMAT = 1
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
@@ -58,49 +62,6 @@ OUTPUT_MODULES = ("models/run.py", "sim/distributions", "sim/expr", *(f"sim/{nam
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare",
     "caption", "labels", "model_graph", "style", "claims")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
-
-
-@dataclass(frozen=True)
-class CodeLimits:
-    """How long and how large a ```python sim block may run; part of its cache key, since a
-    block that timed out under one limit may finish under another."""
-
-    timeout_s: float = 60.0
-    memory_mb: int = 1024
-
-    @classmethod
-    def allowed_by(cls, settings) -> "CodeLimits | None":
-        """The vault's limits when it (or --allow-code) allows code, else None."""
-        if not settings.allow_code:
-            return None
-        return cls(timeout_s=float(settings.code_timeout), memory_mb=int(settings.code_memory_mb))
-
-
-@dataclass
-class SimJob:
-    key: str                 # the card's stable identity (its guid), to match outcomes to cards
-    path: str
-    line: int
-    spec: ModelSpec | None
-    code: str | None = None  # a ```python sim block (runs only when allow_code)
-    fit: FitOptions | None = None   # set: fit the spec to its data instead of simulating it
-
-
-@dataclass
-class Figure:
-    name: str                # content-hash file name, e.g. "nc-sim-<sha256[:20]>.png"
-    data: bytes
-
-
-@dataclass
-class SimOutcome:
-    key: str
-    html: str
-    figures: list[Figure]
-    diagnostics: list[Diagnostic]
-    rendered: bool           # False when everything came from the cache
-    checks_passed: int = 0
-    checks_failed: int = 0
 
 
 @dataclass
@@ -357,8 +318,9 @@ def _run_code(job: SimJob, limits: CodeLimits) -> _Rendered:
 
 def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, progress: bool = False,
                     allow_code: bool = False, code_limits: CodeLimits = CodeLimits(),
-                    store: bool = True) -> list[SimOutcome]:
-    """Outcomes for every job, in job order: from the cache where possible, rendered otherwise.
+                    store: bool = True, pool: "WorkerPool | None" = None) -> list[SimOutcome]:
+    """Outcomes for every job, in job order: from the cache where possible, rendered otherwise
+    (in `pool` when given: its workers may have been warming up while the caller worked).
     With `store` False (notecards check) new results are not written to the cache."""
     code = code_limits if allow_code else None
     env = environment()
@@ -379,13 +341,33 @@ def run_simulations(jobs: list[SimJob], cache_dir: Path, *, workers: int = 2, pr
         else:
             twins[key] = []
             pending.append((i, job, key))
-    for i, job, key, rendered in _render_all(pending, workers, progress, code):
+    for i, job, key, rendered in _render_all(pending, workers, progress, code, pool):
         for twin, twin_job in twins[key]:      # the same model on another card: drawn once
             outcomes[twin] = _outcome(twin_job, rendered, drawn_for=job)
         if store and not isinstance(rendered, BaseException):
             _store(job, key, cache_dir, rendered)
         outcomes[i] = _outcome(job, rendered)
     return [outcomes[i] for i in range(len(jobs))]
+
+
+def workers_for(jobs: list[SimJob], cache_dir: Path, *, workers: int, allow_code: bool = False,
+                code_limits: CodeLimits = CodeLimits()) -> "WorkerPool | None":
+    """A pool started now for the jobs whose figures are not in the cache (a worker per such
+    model, up to `workers` and the cores); None when fewer than two figures are missing: a lone
+    figure is drawn in the caller's process, since spawning a worker costs it more (~0.4 s CPU)
+    than the little work left to overlap can hide (measured in benchmarks/bench_sim.py)."""
+    env, code = environment(), code_limits if allow_code else None
+    keys = {cache_key(job, env, code): job for job in jobs if job.spec is not None or allow_code}
+    missing = [job for key, job in keys.items() if not (cache_dir / f"{key}.json").is_file()]
+    several = min(workers, len(missing), os.cpu_count() or 1) > 1
+    return _start_pool(missing, workers) if several else None
+
+
+def _start_pool(jobs: list[SimJob], workers: int) -> "WorkerPool":
+    from notecards.models.workers import WorkerPool
+
+    fits = any(job.fit is not None for job in jobs)
+    return WorkerPool(min(workers, len(jobs), os.cpu_count() or 1), _warm_worker, (fits,))
 
 
 def _outcome(job: SimJob, rendered: "_Rendered | BaseException", drawn_for: SimJob | None = None) -> SimOutcome:
@@ -404,44 +386,35 @@ def _outcome(job: SimJob, rendered: "_Rendered | BaseException", drawn_for: SimJ
 
 
 def _render_all(pending: list[tuple[int, SimJob, str]], workers: int, progress: bool,
-                code: CodeLimits | None):
-    """Yield (index, job, key, _Rendered or the exception it raised) as jobs finish."""
+                code: CodeLimits | None, pool: "WorkerPool | None" = None):
+    """Yield (index, job, key, _Rendered or the exception it raised) as jobs finish: in `pool`, in
+    a pool started here for several jobs, or in this process."""
     if not pending:
         return
+    index = {id(job): i for i, job, _ in pending}
+    tasks = [(job, key, code) for _, job, key in pending]
+    several = min(workers, len(tasks), os.cpu_count() or 1) > 1
+    own = _start_pool([job for job, _, _ in tasks], workers) if pool is None and several else None
     bar = _progress_bar(len(pending)) if progress else None
-    n_workers = min(workers, len(pending), os.cpu_count() or 1)
     try:
-        if n_workers <= 1:
-            for i, job, key in pending:
-                try:
-                    rendered: Any = render_job(job, key, code)
-                except Exception as exc:  # a broken card must not stop the others
-                    rendered = exc
-                if bar is not None:
-                    bar.update(1)
-                yield i, job, key, rendered
-            return
-        yield from _render_in_pool(pending, n_workers, code, bar)
+        running = pool or own
+        done = running.completed(render_job, tasks) if running else ((task, _render_here(*task)) for task in tasks)
+        for (job, key, _), rendered in done:
+            if bar is not None:
+                bar.update(1)
+            yield index[id(job)], job, key, rendered
     finally:
+        if own is not None:
+            own.close()
         if bar is not None:
             bar.close()
 
 
-def _render_in_pool(pending, n_workers: int, code: CodeLimits | None, bar):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    context = multiprocessing.get_context("spawn")
-    fits = any(job.fit is not None for _, job, _ in pending)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_warm_worker,
-                             initargs=(fits,)) as pool:
-        futures = {pool.submit(render_job, job, key, code): (i, job, key) for i, job, key in pending}
-        for future in as_completed(futures):
-            i, job, key = futures[future]
-            exc = future.exception()
-            if bar is not None:
-                bar.update(1)
-            yield i, job, key, exc if exc is not None else future.result()
+def _render_here(job: SimJob, key: str, code: CodeLimits | None) -> "_Rendered | Exception":
+    try:
+        return render_job(job, key, code)
+    except Exception as exc:  # a broken card must not stop the others
+        return exc
 
 
 def _progress_bar(total: int):
