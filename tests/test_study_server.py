@@ -332,10 +332,21 @@ def test_a_read_only_history_is_said_and_answers_are_refused_not_pretended(tmp_p
     with StudyServer(vault) as server, server.client() as client:
         state = client.get("api/state").json()
         assert state["writable"] is False and state["read_only_reason"]
+        due = sum(d["new"] + d["learning"] + d["review"] for d in client.get("api/decks").json()["decks"]
+                  if "::" not in d["name"])
         card = client.get("api/next").json()["card"]
         reply = client.post("api/answer", json={"card_id": card["id"], "rating": 3})
         assert reply.status_code == 409
         assert reply.json()["reason"] == "read-only" and "not saved" in reply.json()["error"]
+        seen = [card["id"]]
+        while True:                          # the page passes over each card: every one is shown once
+            assert client.post("api/skip", json={"card_id": seen[-1]}).status_code == 200
+            following = client.get("api/next").json()["card"]
+            if following is None:
+                break
+            assert following["id"] not in seen
+            seen.append(following["id"])
+        assert len(seen) == due == 4         # the vault's four cards, each passed over once
     assert (vault / "study-history").read_text(encoding="utf-8") == "a file where the history folder should be\n"
 
 

@@ -107,6 +107,7 @@ class Study:
     _build_diagnostics: list[Diagnostic] = field(default_factory=list)
     _session: list[_Action] = field(default_factory=list)
     _pinned: str | None = None
+    _passed: set[str] = field(default_factory=set)     # skipped this session: in memory only
     _early: list[Diagnostic] = field(default_factory=list)
     _sorted: Queue | None = None
     replay: Replay = field(init=False)
@@ -249,8 +250,16 @@ class Study:
     def next_card(self, deck: str | None = None) -> StudyCard | None:
         if self._pinned in self.faces and (deck is None or deck in parents(self.faces[self._pinned].deck)):
             return self.card(self._pinned)
-        face = self._queue().next(deck)
+        face = self._queue().next(deck, frozenset(self._passed))
         return self._card_of(face) if face is not None else None
+
+    def skip(self, card_id: str) -> None:
+        """Pass over a card for the rest of this session, writing nothing: how a read-only vault is
+        still studied (its answers cannot be saved, so they are not taken, but the next card is)."""
+        self._face(card_id)
+        self._passed.add(card_id)
+        if self._pinned == card_id:
+            self._pinned = None
 
     def card(self, card_id: str) -> StudyCard:
         return self._card_of(self._face(card_id))

@@ -232,8 +232,10 @@ class Queue:
             out.append(DeckCounts(name, len(new), len(learning), len(review)))
         return out
 
-    def next(self, deck: str | None) -> Face | None:
-        new, learning, review = self.lists(deck)
+    def next(self, deck: str | None, passed: frozenset[str] = frozenset()) -> Face | None:
+        """The card to show now; `passed` are the cards skipped this session (never shown again)."""
+        new, learning, review = (
+            [f for f in group if f.id not in passed] for group in self.lists(deck))
         learning.sort(key=self._by_due)
         due_now = [f for f in learning if self._state(f).due <= self.now]
         if due_now:

@@ -317,7 +317,7 @@ def create_app(service: StudyService, address: Address) -> Guard:
         Route("/api/browse", browse),
         Route("/api/card", card_info),
         Route("/api/set_due", set_due, methods=["POST"]),
-        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury", "reset")),
+        *(Route(f"/api/{name}", action(name), methods=["POST"]) for name in ("suspend", "unsuspend", "bury", "reset", "skip")),
     ]
     return Guard(Starlette(routes=routes), address)
 

@@ -248,8 +248,10 @@
         if (result.leech) toast("Leech: this card keeps being forgotten, so it is now suspended and tagged leech. Rewrite it in the note.", 10000, card.id);
         return next();
       }).catch(function (error) {
-        if (error.reason === "read-only") toast("Not saved: " + (state.readOnlyReason || error.message.replace(/^not saved: /, "")) + ".", 6000);
-        else throw error;
+        if (error.reason !== "read-only") throw error;
+        toast("Not saved: " + (state.readOnlyReason || error.message.replace(/^not saved: /, "")) +
+              ". Moving on; this card comes back next time.", 6000);
+        return api("skip", { card_id: card.id }).then(next);
       });
     });
   }
@@ -376,7 +378,7 @@
       if (!info.writable) {
         $("banner").textContent = "Read-only: reviews cannot be saved" +
           (info.read_only_reason ? " (" + info.read_only_reason + ")" : "") +
-          ". Answers are refused, so nothing is recorded; make the history folder writable and start again to study.";
+          ". Answers are not saved: each card is passed over for this session and nothing is recorded; make the history folder writable and start again to keep your reviews.";
         $("banner").hidden = false;
       }
       return next();
