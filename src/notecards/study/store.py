@@ -25,7 +25,7 @@ create table if not exists meta (key text primary key, value text not null);
 create table if not exists files (name text primary key, size int, mtime int, consumed int, lines int,
                                   sha text, diagnostics text);
 create table if not exists events (id text primary key, file text, lineno int, guid text, ord int, kind text,
-                                   device text, seq int, line text);
+                                   device text, seq int, line text, time real, rating int, undoes text);
 create index if not exists events_card on events (guid, ord);
 create table if not exists states (card text primary key, data text not null);
 """
@@ -66,6 +66,9 @@ class Store:
     def _init(db: sqlite3.Connection) -> sqlite3.Connection:
         db.execute("pragma journal_mode=wal")
         db.execute("pragma synchronous=off")        # a cache: a lost commit is re-read from the files
+        columns = [row[1] for row in db.execute("pragma table_info(events)")]
+        if columns and "undoes" not in columns:      # an older cache: read the files again
+            db.executescript("drop table events; drop table files; drop table states; drop table meta;")
         db.executescript(_SCHEMA)
         return db
 
@@ -115,9 +118,10 @@ class Store:
         for device, seq in top.items():
             if seq > self.max_seq(device):
                 self.set_meta(f"seq:{device}", str(seq))
-        self.db.executemany("insert into events values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.executemany("insert into events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(e.id, file, line_of.get(e.id, 0), e.guid, e.ord, e.type, e.device, e.seq,
-                              text_of.get(e.id) or e.to_line()) for e in new])
+                              text_of.get(e.id) or e.to_line(), e.time.timestamp(), e.rating, e.undoes)
+                             for e in new])
         return new
 
     def _known_ids(self, ids: list[str]) -> set[str]:
