@@ -72,6 +72,8 @@ class Stats:
 
 _EVENTS = """select rowid, guid, ord, kind, id, device, seq, time, rating, undoes
              from events where rowid > ? and kind in ('review', 'undo', 'reset', 'alias')"""
+_STANDING = """select guid, ord, kind = 'review', device, seq, time, coalesce(rating, 0), id
+               from events where kind in ('review', 'reset')"""
 _KIND_CODES = {"learning": 0, "young": 1, "mature": 2}
 
 
@@ -109,7 +111,7 @@ class AnswerLog:
                 return self
         self.__init__(self.shift.tz, self.shift.hour)                # read everything again
         self._alias = dict(alias)
-        self._read_all(db.execute(_EVENTS, (0,)).fetchall())
+        self._read_all(db)
         self._count = count
         return self
 
@@ -145,27 +147,29 @@ class AnswerLog:
                 np.concatenate([old, new]) for old, new in
                 zip((self.card, self.day, self.rating, self.kind), columns))
 
-    def _read_all(self, rows: list[tuple]) -> None:
+    def _read_all(self, db) -> None:
         """The whole history at once, in array operations: rows put in history order per card
-        (numpy's sort: a Python sort of 100,000 tuples costs more than the rest); an answer's
-        kind depends on the card's previous standing answer since its last reset."""
+        (numpy's sort: a Python sort of 100,000 tuples costs more than the rest); an answer's kind depends on the card's previous
+        standing answer since its last reset."""
+        self._rowid = db.execute("select max(rowid) from events").fetchone()[0] or 0
+        undone = {u for (u,) in db.execute("select undoes from events where kind = 'undo'")}
+        rows = db.execute(_STANDING).fetchall()
+        if undone:
+            rows = [r for r in rows if r[7] not in undone]
         if not rows:
             return
-        self._rowid = max(r[0] for r in rows)
-        undone = {r[9] for r in rows if r[3] == "undo"}
-        rows = [r for r in rows if r[3] in ("review", "reset") and r[4] not in undone]
-        if not rows:
-            return
-        keys: dict[tuple[str, int], int] = {}
-        devices = {d: i for i, d in enumerate(sorted({r[5] for r in rows}))}
+        guid, ordinal, review, device, seq, stamp, rating, _ = zip(*rows)
         alias = self._alias
-        card = np.array([keys.setdefault((alias.get(r[1], r[1]), r[2]), len(keys)) for r in rows], np.int64)
-        stamp = np.array([r[7] for r in rows], np.float64)
-        order = np.lexsort((np.array([r[6] for r in rows]), np.array([devices[r[5]] for r in rows]),
-                            stamp, card))
+        if alias:                       # an aliased card's rows join its new guid's
+            guid = tuple(alias.get(g, g) for g in guid)
+        ordinal = np.array(ordinal, np.int64)
+        note = np.unique(np.array(guid), return_inverse=True)[1].ravel()
+        group = note * (int(ordinal.max()) + 1) + ordinal
+        _, first, card = np.unique(group, return_index=True, return_inverse=True)
+        stamp = np.array(stamp, np.float64)
+        order = np.lexsort((np.array(seq), np.unique(np.array(device), return_inverse=True)[1], stamp, card))
         card, stamp = card[order], stamp[order]
-        review = np.array([r[3] == "review" for r in rows])[order]
-        rating = np.array([r[8] or 0 for r in rows], np.int64)[order]
+        review, rating = np.array(review, bool)[order], np.array(rating, np.int64)[order]
         hours = np.floor(stamp / 3600).astype(np.int64)
         unique_hours, at = np.unique(hours, return_inverse=True)
         shifts = np.array([self.shift[int(h)] for h in unique_hours], np.float64)
@@ -177,12 +181,12 @@ class AnswerLog:
         same_day = np.zeros(len(rows), bool)
         same_day[1:] = day[1:] == day[:-1]
         what = np.where(~follows | same_day, 0, np.where(gap >= MATURE_DAYS * 86400, 2, 1))
-        self.names = [card_id(*key) for key in keys]
+        key_of = [(guid[i], int(ordinal[i])) for i in first]
+        self.names = [card_id(*key) for key in key_of]
         self._index = {name: i for i, name in enumerate(self.names)}
         self.card, self.day, self.rating, self.kind = card[review], day[review], rating[review], what[review]
         last = np.ones(len(rows), bool)
         last[:-1] = card[1:] != card[:-1]
-        key_of = list(keys)
         for i in np.flatnonzero(last & review):
             self._last[key_of[card[i]]] = (float(stamp[i]), int(day[i]))
 
