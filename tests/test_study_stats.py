@@ -7,6 +7,7 @@ state, how they used the answer buttons; for a deck or the whole vault.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import write
 from notecards.study.engine import Study
+from notecards.study.events import format_time, split_card_id
 from notecards.study.stats import AnswerLog, compute
 from test_study_server import StudyServer, make_vault
 
@@ -104,3 +106,44 @@ def test_stats_kept_between_calls_match_a_fresh_reading_after_answers_undo_and_r
         clock.now += timedelta(hours=7)
         step()
         assert compute(study, None, log).to_dict() == compute(study, None).to_dict()
+
+
+def test_stats_read_in_the_background_at_start_match_a_fresh_reading(studied):
+    """The server reads the history on a thread when it starts; answers given meanwhile are
+    added on when the page opens."""
+    study, (a, b, _c), clock = studied
+    log = AnswerLog(study.tz, study.study_settings.day_start_hour)
+    log.prepare(study.replay.store.db, study.replay.alias)
+    clock.now += timedelta(hours=7)
+    study.answer(b, 3)
+    assert compute(study, None, log).to_dict() == compute(study, None).to_dict()
+    assert compute(study, None, log).total_reviews == 7
+
+
+def test_a_first_reading_takes_answers_in_history_order_not_file_order(tmp_path):
+    """Two devices' files: the file read first holds the later answer. It is a mature review
+    (30 days after the card's answers in the other file), not a first answer."""
+    vault = tmp_path / "vault"
+    write(vault, "one.md", NOTES.split("\n\n")[0] + "\n")
+    clock = Clock(START + timedelta(days=31))
+    study = Study.open(vault, simulate=False, device="dev", clock=clock, tz=timezone.utc, fuzz=False)
+    guid, ordinal = split_card_id(next(iter(study.faces)))
+    study.close()
+
+    def line(device: str, seq: int, day: int, rating: int) -> str:
+        return json.dumps({"id": f"{device}:{seq}", "type": "review", "guid": guid, "ord": ordinal, "ms": 4000,
+                           "time": format_time(START + timedelta(days=day, minutes=seq)), "rating": rating})
+
+    history = vault / "study-history"
+    history.mkdir(exist_ok=True)
+    (history / "a-phone.jsonl").write_text(line("a-phone", 1, 30, 1) + "\n", encoding="utf-8")
+    (history / "b-laptop.jsonl").write_text(line("b-laptop", 1, 0, 3) + "\n" + line("b-laptop", 2, 0, 3) + "\n",
+                                            encoding="utf-8")
+    study = Study.open(vault, simulate=False, device="dev", clock=clock, tz=timezone.utc, fuzz=False)
+    try:
+        stats = compute(study, None)
+        assert stats.buttons == {"learning": [0, 0, 2, 0], "young": [0, 0, 0, 0], "mature": [1, 0, 0, 0]}
+        assert stats.retention[1].to_dict() == {"days": 30, "passed": {"young": 0, "mature": 0},
+                                                "total": {"young": 0, "mature": 1}}
+    finally:
+        study.close()

@@ -80,6 +80,7 @@ class StudyService:
         self.reported = set(study.diagnostics)      # the command printed these at start
         self.figures = Figures()
         self.answers = AnswerLog(study.tz, study.study_settings.day_start_hour)
+        self.answers.prepare(study.replay.store.db, study.replay.alias)     # ready for the stats page
         self.browser = Browser(study)
         self._sliders: dict[tuple[str, str], CardSliders] = {}
 

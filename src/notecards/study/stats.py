@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+import sqlite3
+import threading
+from urllib.parse import quote
 
 import numpy as np
 
@@ -98,8 +101,42 @@ class AnswerLog:
         self._rowid = 0
         self._count = 0
         self._alias: dict[str, str] = {}
+        self._pending: threading.Thread | None = None
+
+    def prepare(self, db: sqlite3.Connection, alias: dict[str, str]) -> None:
+        """Read the whole history on a thread of its own (its own read-only connection to `db`'s
+        file, one read transaction: a consistent snapshot while the engine writes), so that the
+        stats page's first opening finds it read; the next `current` waits for it, then adds
+        what came after. A cache kept in memory is read on the first opening instead."""
+        path = next((row[2] for row in db.execute("pragma database_list") if row[1] == "main"), "")
+        if path:
+            self._pending = threading.Thread(target=self._read_snapshot, args=(path, dict(alias)), daemon=True)
+            self._pending.start()
+
+    def _read_snapshot(self, path: str, alias: dict[str, str]) -> None:
+        try:
+            db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return
+        try:
+            db.execute("begin")
+            self._refresh(db, alias)
+        except sqlite3.Error:            # the first opening reads it all again
+            self.__init__(self.shift.tz, self.shift.hour)
+        finally:
+            db.close()
+
+    def wait(self) -> None:
+        """Until the background read (if any) is done."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.join()
 
     def current(self, db, alias: dict[str, str]) -> "AnswerLog":
+        self.wait()
+        return self._refresh(db, alias)
+
+    def _refresh(self, db, alias: dict[str, str]) -> "AnswerLog":
         count = db.execute("select count(*) from events").fetchone()[0]
         if self._rowid and alias == self._alias:
             rows = db.execute(_EVENTS, (self._rowid,)).fetchall()
