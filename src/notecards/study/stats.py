@@ -75,8 +75,9 @@ class Stats:
 
 _EVENTS = """select rowid, guid, ord, kind, id, device, seq, time, rating, undoes
              from events where rowid > ? and kind in ('review', 'undo', 'reset', 'alias')"""
-_STANDING = """select guid, ord, kind = 'review', device, seq, time, coalesce(rating, 0), id
-               from events where kind in ('review', 'reset')"""
+_STANDING = """select guid, ord, kind = 'review', device, seq, time, coalesce(rating, 0) from events
+               where kind in ('review', 'reset')
+                 and id not in (select undoes from events where kind = 'undo' and undoes is not null)"""
 _KIND_CODES = {"learning": 0, "young": 1, "mature": 2}
 
 
@@ -189,13 +190,10 @@ class AnswerLog:
         (numpy's sort: a Python sort of 100,000 tuples costs more than the rest); an answer's kind depends on the card's previous
         standing answer since its last reset."""
         self._rowid = db.execute("select max(rowid) from events").fetchone()[0] or 0
-        undone = {u for (u,) in db.execute("select undoes from events where kind = 'undo'")}
         rows = db.execute(_STANDING).fetchall()
-        if undone:
-            rows = [r for r in rows if r[7] not in undone]
         if not rows:
             return
-        guid, ordinal, review, device, seq, stamp, rating, _ = zip(*rows)
+        guid, ordinal, review, device, seq, stamp, rating = zip(*rows)
         alias = self._alias
         if alias:                       # an aliased card's rows join its new guid's
             guid = tuple(alias.get(g, g) for g in guid)
