@@ -136,7 +136,7 @@ def support_of(spec: ModelSpec, name: str) -> str:
                 continue
             direct = True
             found = support if _RANK[support] > _RANK[found] else found
-    value = float(spec.nodes[name].value)      # type: ignore[arg-type]
+    value = spec.nodes[name].scalar
     if not direct and value > 0 and _refused(spec, name, -value):
         return "positive"
     return found
@@ -205,7 +205,7 @@ class Figures:
 
 
 def _slider(spec: ModelSpec, name: str) -> Slider | None:
-    value = float(spec.nodes[name].value)      # type: ignore[arg-type]
+    value = spec.nodes[name].scalar
     if not math.isfinite(value):
         return None
     support = support_of(spec, name)
