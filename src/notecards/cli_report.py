@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
-from notecards.cloze import is_cloze_type
+from notecards.notetypes import card_ordinals
 from notecards.types import Card, Diagnostic
 
-_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
-_TAG = re.compile(r"<[^>]+>")
 
 
 def shown_path(path: Path | str) -> str:
@@ -41,17 +38,6 @@ def print_diagnostics(vault: Path, diagnostics: list[Diagnostic]) -> None:
         print(f"{diagnostic_path(vault, d)}:{d.line}: {d.severity}: {d.message}", file=sys.stderr)
 
 
-def anki_cards(card: Card) -> int:
-    """How many cards Anki makes of this note."""
-    if is_cloze_type(card.note_type):
-        return len({m for text in card.fields.values() for m in _CLOZE_NUMBER.findall(text)})
-    if card.note_type == "Basic (and reversed card)":
-        return 2
-    if card.note_type == "Basic (optional reversed card)":
-        return 1 + bool(_TAG.sub("", card.fields.get("Add Reverse", "")).strip())
-    return 1
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -60,7 +46,7 @@ def _deck_counts(cards: list[Card]) -> dict[str, tuple[int, int]]:
     out: dict[str, tuple[int, int]] = {}
     for card in cards:
         notes, n = out.get(card.deck, (0, 0))
-        out[card.deck] = (notes + 1, n + anki_cards(card))
+        out[card.deck] = (notes + 1, n + len(card_ordinals(card)))
     return dict(sorted(out.items()))
 
 

@@ -9,6 +9,7 @@ card reads the same in either. Changing a type's fields means a new id: a migrat
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -19,7 +20,11 @@ from notecards.config import STOCK_FIELDS
 if TYPE_CHECKING:
     import genanki
 
+    from notecards.types import Card
+
 SIM_FIELD = "Simulation"
+_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+_MARKUP = re.compile(r"<[^>]*>|&nbsp;|\s+")
 _SIM = "{{#Simulation}}<div class=nc-simulation>{{Simulation}}</div>{{/Simulation}}"
 _FRONT = "{{Front}}"
 _BACK = "{{FrontSide}}<hr id=answer>{{Back}}" + _SIM
@@ -102,3 +107,23 @@ def _custom_templates(note_type: str, fields: tuple[str, ...]) -> list[dict[str,
                  "afmt": f"{{{{cloze:{fields[0]}}}}}{rest}{_SIM}"}]
     back = "<br>\n".join(f"{{{{{f}}}}}" for f in fields[1:])
     return [{"name": "Card 1", "qfmt": f"{{{{{fields[0]}}}}}", "afmt": f"{{{{FrontSide}}}}<hr id=answer>{back}{_SIM}"}]
+
+
+def card_ordinals(card: Card) -> list[int]:
+    """The template ordinals (1-based) of the cards Anki makes of this note: one per cloze number
+    of a cloze note's first field, two for a reversed note (an optional reverse only when its
+    "Add Reverse" field holds something), else one. Study and the summaries count alike."""
+    names = [k for k in card.fields if k != SIM_FIELD]
+    if not names:
+        return []
+    if is_cloze_type(card.note_type):
+        return sorted({int(n) for n in _CLOZE_OPEN.findall(card.fields[names[0]])})
+    if card.note_type == "Basic (and reversed card)":
+        return [1, 2]
+    if card.note_type == "Basic (optional reversed card)" and _has_content(card.fields.get("Add Reverse", "")):
+        return [1, 2]
+    return [1]
+
+
+def _has_content(html: str) -> bool:
+    return bool(_MARKUP.sub("", html)) or "<img" in html

@@ -13,15 +13,13 @@ import re
 from dataclasses import dataclass, field
 
 from notecards.cloze import is_cloze_type
-from notecards.notetypes import SIM_FIELD
+from notecards.notetypes import SIM_FIELD, card_ordinals
 from notecards.study.events import card_id
 from notecards.types import Card
 
 _HR = "<hr id=answer>"
 _TYPE_IN = ('<div class="nc-type"><input id="typeans" type="text" autocomplete="off" '
             'autocapitalize="off" spellcheck="false" aria-label="Type the answer"></div>')
-_TAG = re.compile(r"<[^>]*>|&nbsp;|\s+")
-_OPEN = re.compile(r"\{\{c(\d+)::")
 
 
 @dataclass(frozen=True)
@@ -50,20 +48,7 @@ def faces_of(card: Card) -> list[Face]:
     return [Face(id=card_id(card.guid, ordinal), guid=card.guid, ordinal=ordinal, deck=card.deck,
                  note_type=card.note_type, path=card.block.path, line=card.block.line, tags=list(card.tags),
                  note=card)
-            for ordinal in _ordinals(card)]
-
-
-def _ordinals(card: Card) -> list[int]:
-    names = [k for k in card.fields if k != SIM_FIELD]
-    if not names:
-        return []
-    if is_cloze_type(card.note_type):
-        return sorted({int(n) for n in _OPEN.findall(card.fields[names[0]])})
-    if card.note_type == "Basic (and reversed card)":
-        return [1, 2]
-    if card.note_type == "Basic (optional reversed card)" and _has_text(card.fields.get("Add Reverse", "")):
-        return [1, 2]
-    return [1]
+            for ordinal in card_ordinals(card)]
 
 
 def _sides(card: Card, ordinal: int) -> tuple[str, str]:
@@ -84,10 +69,6 @@ def _sides(card: Card, ordinal: int) -> tuple[str, str]:
     if card.note_type in ("Basic", "Basic (and reversed card)", "Basic (optional reversed card)"):
         return front, front + _HR + back_field + sim_html
     return front, front + _HR + "<br>\n".join(rest) + sim_html
-
-
-def _has_text(html: str) -> bool:
-    return bool(_TAG.sub("", html)) or "<img" in html
 
 
 # --- cloze deletions, parsed as Anki's rslib/src/cloze.rs does: openers {{cN:: and closers }} nest
