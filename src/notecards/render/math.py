@@ -39,8 +39,9 @@ def math_plugin(md: MarkdownIt) -> None:
     md.add_render_rule("math_unclosed", render_unclosed)
 
 
-def escape_math(text: str) -> str:
-    """Only what HTML needs: MathJax reads the text content, so `&amp;` is still `&` to it."""
+def escape_html_text(text: str) -> str:
+    """Only what HTML needs (`&`, `<`, `>`; quotes stay as written): MathJax reads the text content,
+    so `&amp;` is still `&` to it, and showdown escapes text and code the same way."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -189,15 +190,15 @@ def report_unclosed(state) -> None:
 
 
 def render_inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return "\\(" + escape_math(tokens[idx].content) + "\\)"
+    return "\\(" + escape_html_text(tokens[idx].content) + "\\)"
 
 
 def render_display(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return "\\[" + escape_math(tokens[idx].content) + "\\]"
+    return "\\[" + escape_html_text(tokens[idx].content) + "\\]"
 
 
 def render_block(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return "\\[" + escape_math(tokens[idx].content) + "\\]\n"
+    return "\\[" + escape_html_text(tokens[idx].content) + "\\]\n"
 
 
 def render_unclosed(self, tokens: Sequence[Token], idx: int, options, env) -> str:

@@ -24,6 +24,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.newline import newline as newline_rule
 from markdown_it.token import Token
 
+from notecards.render.math import escape_html_text
+
 _NOT_WORD = re.compile(r"[^A-Za-z0-9_]")
 _MATH = re.compile(r"\$\$[\s\S]*?\$\$|(?<!\$)\$(?=\S)(?=[^$])[\s\S]*?\S\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]")
 _HIGHLIGHT = re.compile(r"==(.*?)==")
@@ -42,17 +44,13 @@ def showdown_compat_plugin(md: MarkdownIt) -> None:
     md.add_render_rule("code_inline", render_code_inline)
 
 
-def escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def render_text_token(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return escape_text(tokens[idx].content)
+    return escape_html_text(tokens[idx].content)
 
 
 def render_code_inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
     token = tokens[idx]
-    return f"<code{self.renderAttrs(token)}>{escape_text(token.content)}</code>"
+    return f"<code{self.renderAttrs(token)}>{escape_html_text(token.content)}</code>"
 
 
 def newline_keeping_spaces(state: StateInline, silent: bool) -> bool:
