@@ -153,7 +153,7 @@ def main() -> None:
         cache = Path(tmp) / ".notecards" / "sims"
         cold, rendered, cold_cpu = timed_run(jobs, cache, args.workers)
         warm, rerendered, _ = timed_run(jobs, cache, args.workers)
-        sizes = sorted(p.stat().st_size for p in cache.glob("*.png"))
+        sizes = sorted(p.stat().st_size for p in cache.glob("nc-sim-*.svg"))
         deck = deck_megabytes(args.cards, cache)
     median_ms, mean_ms = warm_worker_cpu(make_jobs(48))
     print(f"cards: {args.cards}, workers: {args.workers}, cores: {os.cpu_count()}, python {sys.version.split()[0]}")

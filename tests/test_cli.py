@@ -27,7 +27,7 @@ def test_shipped_vault_exports_with_a_summary(tmp_path, collection):
     names = {d.name for d in collection.decks.all_names_and_ids()}
     assert {"Statistics::Hierarchical models", "Statistics::Conjugacy"} <= names
     media = zipfile.ZipFile(out).read("media").decode()
-    assert ".png" in media
+    assert ".svg" in media                  # the model cards' figures
 
 
 def test_default_output_is_output_slash_vault_name(tmp_path):

@@ -212,7 +212,7 @@ def test_anki_renders_the_cards_math_and_figures_on_the_answer_side_only(tmp_pat
     assert 'src="nc-sim' not in forward.question() and 'src="nc-sim' not in backward.question()
     answer = forward.answer()
     assert "\\theta &amp;\\sim \\mathcal{N}(0, \\lambda) \\\\" in answer
-    figure = re.search(r'<img src="(nc-sim-[0-9a-f]+\.png)"', answer)
+    figure = re.search(r'<img src="(nc-sim-[0-9a-f]+\.svg)"', answer)
     assert figure and (Path(collection.media.dir()) / figure.group(1)).is_file()
     assert 'src="nc-sim' in backward.answer()
 

@@ -47,7 +47,7 @@ def test_the_same_model_on_two_cards_is_one_figure_file(tmp_path):
     write(tmp_path, "sub/b.md", "Some prose above.\n\n" + card("Second card?"))
     figures = figures_by_front(tmp_path)
     assert figures["First card?"] and figures["First card?"] == figures["Second card?"]
-    assert len(list((tmp_path / ".notecards" / "sims").glob("*.png"))) == 1
+    assert len(list((tmp_path / ".notecards" / "sims").glob("*.svg"))) == 1
 
 
 def test_an_id_line_a_move_and_an_edit_of_other_text_never_redraw_the_figure(tmp_path):
@@ -60,7 +60,7 @@ def test_an_id_line_a_move_and_an_edit_of_other_text_never_redraw_the_figure(tmp
         edit()
         [after] = figures_by_front(tmp_path).values()
         assert after == before
-    assert len(list((cache / "sims").glob("*.png"))) == 1      # nothing was ever drawn again
+    assert len(list((cache / "sims").glob("*.svg"))) == 1      # nothing was ever drawn again
 
 
 def test_a_fresh_cache_draws_the_same_bytes_for_a_card_with_another_identity(tmp_path):

@@ -1,10 +1,10 @@
 """Figures and closed forms of simulated models: exact overlays, the graph, the caption, and
-PNG bytes that do not change between runs."""
+SVG bytes that do not change between runs."""
 
 from __future__ import annotations
 
 import hashlib
-import struct
+import xml.etree.ElementTree as ET
 import subprocess
 import sys
 import textwrap
@@ -146,19 +146,63 @@ def test_graph_puts_parents_above_children_and_constants_beside():
     assert placed["sigma"].y == placed["theta"].y
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
+SVG = "{http://www.w3.org/2000/svg}"
 
 
-def test_figure_is_a_phone_sized_png_without_software_or_date_stamp():
+def test_figure_is_a_phone_sized_svg_with_its_words_as_text_and_no_date_or_generator():
     spec = hierarchical_spec()
+    data = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
+    root = ET.fromstring(data)
+    assert root.tag == f"{SVG}svg"
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert width == FIGURE_OPTIONS.width_in * FIGURE_OPTIONS.dpi and 400 < height < 1400
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    words = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"model", "θ", "X", "θ given X", "exact: N(0, 4)"} <= set(words)
+    assert root.find(f"{SVG}title").text == "Simulated draws of θ, X with the model graph"
+    assert b"matplotlib" not in data.lower() and b"<metadata" not in data and b"<script" not in data
+    first = root[1]
+    assert first.tag == f"{SVG}rect" and first.get("fill") == "#ffffff"        # night mode inverts it
+
+
+def chain_spec(lam: float) -> ModelSpec:
+    """theta → X → Y showing theta and X: the graph takes the top row, so the joint sits in the
+    left column, where the room for its y axis's labels is the figure's margin."""
+    spec = hierarchical_spec(lam=lam)
+    spec.nodes["Y"] = normal("Y", name("X"), num(1), ["X"], 6)
+    spec.show = ["theta", "X"]
+    return spec
+
+
+def chain_result(spec: ModelSpec) -> SimResult:
     result = hierarchical_result(spec)
-    png = render_figure(result, closed_form(spec), FIGURE_OPTIONS)
-    width, height = _png_size(png)
-    assert width == round(FIGURE_OPTIONS.width_in * FIGURE_OPTIONS.dpi)
-    assert 400 < height < 1400
-    assert b"Software" not in png and b"matplotlib" not in png.lower()
+    result.draws["Y"] = np.random.default_rng(8).normal(result.draws["X"], 1.0)
+    return result
+
+
+@pytest.mark.parametrize("spec, result", [(hierarchical_spec(), None), (chain_spec(4e6), "chain")])
+def test_every_word_and_shape_of_a_figure_lies_inside_it(spec, result):
+    from notecards.sim.svg import text_width
+
+    drawn = chain_result(spec) if result else hierarchical_result(spec)
+    root = ET.fromstring(render_figure(drawn, closed_form(spec), FIGURE_OPTIONS))
+    width, height = float(root.get("width")), float(root.get("height"))
+    for text in root.iter(f"{SVG}text"):
+        x, y, size = float(text.get("x")), float(text.get("y")), float(text.get("font-size"))
+        extent = text_width(text.text, size) * (1.1 if text.get("font-weight") == "bold" else 1.0)
+        start = {"start": x, "middle": x - extent / 2, "end": x - extent}[text.get("text-anchor", "start")]
+        if text.get("transform"):          # the y label reads upwards, its baseline at x, its top left of it
+            assert 0.76 * size <= x < width and extent / 2 < y < height - extent / 2, text.text
+        else:
+            assert 0 <= start and start + extent <= width and size <= y <= height, text.text
+    for shape in root.iter(f"{SVG}ellipse"):
+        assert 0 < float(shape.get("cx")) < width and 0 < float(shape.get("cy")) < height
+
+
+def test_a_figure_is_small():
+    spec = hierarchical_spec()
+    data = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
+    assert len(data) <= 20 * 1024                          # the scatter-heavy kind; the median is lower
 
 
 RENDER_IN_CHILD = textwrap.dedent("""
@@ -168,7 +212,7 @@ RENDER_IN_CHILD = textwrap.dedent("""
     from notecards.sim.closed_form import closed_form
     from notecards.sim.figures import render_figure
     from notecards.sim.figure_options import FIGURE_OPTIONS
-    for lam in {before!r}:          # figures of the same shape drawn first: the figure is reused
+    for lam in {before!r}:          # figures drawn first leave nothing behind
         other = hierarchical_spec(lam=lam)
         render_figure(hierarchical_result(other, seed=3), closed_form(other), FIGURE_OPTIONS)
     spec = hierarchical_spec()
@@ -227,10 +271,3 @@ def test_a_heavy_tail_is_clipped_to_the_bulk_and_the_clipped_share_is_stated():
     assert outside == pytest.approx(0.03, abs=0.003)
     normal = np.random.default_rng(3).normal(size=20000)
     assert plot_range(normal)[2] == 0.0                    # a light tail is never said to be clipped
-
-
-def test_a_figure_is_a_small_palette_png():
-    spec = hierarchical_spec()
-    png = render_figure(hierarchical_result(spec), closed_form(spec), FIGURE_OPTIONS)
-    assert png[25] == 3                                    # PNG colour type 3: a palette image
-    assert len(png) <= 30 * 1024                           # the scatter-heavy kind; the median is lower

@@ -95,7 +95,7 @@ def test_export_fits_the_card_with_data_and_a_second_export_renders_nothing(tmp_
     assert "R-hat" in fitted and "ESS" in fitted
     assert "4 chains × 300 draws after 200 warmup" in fitted
     forward = next(f for f in fields if "Var(X)" in f)
-    assert re.search(r'src="nc-sim-[0-9a-f]{20}\.png"', forward) and "nc-fit" not in forward
+    assert re.search(r'src="nc-sim-[0-9a-f]{20}\.svg"', forward) and "nc-fit" not in forward
 
     # the export as a user runs it again: nothing rendered
     again = run_cli("export", vault, "-o", tmp_path / "again.apkg")

@@ -43,7 +43,7 @@ def test_a_card_renders_once_then_comes_from_the_cache(tmp_path):
     cold = run_simulations([job()], tmp_path, workers=1)[0]
     assert cold.rendered and len(cold.figures) == 1
     name = cold.figures[0].name
-    assert name.startswith("nc-sim-") and name.endswith(".png") and len(name) == len("nc-sim-.png") + 20
+    assert name.startswith("nc-sim-") and name.endswith(".svg") and len(name) == len("nc-sim-.svg") + 20
     assert f'<img src="{name}"' in cold.html
     assert (cold.checks_passed, cold.checks_failed) == (1, 1)
     failed = [d for d in cold.diagnostics if d.line == 17]          # `check: mean(X) ≈ 3` is on line 17
@@ -92,21 +92,22 @@ WARM_RUN = textwrap.dedent("""
     from test_sim_run import job
     from notecards.models.run import run_simulations
     outcomes = run_simulations([job("k1"), job("k2")], Path({cache!r}), workers=2)
-    print(all(not o.rendered for o in outcomes), 'matplotlib' in sys.modules, 'notecards.sim.sample' in sys.modules)
+    print(all(not o.rendered for o in outcomes), 'scipy' in sys.modules, 'notecards.sim.sample' in sys.modules)
 """)
 
 
-def test_a_run_served_by_the_cache_neither_imports_matplotlib_nor_simulates(tmp_path):
+def test_a_run_served_by_the_cache_neither_imports_scipy_nor_simulates(tmp_path):
     run_simulations([job("k1"), job("k2")], tmp_path, workers=1)
     script = WARM_RUN.format(tests=str(Path(__file__).parent), cache=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False", "False"]
 
 
-def has_imported_matplotlib(pid: int) -> bool:
-    """Whether the process has loaded matplotlib's font rasteriser (a C extension), from /proc."""
+def has_imported_scipy(pid: int) -> bool:
+    """Whether the process has loaded scipy's special functions (a C extension the exact marginals
+    need, and the largest of a worker's imports), from /proc."""
     try:
-        return "ft2font" in Path(f"/proc/{pid}/maps").read_text()
+        return "scipy/special/_ufuncs" in Path(f"/proc/{pid}/maps").read_text()
     except OSError:
         return False
 
@@ -122,8 +123,8 @@ def test_workers_warm_up_before_their_jobs_come_and_are_not_started_for_one_or_n
         started = [p for p in multiprocessing.active_children() if p not in before]
         assert len(started) == 2                   # a worker per missing figure, up to `workers`
         deadline = time.monotonic() + 120          # a hang guard, not a speed limit
-        while not all(has_imported_matplotlib(p.pid) for p in started):   # no job given yet
-            assert time.monotonic() < deadline, "the workers never imported matplotlib"
+        while not all(has_imported_scipy(p.pid) for p in started):   # no job given yet
+            assert time.monotonic() < deadline, "the workers never imported scipy"
             time.sleep(0.05)
         outcomes = run_simulations(jobs, tmp_path, workers=2, pool=pool)
     finally:
@@ -215,7 +216,7 @@ def test_sim_command_reports_the_card_at_a_line_and_writes_its_figure(tmp_path):
     text, status = run_sim_command(note, 5, out, False, Settings())
     assert status == 1                                                  # `mean(X) ≈ 3` fails
     assert "theta ~ Normal(mean 0, var lambda)" in text and "FAILED: mean(X) ≈ 3" in text
-    [figure] = list(out.glob("nc-sim-*.png"))
+    [figure] = list(out.glob("nc-sim-*.svg"))
     assert f"figure: {figure}" in text
     data, status = run_sim_command(note, None, out, True, Settings())
     cards = json.loads(data)["cards"]

@@ -135,7 +135,7 @@ def test_a_model_cards_sliders_and_a_moved_slider_redraws_figure_and_caption(ser
         assert "λ = 9<" in moved["html"] and "check" in moved["html"].lower()
         figure = moved["html"].split('src="')[1].split('"')[0]
         image = client.get(f"media/{figure}")
-        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        assert image.status_code == 200 and image.content.startswith(b"<svg ") and image.headers["content-type"].startswith("image/svg+xml")
 
         again = client.post("api/redraw", json={"card_id": card, "values": {"lambda": 9.0}}).json()
         assert again["cached"] and again["html"] == moved["html"]

@@ -10,9 +10,8 @@ Groups numbered by a table's grouping column are shown by their labels everywher
 named (θ[Lincoln] in the table, the panel titles and beside the shrinkage lines); the numbers
 stay for groups without labels.
 
-Bytes are deterministic as in `notecards.sim.figures`, whose style this reuses: the Agg canvas
-directly, a fixed style, no tight layout, no Software metadata; the posterior predictive draws
-come from a generator seeded by a constant, so equal fits give equal images.
+Bytes are deterministic: the Agg canvas directly, a fixed style (`infer.png`), no tight layout,
+no Software metadata; the posterior predictive draws come from a generator seeded by a constant, so equal fits give equal images.
 """
 
 from __future__ import annotations
@@ -30,11 +29,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from notecards.sim.labels import pretty  # noqa: E402
 from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
-from notecards.sim.style import STYLE, png_bytes  # noqa: E402
 from notecards.sim.distributions import REGISTRY  # noqa: E402
 from notecards.sim.figure_options import FIGURE_OPTIONS  # noqa: E402
 from notecards.sim.model import ModelSpec  # noqa: E402
 
+from .png import STYLE, png_bytes  # noqa: E402
 from .graph import ModelGraph, UnsupportedModel, names_in  # noqa: E402
 from .result import FitResult  # noqa: E402
 

@@ -55,12 +55,12 @@ from notecards.types import Diagnostic
 if TYPE_CHECKING:
     from notecards.models.workers import WorkerPool
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # the modules (relative to the notecards package) whose code shapes a card's draws, figure or caption
 # (a folder stands for every module in it)
 OUTPUT_MODULES = ("models/run.py", "sim/distributions", "sim/expr", *(f"sim/{name}.py" for name in (
     "figure_options", "figures", "closed_form", "describe", "sample", "checks", "compare",
-    "caption", "labels", "model_graph", "style", "claims")))
+    "caption", "labels", "model_graph", "style", "claims", "svg", "panel")))
 ALLOW_CODE_HINT = "python sim block skipped: run with --allow-code"
 
 
@@ -151,7 +151,7 @@ def cache_key(job: SimJob, environment: dict[str, str], code: CodeLimits | None)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def figure_name(key: str, suffix: str = ".png") -> str:
+def figure_name(key: str, suffix: str = ".svg") -> str:
     return f"nc-sim-{key[:20]}{suffix}"
 
 

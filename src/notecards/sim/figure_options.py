@@ -16,9 +16,8 @@ class FigureOptions:
     dpi: int = 110
     panel_height_in: float = 2.75
     max_variables: int = 5
-    scatter_points: int = 1500
+    scatter_points: int = 500
     bins: int = 50
-    png_compress_level: int = 6
 
 
 FIGURE_OPTIONS = FigureOptions()

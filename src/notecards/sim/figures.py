@@ -1,26 +1,24 @@
-"""Drawing a simulated model: one composed PNG per model.
+"""Drawing a simulated model: one composed SVG per model.
 
-The figure is a grid two panels wide (6.4 in × 110 dpi = 704 px, which a phone shows at full
-width and a desktop at its natural size): first a graph of the model (`sim.model_graph`; the
+The figure is a grid two panels wide (6.4 in at 110 px per inch = 704 px, which a phone shows at
+full width and a desktop at its natural size): first a graph of the model (`sim.model_graph`; the
 whole top row when it is too wide for one column), then one histogram per shown variable with its
 exact marginal drawn over it where one is known, then, for a parent → child pair, the joint draws
 with the conditional mean E[parent | child] (exact line where the pair is jointly Gaussian,
 binned simulated means always). One composed image keeps a card to one media file and one <img>,
 and its panels stay in a fixed reading order.
 
-Speed: building a matplotlib figure and its axes costs more than drawing into them, so a worker
-keeps one figure per shape (the sequence of panel kinds and the graph's size) and reuses it for
-the next card of that shape, removing only the artists the last card added. Every limit and
-label is set explicitly for each card, so a reused figure draws the same bytes as a fresh one.
-A histogram is one artist (`stairs`), a bar chart one collection.
+The figure is written as SVG by `sim.svg` and `sim.panel` rather than drawn by matplotlib: a few
+milliseconds of CPU instead of 60–70 (matplotlib's artists, ticks and text rasterising, then the
+PNG's palette and deflate), a third of the bytes, sharp on a phone's dense screen. See
+docs/simulations.md, "Figures".
 
 Heavy tails: a panel shows the central 99.5 % of the draws; when the tails are heavy (an
 inverse-gamma with shape ≤ 2 has no variance, and its 99.75 % quantile sits far out) the axis is
 clipped to the bulk and the panel says how many draws lie beyond it.
 
-Bytes are identical for equal input: the Agg canvas is used directly (no pyplot state), the
-style is fixed (`sim.style`), the font is the DejaVu Sans that ships with matplotlib, layout is
-computed in inches (no tight/constrained layout), and the PNG carries no metadata.
+Bytes are identical for equal input: coordinates are written with fixed precision, the style is
+fixed (`sim.style`), and the file carries no date or generator.
 """
 
 from __future__ import annotations
@@ -28,23 +26,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
 
 from notecards.sim.caption import caption_html
 from notecards.sim.closed_form import ClosedForm
+from notecards.sim.figure_options import FigureOptions
 from notecards.sim.labels import pretty
 from notecards.sim.model import SimResult
 from notecards.sim.model_graph import draw_model_graph, height_in, needs_full_width
-from notecards.sim.figure_options import FigureOptions
-from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, STYLE, png_bytes
+from notecards.sim.panel import Panel
+from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, INK, MUTED
+from notecards.sim.svg import Stroke, Svg, num, relative_d
 
-TOP_IN, BOTTOM_IN, ROW_GAP_IN, LEFT, RIGHT = 0.75, 0.5, 1.1, 0.08, 0.97
+TOP_IN, BOTTOM_IN, ROW_GAP_IN, LEFT, RIGHT, WSPACE = 0.75, 0.5, 1.1, 0.08, 0.97, 0.28
 TAIL_SPREAD = 12.0        # (q99.75 − median) beyond this many IQRs is a heavy tail
 BULK_QUANTILE = 0.97      # where a heavy tail's axis stops
-MAX_KEPT_FIGURES = 12
 
 
 def shown_variables(result: SimResult, options: FigureOptions) -> list[str]:
@@ -73,78 +68,51 @@ def joint_pair(result: SimResult, cf: ClosedForm, shown: list[str]) -> tuple[str
 
 
 def figure_caption(result: SimResult, image_name: str, options: FigureOptions, claims: list | None = None) -> str:
-    alt = "Simulated draws of " + ", ".join(pretty(n) for n in shown_variables(result, options)) + \
+    return caption_html(result.spec, result.checks, result.comparisons, image_name, figure_alt(result, options),
+                        claims or [])
+
+
+def figure_alt(result: SimResult, options: FigureOptions) -> str:
+    """What the figure shows, in words: the image's alt text and the SVG's title."""
+    return "Simulated draws of " + ", ".join(pretty(n) for n in shown_variables(result, options)) + \
         " with the model graph"
-    return caption_html(result.spec, result.checks, result.comparisons, image_name, alt, claims or [])
-
-
-# ---------------------------------------------------------------- the grid, kept per shape
-
-_KEPT: dict[tuple, tuple[Figure, FigureCanvasAgg, list]] = {}
-
-
-def _grid(shape: tuple, options: FigureOptions) -> tuple[Figure, FigureCanvasAgg, list]:
-    """The figure and axes for a shape: the one kept from the last card of this shape, emptied,
-    or a new one."""
-    kept = _KEPT.pop(shape, None)
-    if kept is not None:
-        for ax in kept[2]:
-            _empty(ax)
-    else:
-        kept = _new_grid(shape, options)
-    _KEPT[shape] = kept
-    while len(_KEPT) > MAX_KEPT_FIGURES:
-        _KEPT.pop(next(iter(_KEPT)))
-    return kept
-
-
-def _new_grid(shape: tuple, options: FigureOptions) -> tuple[Figure, FigureCanvasAgg, list]:
-    kinds, full_graph, graph_in = shape
-    cells = len(kinds) + (1 if full_graph else 0)
-    rows = math.ceil(cells / 2)
-    heights = [max(options.panel_height_in, graph_in) if full_graph else options.panel_height_in] + \
-        [options.panel_height_in] * (rows - 1)
-    height = sum(heights) + TOP_IN + BOTTOM_IN + (rows - 1) * ROW_GAP_IN
-    fig = Figure(figsize=(options.width_in, height), dpi=options.dpi)
-    canvas = FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(rows, 2, left=LEFT, right=RIGHT, top=1 - TOP_IN / height, bottom=BOTTOM_IN / height,
-                            wspace=0.28, hspace=ROW_GAP_IN / options.panel_height_in, height_ratios=heights)
-    slots = [grid[0, :]] if full_graph else []
-    start = 2 if full_graph else 0
-    slots += [grid[(start + i) // 2, (start + i) % 2] for i in range(len(kinds) - len(slots))]
-    return fig, canvas, [fig.add_subplot(slot) for slot in slots]
-
-
-def _empty(ax) -> None:
-    """Remove what the last card drew, keeping the axes, its ticks and its text layout cache."""
-    for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images]:
-        artist.remove()
-    ax.containers.clear()
-    if ax.get_legend() is not None:
-        ax.get_legend().remove()
-    ax.set_xlabel("")
-    ax.set_ylabel("")
 
 
 def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> bytes:
-    """The composed PNG for one simulated model."""
+    """The composed SVG for one simulated model."""
     shown = shown_variables(result, options)
     pair = joint_pair(result, cf, shown)
     full = needs_full_width(result.spec, options.panel_height_in)
     kinds = ("graph",) + tuple("marginal" for _ in shown) + (("joint",) if pair else ())
-    shape = (kinds, full, round(height_in(result.spec), 2) if full else 0.0)
-    with rc_context(STYLE):
-        fig, canvas, axes = _grid(shape, options)
-        graph_ax = axes[0]
-        box = graph_ax.get_position()
-        width_in, height_in_fig = fig.get_size_inches()
-        draw_model_graph(graph_ax, result.spec, (box.width * width_in, box.height * height_in_fig))
-        _title(graph_ax, "model")
-        for ax, name in zip(axes[1:], shown):
-            draw_marginal(ax, result, cf, name, options)
-        if pair:
-            draw_joint(axes[-1], result, cf, pair, options)
-        return png_bytes(canvas, options.png_compress_level)
+    svg, panels = figure_grid(len(kinds), height_in(result.spec) if full else None, options)
+    draw_model_graph(panels[0], result.spec)
+    _title(panels[0], "model")
+    for panel, name in zip(panels[1:], shown):
+        draw_marginal(panel, result, cf, name, options)
+    if pair:
+        draw_joint(panels[-1], result, cf, pair, options)
+    return svg.to_bytes(figure_alt(result, options))
+
+
+def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions) -> tuple[Svg, list[Panel]]:
+    """A white figure and its `count` panels, two to a row; the first (the graph) takes the whole
+    top row, `full_graph_in` inches tall at least, when it is too wide for one column."""
+    dpi = options.dpi
+    full = full_graph_in is not None
+    cells = count + (1 if full else 0)
+    rows = math.ceil(cells / 2)
+    heights = [max(options.panel_height_in, full_graph_in or 0.0)] + [options.panel_height_in] * (rows - 1)
+    width = options.width_in * dpi
+    svg = Svg(width, (sum(heights) + TOP_IN + BOTTOM_IN + (rows - 1) * ROW_GAP_IN) * dpi)
+    svg.rect(0, 0, svg.width, svg.height, fill="#ffffff")
+    left, right = LEFT * width, RIGHT * width
+    column = (right - left) / (2 + WSPACE)
+    tops = [TOP_IN + sum(heights[:r]) + r * ROW_GAP_IN for r in range(rows)]
+    boxes = [(left, tops[0] * dpi, right - left, heights[0] * dpi)] if full else []
+    for cell in range(2 if full else 0, cells):
+        r, c = divmod(cell, 2)
+        boxes.append((left + c * column * (1 + WSPACE), tops[r] * dpi, column, heights[r] * dpi))
+    return svg, [Panel(svg, *box, px_per_pt=dpi / 72) for box in boxes]
 
 
 # ---------------------------------------------------------------- panels
@@ -171,77 +139,96 @@ def plot_range(values: np.ndarray) -> tuple[float, float, float]:
     return float(lo), float(hi), outside
 
 
-def draw_marginal(ax, result: SimResult, cf: ClosedForm, name: str, options: FigureOptions) -> None:
+def draw_marginal(panel: Panel, result: SimResult, cf: ClosedForm, name: str, options: FigureOptions) -> None:
     """Histogram of one variable's draws with its exact marginal over it."""
     node = result.spec.nodes.get(name)
     values = _finite_values(result.draws[name])
-    _title(ax, pretty(name, node) + (f" (all {','.join(node.indices)})" if node is not None and node.plates else ""))
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
+    _title(panel, pretty(name, node) + (f" (all {','.join(node.indices)})" if node is not None and node.plates else ""))
     if values.size == 0:
-        ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
+        panel.centre_note("no finite draws", INK)
         return
     marginal = cf.marginals.get(name)
     integer = bool(np.all(values == np.round(values))) and np.ptp(values) <= 60
-    outside = 0.0
     if integer:
-        support, counts = np.unique(values, return_counts=True)
-        heights = counts / values.size
-        ax.add_collection(PolyCollection([((s - 0.4, 0), (s - 0.4, h), (s + 0.4, h), (s + 0.4, 0))
-                                          for s, h in zip(support, heights)],
-                                         facecolors=DRAW_COLOR, alpha=0.55, linewidths=0))
-        top = float(heights.max())
-        if marginal is not None and marginal.discrete:
-            pmf = marginal.frozen.pmf(support)
-            ax.plot(support, pmf, "o", color=EXACT_COLOR, markersize=5)
-            top = max(top, float(np.max(pmf)))
-        ax.set_xlim(support[0] - 0.7, support[-1] + 0.7)
+        outside = 0.0
+        _draw_counts(panel, values, marginal)
     else:
         lo, hi, outside = plot_range(values)
-        density, edges = np.histogram(values, bins=options.bins, range=(lo, hi))
-        density = density / (values.size * (edges[1] - edges[0]))
-        ax.stairs(density, edges, fill=True, color=DRAW_COLOR, alpha=0.55, linewidth=0)
-        top = float(density.max())
-        if marginal is not None and not marginal.discrete:
-            grid = np.linspace(lo, hi, 200)
-            pdf = marginal.frozen.pdf(grid)
-            ax.plot(grid, pdf, color=EXACT_COLOR)
-            top = max(top, float(np.nanmax(pdf)) if np.isfinite(pdf).any() else 0.0)
-        ax.set_xlim(lo, hi)
-    ax.set_ylim(0, (top or 1.0) * 1.05)
-    _panel_note(ax, values, marginal, outside)
+        _draw_histogram(panel, values, marginal, (lo, hi), options.bins)
+    panel.bottom_axis()
+    _panel_note(panel, values, marginal, outside)
 
 
-def _panel_note(ax, values: np.ndarray, marginal, outside: float) -> None:
+def _draw_counts(panel: Panel, values: np.ndarray, marginal) -> None:
+    """A bar per value a discrete variable took, its exact probabilities as dots."""
+    support, counts = np.unique(values, return_counts=True)
+    heights = counts / values.size
+    pmf = marginal.frozen.pmf(support) if marginal is not None and marginal.discrete else None
+    top = max(float(heights.max()), float(np.max(pmf)) if pmf is not None else 0.0)
+    panel.xlim = (float(support[0]) - 0.7, float(support[-1]) + 0.7)
+    panel.ylim = (0.0, (top or 1.0) * 1.05)
+    left, right, tops = panel.px(support - 0.4), panel.px(support + 0.4), panel.py(heights)
+    base = num(panel.y + panel.h)
+    bars = "".join(f"M{num(x0)} {base}V{num(y)}H{num(x1)}V{base}Z" for x0, x1, y in zip(left, right, tops))
+    panel.svg.path(bars, fill=DRAW_COLOR, opacity=0.55)
+    if pmf is not None:
+        panel.svg.dots(panel.px(support), panel.py(pmf), panel.pt(5), EXACT_COLOR)
+
+
+def _draw_histogram(panel: Panel, values: np.ndarray, marginal, limits: tuple[float, float], bins: int) -> None:
+    """A density histogram as one filled outline, the exact density as a line over it."""
+    lo, hi = limits
+    density, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    density = density / (values.size * (edges[1] - edges[0]))
+    top = float(density.max())
+    pdf = grid = None
+    if marginal is not None and not marginal.discrete:
+        grid = np.linspace(lo, hi, 120)
+        pdf = marginal.frozen.pdf(grid)
+        top = max(top, float(np.nanmax(pdf)) if np.isfinite(pdf).any() else 0.0)
+    panel.xlim, panel.ylim = (lo, hi), (0.0, (top or 1.0) * 1.05)
+    xs, ys = panel.px(np.repeat(edges, 2)), panel.py(np.concatenate([[0.0], np.repeat(density, 2), [0.0]]))
+    outline = relative_d(xs, ys) + "Z"
+    panel.svg.path(outline, fill=DRAW_COLOR, opacity=0.55)
+    if pdf is not None:
+        panel.svg.path(_line_d(panel.px(grid), panel.py(pdf)), stroke=Stroke(EXACT_COLOR, panel.pt(2.2)),
+                       clip=panel.clip(), joined=True)
+
+
+def _line_d(xs: np.ndarray, ys: np.ndarray) -> str:
+    """Path data through the finite points, broken where a value is not finite."""
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    runs, start = [], None
+    for k, ok in enumerate([*finite, False]):
+        if ok and start is None:
+            start = k
+        elif not ok and start is not None:
+            runs.append(relative_d(xs[start:k], ys[start:k]))
+            start = None
+    return "".join(runs)
+
+
+def _panel_note(panel: Panel, values: np.ndarray, marginal, outside: float) -> None:
     """Simulated moments and the exact law under the title, coloured like what they describe;
     a clipped axis says how many draws it leaves out."""
     exact_var = float(marginal.frozen.var()) if marginal is not None else math.nan
     var = "∞ (exact)" if math.isinf(exact_var) else _fmt(values.var(ddof=1))
-    _header(ax, f"sim: mean {_fmt(values.mean())}, var {var}", 17, DRAW_COLOR)
+    panel.above(f"sim: mean {_fmt(values.mean())}, var {var}", 17, DRAW_COLOR)
     if marginal is not None:
-        _header(ax, f"exact: {marginal.label}", 3, EXACT_COLOR)
+        panel.above(f"exact: {marginal.label}", 3, EXACT_COLOR)
     if outside > 0:
-        ax.annotate(f"axis clipped: {outside:.1%} of draws beyond", (1, 1), xycoords="axes fraction",
-                    xytext=(0, -2), textcoords="offset points", ha="right", va="top", fontsize=9.5,
-                    color="#555555", annotation_clip=False)
+        panel.corner_note(f"axis clipped: {outside:.1%} of draws beyond", MUTED)
 
 
-def _header(ax, text: str, offset_pt: float, color: str, **kw) -> None:
-    """A line of text a fixed distance above the panel, whatever the panel's height."""
-    ax.annotate(text, (0, 1), xycoords="axes fraction", xytext=(0, offset_pt),
-                textcoords="offset points", ha="left", va="bottom", color=color,
-                fontsize=kw.pop("fontsize", 10.5), annotation_clip=False, **kw)
-
-
-def _title(ax, text: str) -> None:
-    _header(ax, text, 32, "black", fontsize=14, fontweight="bold")
+def _title(panel: Panel, text: str) -> None:
+    panel.above(text, 32, "#000000", size_pt=14, bold=True)
 
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("-", "\u2212")
 
 
-def draw_joint(ax, result: SimResult, cf: ClosedForm, pair: tuple[str, str], options: FigureOptions) -> None:
+def draw_joint(panel: Panel, result: SimResult, cf: ClosedForm, pair: tuple[str, str], options: FigureOptions) -> None:
     """Joint draws of parent (y) against child (x), with E[parent | child] exact and binned; the
     legend goes under the title, never over the draws."""
     parent, child = pair
@@ -249,24 +236,28 @@ def draw_joint(ax, result: SimResult, cf: ClosedForm, pair: tuple[str, str], opt
     y = np.asarray(result.draws[parent], dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
-    step = max(1, x.size // options.scatter_points)
-    ax.scatter(x[::step], y[::step], s=5, color=DRAW_COLOR, alpha=0.3, linewidths=0)
     lo, hi, _ = plot_range(x)
     ylo, yhi, _ = plot_range(y)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(ylo, yhi)
-    p, c = pretty(parent), pretty(child)
-    _title(ax, f"{p} given {c}")
-    ax.set_xlabel(c)
-    ax.set_ylabel(p)
+    panel.xlim, panel.ylim = (lo, hi), (ylo, yhi)
+    panel.make_room_for_left_axis()
+    clip = panel.clip()
+    step = max(1, x.size // options.scatter_points)
+    sx, sy = x[::step], y[::step]
+    seen = (sx >= lo) & (sx <= hi) & (sy >= ylo) & (sy <= yhi)
+    panel.svg.dots(panel.px(sx[seen]), panel.py(sy[seen]), panel.pt(math.sqrt(5)), DRAW_COLOR, 0.35, clip)
     centres, means = binned_means(x, y, lo, hi)
-    ax.plot(centres, means, "o", color=BIN_COLOR, markersize=4.5)
-    _header(ax, f"● sim E[{p} | {c}]", 17, BIN_COLOR)
+    panel.svg.dots(panel.px(centres), panel.py(means), panel.pt(4.5), BIN_COLOR, clip=clip)
+    p, c = pretty(parent), pretty(child)
+    _title(panel, f"{p} given {c}")
+    panel.above(f"● sim E[{p} | {c}]", 17, BIN_COLOR)
     exact = cf.conditional_mean(parent, child)
     if exact is not None:
-        grid = np.array([lo, hi])
-        ax.plot(grid, exact.intercept + exact.slope * grid, color=EXACT_COLOR)
-        _header(ax, f"— exact {_slope_label(exact.slope, exact.intercept, c)}", 3, EXACT_COLOR)
+        ends = np.array([lo, hi])
+        panel.svg.path(_line_d(panel.px(ends), panel.py(exact.intercept + exact.slope * ends)),
+                       stroke=Stroke(EXACT_COLOR, panel.pt(2.2)), clip=clip)
+        panel.above(f"— exact {_slope_label(exact.slope, exact.intercept, c)}", 3, EXACT_COLOR)
+    panel.bottom_axis(c)
+    panel.left_axis(p)
 
 
 def _slope_label(slope: float, intercept: float, x: str) -> str:

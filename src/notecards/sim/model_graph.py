@@ -20,11 +20,12 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
 from notecards.sim.labels import pretty
 from notecards.sim.model import ModelSpec
+from notecards.sim.panel import Panel
 from notecards.sim.style import INK, MUTED
+from notecards.sim.svg import Stroke
 
 FONT_PT = 11.0
 CHAR_IN = 0.62 * FONT_PT / 72          # an upper bound on one DejaVu Sans glyph's advance
@@ -179,50 +180,64 @@ def height_in(spec: ModelSpec) -> float:
     return top - bottom + 0.15
 
 
-def draw_model_graph(ax, spec: ModelSpec, box_in: tuple[float, float]) -> None:
+def draw_model_graph(panel: Panel, spec: ModelSpec) -> None:
     """Nodes (circles for draws, shaded when observed, dashed when deterministic, bare text for
-    constants), arrows from parents, and plates as rounded boxes labelled with their size; the
-    axes (`box_in`: its width and height in inches) get limits in inches, centred on the graph."""
+    constants), arrows from parents, and plates as rounded boxes labelled with their size, at one
+    inch of the layout per inch of the figure, centred across the panel and from its top."""
     nodes = layout(spec)
-    ax.set_axis_off()
     if not nodes:
         return
-    width, height = box_in
+    scale = panel.px_per_pt * 72
     left = min(n.x - n.half for n in nodes)
     right = max(n.x + n.half for n in nodes)
     top = max(n.y + n.rise for n in nodes) + 0.05
-    centre = (left + right) / 2
-    ax.set_xlim(centre - width / 2, centre + width / 2)
-    ax.set_ylim(top - height, top)
+    panel.xlim = ((left + right) / 2 - panel.w / scale / 2, (left + right) / 2 + panel.w / scale / 2)
+    panel.ylim = (top - panel.h / scale, top)
     by_name = {n.name: n for n in nodes}
-    _draw_plates(ax, spec, nodes)
+    _draw_plates(panel, spec, nodes)
     for node in nodes:
-        _draw_node(ax, spec, node)
+        _draw_node(panel, spec, node)
     for node in nodes:
         spec_node = spec.nodes.get(node.name)
         for parent in (spec_node.parents if spec_node is not None else []):
             if parent in by_name:
-                _arrow(ax, by_name[parent], node)
+                _arrow(panel, by_name[parent], node)
 
 
-def _draw_node(ax, spec: ModelSpec, node: Placed) -> None:
-    if node.const:
-        ax.text(node.x, node.y, node.label, ha="center", va="center", fontsize=FONT_PT, color=MUTED)
-        return
-    model_node = spec.nodes.get(node.name)
-    observed = model_node is not None and model_node.observed is not None
-    dashed = model_node is not None and model_node.kind == "deterministic"
-    ax.add_artist(Ellipse((node.x, node.y), 2 * node.half, 2 * node.rise, facecolor="#d5d5d5" if observed else "white",
-                          edgecolor=INK, linewidth=1.3, linestyle="--" if dashed else "-"))
-    ax.text(node.x, node.y, node.label, ha="center", va="center", fontsize=FONT_PT, color=INK)
+def _draw_node(panel: Panel, spec: ModelSpec, node: Placed) -> None:
+    x, y = float(panel.px(node.x)), float(panel.py(node.y))
+    if not node.const:
+        model_node = spec.nodes.get(node.name)
+        observed = model_node is not None and model_node.observed is not None
+        dashed = model_node is not None and model_node.kind == "deterministic"
+        scale = panel.px_per_pt * 72
+        stroke = Stroke(INK, panel.pt(1.3), dash=(panel.pt(4.8), panel.pt(2.1)) if dashed else None)
+        panel.svg.ellipse(x, y, node.half * scale, node.rise * scale, fill="#d5d5d5" if observed else "#ffffff",
+                          stroke=stroke)
+    panel.svg.text(x, y, node.label, panel.pt(FONT_PT), color=MUTED if node.const else INK, anchor="middle",
+                   valign="center")
 
 
-def _arrow(ax, start: Placed, end: Placed) -> None:
-    """An arrow from edge to edge, so it never runs through a label (shrink is in points)."""
+def _arrow(panel: Panel, start: Placed, end: Placed) -> None:
+    """An arrow from edge to edge, a point clear of each, so it never runs through a label."""
     dx, dy = end.x - start.x, end.y - start.y
-    ax.add_artist(FancyArrowPatch((start.x, start.y), (end.x, end.y), arrowstyle="-|>", mutation_scale=11,
-                                  linewidth=1.1, color=MUTED, shrinkA=start.edge(dx, dy) * 72 + 1,
-                                  shrinkB=end.edge(-dx, -dy) * 72 + 1))
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return
+    ux, uy = dx / length, dy / length
+    gap = 1 / 72
+    begin = start.edge(dx, dy) + gap
+    finish = length - end.edge(-dx, -dy) - gap
+    if finish <= begin:
+        return
+    head_in, half_in = 0.4 * 11 / 72, 0.2 * 11 / 72           # matplotlib's "-|>" at mutation scale 11
+    tip = (end.x - ux * (length - finish), end.y - uy * (length - finish))
+    neck = (tip[0] - ux * head_in, tip[1] - uy * head_in)
+    x0, y0 = float(panel.px(start.x + ux * begin)), float(panel.py(start.y + uy * begin))
+    panel.svg.line(x0, y0, float(panel.px(neck[0])), float(panel.py(neck[1])), Stroke(MUTED, panel.pt(1.1)))
+    corners = [tip, (neck[0] - uy * half_in, neck[1] + ux * half_in), (neck[0] + uy * half_in, neck[1] - ux * half_in)]
+    head = "M" + "L".join(f"{float(panel.px(cx)):.1f} {float(panel.py(cy)):.1f}" for cx, cy in corners) + "Z"
+    panel.svg.path(head, fill=MUTED)
 
 
 @dataclass(frozen=True)
@@ -260,13 +275,14 @@ def plate_boxes(spec: ModelSpec, nodes: list[Placed]) -> list[PlateBox]:
     return out
 
 
-def _draw_plates(ax, spec: ModelSpec, nodes: list[Placed]) -> None:
+def _draw_plates(panel: Panel, spec: ModelSpec, nodes: list[Placed]) -> None:
+    scale = panel.px_per_pt * 72
     for plate in plate_boxes(spec, nodes):
         x0, y0, x1, y1 = plate.box
-        ax.add_artist(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=0.08",
-                                     facecolor="none", edgecolor=MUTED, linewidth=1.0))
-        ax.text(plate.label_box[2], plate.label_box[1], plate.label, ha="right", va="bottom",
-                fontsize=FONT_PT * 0.85, color=MUTED)
+        panel.svg.rect(float(panel.px(x0)), float(panel.py(y1)), (x1 - x0) * scale, (y1 - y0) * scale,
+                       stroke=Stroke(MUTED, panel.pt(1.0)), radius=0.08 * scale)
+        panel.svg.text(float(panel.px(plate.label_box[2])), float(panel.py(plate.label_box[1])), plate.label,
+                       panel.pt(FONT_PT * 0.85), color=MUTED, anchor="end", valign="bottom")
 
 
 def plate_of(spec: ModelSpec, name: str) -> str | None:

@@ -1,63 +1,17 @@
-"""The fixed look of every notecards figure, and how it is written to a small PNG.
+"""The colours every notecards figure uses, so a card reads the same way in each: blue is what
+was simulated, red what is exact, near-black the simulated conditional means.
 
-The style is fixed here rather than read from the user's matplotlibrc, so equal input gives equal
-bytes on every machine. Figures are drawn on white and shown as drawn in light mode; in night mode
-the card's CSS inverts them and turns the hues back (`invert(0.88) hue-rotate(180deg)`), so white
-becomes the card's dark grey, black text becomes light grey, and blue stays blue and red red —
-one file per figure, nothing extra to sync (see docs/simulations.md, "Night mode").
-
-`png_bytes` writes a palette PNG: a figure uses a few flat colours and their anti-aliased edges,
-which 48 colours hold without visible loss, at a quarter of the bytes of matplotlib's RGBA PNG and
-with no Software or date metadata.
+Figures are drawn on white and shown as drawn in light mode; in night mode the card's CSS inverts
+them and turns the hues back (`invert(0.88) hue-rotate(180deg)`), so white becomes the card's dark
+grey, black text becomes light grey, and blue stays blue and red red — one file per figure,
+nothing extra to sync (see docs/simulations.md, "Night mode"). Kept apart from any drawing code
+so that the model figures (`sim.figures`, SVG) never import matplotlib.
 """
 
 from __future__ import annotations
-
-import io
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from PIL import Image  # noqa: E402
-
-STYLE = {
-    "font.family": "DejaVu Sans",
-    "font.size": 12.5,
-    "axes.labelsize": 12.5,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 10.5,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.linewidth": 0.9,
-    "axes.edgecolor": "#444444",
-    "axes.prop_cycle": matplotlib.cycler(color=["#3b6ea8"]),
-    "lines.linewidth": 2.2,
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-    "path.simplify": True,
-    "agg.path.chunksize": 0,
-    "text.usetex": False,
-    "mathtext.fontset": "dejavusans",
-    "axes.unicode_minus": True,
-    "hist.bins": 50,
-}
 
 DRAW_COLOR = "#3b6ea8"
 EXACT_COLOR = "#c0392b"
 BIN_COLOR = "#1e1e1e"
 INK = "#222222"
 MUTED = "#555555"
-PALETTE_COLORS = 48
-
-
-def png_bytes(canvas, compress_level: int = 6) -> bytes:
-    """The drawn canvas as a palette PNG (deterministic: a fixed quantiser, no dithering)."""
-    canvas.draw()
-    width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    palette = image.quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    buf = io.BytesIO()
-    palette.save(buf, "PNG", compress_level=compress_level)
-    return buf.getvalue()

@@ -161,10 +161,10 @@ class StudyService:
 
     def media(self, name: str) -> Response | None:
         found = self.study.media(name)
-        if found is None:
-            drawn = self.figures.get(name)
-            return Response(drawn, media_type="image/png") if drawn is not None else None
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if found is None:
+            drawn = self.figures.get(name)          # a figure a slider redrew
+            return Response(drawn, media_type=kind) if drawn is not None else None
         if found.data is not None:
             return Response(found.data, media_type=kind)
         if found.path is not None and inside(self.vault, found.path):

@@ -1,0 +1,161 @@
+"""One panel of a model figure: a box on the figure with data limits, its axes, ticks and the
+lines of text above it.
+
+Ticks are the "nice" steps (1, 2, 2.5, 5 × 10ᵏ) that leave room between their labels: the step
+grows until every label, at its widest, fits its share of the axis, so labels never overlap one
+another whatever the range. Labels share one number of decimals (0, 0.5, 1 — not 0, 0.5, 1.0 and
+1) and use a true minus sign. Sizes are given in points, as typographers and matplotlib did, and
+drawn at the figure's `px_per_pt`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from notecards.sim.svg import Stroke, Svg, text_width
+
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+MAX_TICKS = 7
+TICK_PT, PAD_PT, LABEL_PAD_PT = 3.5, 3.5, 4.0
+TICK_LABEL_PT, AXIS_LABEL_PT = 11.0, 12.5
+SPINE = "#444444"
+
+
+def nice_ticks(lo: float, hi: float, room_px: float, size_px: float, stacked: bool = False) -> list[float]:
+    """Tick positions inside [lo, hi] whose labels at `size_px` fit `room_px`: side by side on an
+    x axis, one above another (`stacked`) on a y axis. A range narrower than about a thousandth
+    of its magnitude (10000.91 to 10000.92) has no such ticks and gets its two ends."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return [lo]
+    exponent = math.floor(math.log10(span / MAX_TICKS))
+    for k in range(exponent, exponent + 4):
+        for base in NICE_STEPS:
+            step = base * 10.0 ** k
+            ticks = _ticks_at(lo, hi, step)
+            if not 2 <= len(ticks) <= MAX_TICKS:
+                continue
+            each = 2.2 * size_px if stacked else \
+                max(text_width(label, size_px) for label in tick_labels(ticks)) + 0.6 * size_px
+            if len(ticks) * each <= room_px:
+                return ticks
+    return [lo, hi]
+
+
+def _ticks_at(lo: float, hi: float, step: float) -> list[float]:
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    return [k * step for k in range(first, last + 1)]
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """The ticks' labels with one shared number of decimals, or — for numbers too large or too
+    small to write out — as many significant digits as tell neighbours apart (three at least)."""
+    if not ticks:
+        return []
+    biggest = max(abs(t) for t in ticks)
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else (biggest or 1.0)
+    if biggest >= 1e5 or step < 1e-4:
+        digits = max(3, math.floor(math.log10(biggest or 1.0)) - math.floor(math.log10(step)) + 2)
+        labels = [f"{t:.{digits}g}" for t in ticks]
+    else:
+        decimals = next(d for d in range(0, 12) if abs(round(step, d) - step) <= 1e-6 * step)
+        labels = [f"{0.0 if abs(t) < step * 1e-9 else t:.{decimals}f}" for t in ticks]
+    return [label.replace("-", "\u2212") for label in labels]
+
+
+@dataclass
+class Panel:
+    """A panel's box on the figure (pixels, y down) and its data limits."""
+
+    svg: Svg
+    x: float
+    y: float
+    w: float
+    h: float
+    px_per_pt: float
+    xlim: tuple[float, float] = (0.0, 1.0)
+    ylim: tuple[float, float] = (0.0, 1.0)
+
+    def px(self, xs) -> np.ndarray:
+        lo, hi = self.xlim
+        return self.x + (np.asarray(xs, dtype=float) - lo) * (self.w / (hi - lo))
+
+    def py(self, ys) -> np.ndarray:
+        lo, hi = self.ylim
+        return self.y + self.h - (np.asarray(ys, dtype=float) - lo) * (self.h / (hi - lo))
+
+    def pt(self, points: float) -> float:
+        return points * self.px_per_pt
+
+    def clip(self) -> str:
+        return self.svg.clip_rect(self.x, self.y, self.w, self.h)
+
+    def above(self, text: str, offset_pt: float, color: str, size_pt: float = 10.5, bold: bool = False) -> None:
+        """A line of text whose bottom sits `offset_pt` above the panel, from its left edge; a
+        line too long for the panel (and a little of the gap beside it) is set smaller, never
+        over the next panel's text or off the figure."""
+        room = min(self.svg.width - 4, self.x + 1.25 * self.w) - self.x
+        size = self.pt(size_pt)
+        widest = text_width(text, size) * (1.1 if bold else 1.0)
+        self.svg.text(self.x, self.y - self.pt(offset_pt), text, size * min(1.0, room / widest) if widest else size,
+                      color=color, valign="bottom", bold=bold)
+
+    def corner_note(self, text: str, color: str, size_pt: float = 9.5) -> None:
+        """A line of text just inside the panel's top right corner."""
+        self.svg.text(self.x + self.w, self.y + self.pt(2), text, self.pt(size_pt), color=color,
+                      anchor="end", valign="top")
+
+    def centre_note(self, text: str, color: str, size_pt: float = 12.5) -> None:
+        self.svg.text(self.x + self.w / 2, self.y + self.h / 2, text, self.pt(size_pt), color=color,
+                      anchor="middle", valign="center")
+
+    def bottom_axis(self, label: str = "") -> None:
+        """The x axis: its line, ticks and their labels below the panel, and its label under them."""
+        size = self.pt(TICK_LABEL_PT)
+        base = self.y + self.h
+        self.svg.line(self.x, base, self.x + self.w, base, Stroke(SPINE, self.pt(0.9)))
+        ticks = nice_ticks(*self.xlim, self.w, size)
+        inside = [t for t in ticks if self.xlim[0] <= t <= self.xlim[1]]
+        marks = "".join(f"M{x:.1f} {base:.1f}v{self.pt(TICK_PT):.1f}" for x in self.px(inside))
+        self.svg.path(marks, stroke=Stroke("#000000", self.pt(0.8)))
+        label_top = base + self.pt(TICK_PT + PAD_PT)
+        for x, text in zip(self.px(inside), tick_labels(inside)):
+            self.svg.text(float(x), label_top, text, size, anchor="middle", valign="top")
+        if label:
+            self.svg.text(self.x + self.w / 2, label_top + 1.2 * size + self.pt(LABEL_PAD_PT), label,
+                          self.pt(AXIS_LABEL_PT), anchor="middle", valign="top")
+
+    def _y_ticks(self) -> list[float]:
+        ticks = nice_ticks(*self.ylim, self.h, self.pt(TICK_LABEL_PT), stacked=True)
+        return [t for t in ticks if self.ylim[0] <= t <= self.ylim[1]]
+
+    def make_room_for_left_axis(self) -> None:
+        """Narrow the panel from the left, if need be, so that its y axis's tick labels and label
+        stay inside the figure (a left-column panel whose labels read 10000 has 56 px)."""
+        size = self.pt(TICK_LABEL_PT)
+        widest = max((text_width(t, size) for t in tick_labels(self._y_ticks())), default=0.0)
+        need = self.pt(TICK_PT + PAD_PT + LABEL_PAD_PT) + widest + 1.2 * self.pt(AXIS_LABEL_PT)
+        if need > self.x:
+            self.w -= need - self.x
+            self.x = need
+
+    def left_axis(self, label: str = "") -> None:
+        """The y axis: its line, ticks and their labels left of the panel, and its label reading
+        upwards left of them, clear of the widest label."""
+        size = self.pt(TICK_LABEL_PT)
+        self.svg.line(self.x, self.y, self.x, self.y + self.h, Stroke(SPINE, self.pt(0.9)))
+        inside = self._y_ticks()
+        marks = "".join(f"M{self.x:.1f} {y:.1f}h{-self.pt(TICK_PT):.1f}" for y in self.py(inside))
+        self.svg.path(marks, stroke=Stroke("#000000", self.pt(0.8)))
+        right = self.x - self.pt(TICK_PT + PAD_PT)
+        labels = tick_labels(inside)
+        for y, text in zip(self.py(inside), labels):
+            self.svg.text(right, float(y), text, size, anchor="end", valign="center")
+        if label:
+            widest = max((text_width(t, size) for t in labels), default=0.0)
+            self.svg.text(right - widest - self.pt(LABEL_PAD_PT), self.y + self.h / 2, label,
+                          self.pt(AXIS_LABEL_PT), anchor="middle", valign="bottom", vertical=True)
