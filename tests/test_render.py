@@ -151,7 +151,8 @@ def test_callout_without_title_uses_its_type(tmp_path):
 def test_code_fences_keep_language_and_sim_fences_fold(tmp_path):
     html = field("```python\nx = 1 < 2\n```\n```sim\ntheta ~ Normal(0, 1)\n```", tmp_path)
     assert '<pre><code class="language-python">x = 1 &lt; 2\n</code></pre>' in html
-    assert ('<details class="nc-sim-source"><summary>model</summary><pre><code class="language-sim">'
+    assert ('<details class="nc-sim-source"><summary>model</summary>'
+            '<pre style="overflow-x:auto;text-align:left"><code class="language-sim">'
             "theta ~ Normal(0, 1)\n</code></pre></details>") in html
 
 

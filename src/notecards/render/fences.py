@@ -1,7 +1,10 @@
 """Code fences keep their language class; `sim` / `python sim` fences are model sources.
 
 A model source is shown folded (`<details class="nc-sim-source">`): the simulation stage adds the
-figures it produces separately, and the source stays one click away on the card.
+figures it produces separately, and the source stays one click away on the card. Its `<pre>`
+carries its own layout (left-aligned, scrolling in its own box), since in a stock `Basic` note
+(sync) the CSS is the user's: `text-align: center` and nothing to stop a long line from making
+the whole card scroll sideways on a phone.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 SIM_INFOS = frozenset({"sim", "python sim"})
+SOURCE_STYLE = "overflow-x:auto;text-align:left"
 
 
 def fences_plugin(md: MarkdownIt) -> None:
@@ -28,4 +32,4 @@ def fences_plugin(md: MarkdownIt) -> None:
 
 def render_sim_source(token: Token) -> str:
     return ('<details class="nc-sim-source"><summary>model</summary>'
-            f'<pre><code class="language-sim">{escapeHtml(token.content)}</code></pre></details>\n')
+            f'<pre style="{SOURCE_STYLE}"><code class="language-sim">{escapeHtml(token.content)}</code></pre></details>\n')
