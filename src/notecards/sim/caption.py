@@ -32,6 +32,9 @@ IMG_STYLE = "display:block;max-width:100%;height:auto;margin:0 auto"
 SCROLL_STYLE = "overflow-x:auto;max-width:100%;margin:0.4em 0"
 TABLE_STYLE = "border-collapse:collapse;font-size:0.9em"
 CELL_STYLE = "white-space:nowrap;padding:0.15em 0.5em;text-align:left"
+# a cell of words (a check's expression): it may wrap between words, never inside one
+WORDS_STYLE = "white-space:normal;overflow-wrap:normal;word-break:normal;min-width:7em;padding:0.15em 0.5em;text-align:left"
+CAPTION_LAYOUT = "text-align:left"
 NUMBER_STYLE = "white-space:nowrap;padding:0.15em 0.5em;text-align:right;font-variant-numeric:tabular-nums"
 
 
@@ -40,11 +43,14 @@ def image_html(name: str, alt: str) -> str:
             f'style="{IMG_STYLE}">')
 
 
-def table_html(header: list[str], rows: list[tuple[str, list[str]]], numeric_from: int, cls: str) -> str:
+def table_html(header: list[str], rows: list[tuple[str, list[str]]], numeric_from: int, cls: str,
+               wrapping: frozenset[int] = frozenset()) -> str:
     """A table whose cells never break (numbers, words, marks) and which scrolls in its own box
-    when wider than the screen. `rows` are (row class, cells already escaped)."""
+    when wider than the screen; the `wrapping` columns hold words and may wrap between them, so
+    on a phone the numbers stay in view. `rows` are (row class, cells already escaped)."""
     def cell(tag: str, k: int, text: str) -> str:
-        return f'<{tag} style="{NUMBER_STYLE if k >= numeric_from else CELL_STYLE}">{text}</{tag}>'
+        style = NUMBER_STYLE if k >= numeric_from else WORDS_STYLE if k in wrapping else CELL_STYLE
+        return f'<{tag} style="{style}">{text}</{tag}>'
 
     head = "".join(cell("th", k, h) for k, h in enumerate(header))
     body = "".join((f'<tr class="{row_cls}">' if row_cls else "<tr>") + "".join(cell("td", k, c) for k, c in enumerate(cells)) + "</tr>"
@@ -67,7 +73,7 @@ def caption_html(spec: ModelSpec, checks: list[CheckResult], comparisons: list[C
     """The card's figure with a caption that says what was simulated, with which values, and
     whether the card's claims (checks, equivalent definitions) held."""
     parts = [CAPTION_STYLE, f'<figure class="nc-sim" style="{FIGURE_STYLE}">', image_html(image_name, alt),
-             '<figcaption class="nc-caption">', model_line(spec), values_line(spec)]
+             f'<figcaption class="nc-caption" style="{CAPTION_LAYOUT}">', model_line(spec), values_line(spec)]
     if checks:
         parts.append(checks_html(checks))
     parts += [comparison_html(c) for c in comparisons]
@@ -117,11 +123,11 @@ def seed_line(spec: ModelSpec) -> str:
 def checks_html(checks: list[CheckResult]) -> str:
     rows = []
     for c in checks:
-        mark = '<span class="nc-pass">✓ passed</span>' if c.passed else '<span class="nc-fail">✗ failed</span>'
+        mark = '<span class="nc-pass">✓</span>' if c.passed else '<span class="nc-fail">✗ failed</span>'
         rows.append(("nc-check-pass" if c.passed else "nc-check-fail",
                      [mark, f"<code>{html.escape(c.text)}</code>", f"{c.simulated:.4g}", f"{c.expected:.4g}",
                       f"{c.z:+.2f}"]))
-    return table_html(["", "check", "simulated", "expected", "z"], rows, 2, "nc-sim-checks")
+    return table_html(["", "check", "simulated", "expected", "z"], rows, 2, "nc-sim-checks", frozenset({1}))
 
 
 def comparison_html(c: Comparison) -> str:

@@ -33,11 +33,12 @@ from notecards.sim.figure_options import FigureOptions
 from notecards.sim.labels import pretty
 from notecards.sim.model import SimResult
 from notecards.sim.model_graph import draw_model_graph, height_in, needs_full_width
-from notecards.sim.panel import Panel
+from notecards.sim.panel import TITLE_PT, Panel
 from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, INK, MUTED
 from notecards.sim.svg import Stroke, Svg, num, relative_d
 
-TOP_IN, BOTTOM_IN, ROW_GAP_IN, LEFT, RIGHT, WSPACE = 0.75, 0.5, 1.1, 0.08, 0.97, 0.28
+TOP_IN, BOTTOM_IN, ROW_GAP_IN, LEFT, RIGHT, WSPACE = 0.9, 0.62, 1.32, 0.08, 0.97, 0.28
+TITLE_AT, FIRST_LINE_AT, SECOND_LINE_AT = 38, 20, 3      # points above a panel
 TAIL_SPREAD = 12.0        # (q99.75 − median) beyond this many IQRs is a heavy tail
 BULK_QUANTILE = 0.97      # where a heavy tail's axis stops
 
@@ -95,7 +96,7 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
 
 
 def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions) -> tuple[Svg, list[Panel]]:
-    """A white figure and its `count` panels, two to a row; the first (the graph) takes the whole
+    """A figure (transparent: see `sim.style`) and its `count` panels, two to a row; the first (the graph) takes the whole
     top row, `full_graph_in` inches tall at least, when it is too wide for one column."""
     dpi = options.dpi
     full = full_graph_in is not None
@@ -104,7 +105,6 @@ def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions)
     heights = [max(options.panel_height_in, full_graph_in or 0.0)] + [options.panel_height_in] * (rows - 1)
     width = options.width_in * dpi
     svg = Svg(width, (sum(heights) + TOP_IN + BOTTOM_IN + (rows - 1) * ROW_GAP_IN) * dpi)
-    svg.rect(0, 0, svg.width, svg.height, fill="#ffffff")
     left, right = LEFT * width, RIGHT * width
     column = (right - left) / (2 + WSPACE)
     tops = [TOP_IN + sum(heights[:r]) + r * ROW_GAP_IN for r in range(rows)]
@@ -213,15 +213,15 @@ def _panel_note(panel: Panel, values: np.ndarray, marginal, outside: float) -> N
     a clipped axis says how many draws it leaves out."""
     exact_var = float(marginal.frozen.var()) if marginal is not None else math.nan
     var = "∞ (exact)" if math.isinf(exact_var) else _fmt(values.var(ddof=1))
-    panel.above(f"sim: mean {_fmt(values.mean())}, var {var}", 17, DRAW_COLOR)
+    panel.above(f"sim: mean {_fmt(values.mean())}, var {var}", FIRST_LINE_AT, DRAW_COLOR)
     if marginal is not None:
-        panel.above(f"exact: {marginal.label}", 3, EXACT_COLOR)
+        panel.above(f"exact: {marginal.label}", SECOND_LINE_AT, EXACT_COLOR)
     if outside > 0:
         panel.corner_note(f"axis clipped: {outside:.1%} of draws beyond", MUTED)
 
 
 def _title(panel: Panel, text: str) -> None:
-    panel.above(text, 32, "#000000", size_pt=14, bold=True)
+    panel.above(text, TITLE_AT, "#000000", size_pt=TITLE_PT, bold=True)
 
 
 def _fmt(x: float) -> str:
@@ -249,13 +249,13 @@ def draw_joint(panel: Panel, result: SimResult, cf: ClosedForm, pair: tuple[str,
     panel.svg.dots(panel.px(centres), panel.py(means), panel.pt(4.5), BIN_COLOR, clip=clip)
     p, c = pretty(parent), pretty(child)
     _title(panel, f"{p} given {c}")
-    panel.above(f"● sim E[{p} | {c}]", 17, BIN_COLOR)
+    panel.above(f"● sim E[{p} | {c}]", FIRST_LINE_AT, BIN_COLOR)
     exact = cf.conditional_mean(parent, child)
     if exact is not None:
         ends = np.array([lo, hi])
         panel.svg.path(_line_d(panel.px(ends), panel.py(exact.intercept + exact.slope * ends)),
                        stroke=Stroke(EXACT_COLOR, panel.pt(2.2)), clip=clip)
-        panel.above(f"— exact {_slope_label(exact.slope, exact.intercept, c)}", 3, EXACT_COLOR)
+        panel.above(f"— exact {_slope_label(exact.slope, exact.intercept, c)}", SECOND_LINE_AT, EXACT_COLOR)
     panel.bottom_axis(c)
     panel.left_axis(p)
 

@@ -27,11 +27,11 @@ from notecards.sim.panel import Panel
 from notecards.sim.style import INK, MUTED
 from notecards.sim.svg import Stroke
 
-FONT_PT = 11.0
+FONT_PT = 13.0
 CHAR_IN = 0.62 * FONT_PT / 72          # an upper bound on one DejaVu Sans glyph's advance
 LEVEL_IN = 0.78
 GAP_IN = 0.22
-MIN_RADIUS_IN = 0.2
+MIN_RADIUS_IN = 0.23
 PLATE_PAD_IN = 0.1
 PLATE_LABEL_IN = 0.22
 HALF_WIDTH_IN = 2.7

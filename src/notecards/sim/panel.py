@@ -1,7 +1,7 @@
 """One panel of a model figure: a box on the figure with data limits, its axes, ticks and the
 lines of text above it.
 
-Ticks are the "nice" steps (1, 2, 2.5, 5 × 10ᵏ) that leave room between their labels: the step
+Ticks are the "nice" steps (1, 2, 5 × 10ᵏ) that leave room between their labels: the step
 grows until every label, at its widest, fits its share of the axis, so labels never overlap one
 another whatever the range. Labels share one number of decimals (0, 0.5, 1 — not 0, 0.5, 1.0 and
 1) and use a true minus sign. Sizes are given in points, as typographers and matplotlib did, and
@@ -17,10 +17,12 @@ import numpy as np
 
 from notecards.sim.svg import Stroke, Svg, text_width
 
-NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+NICE_STEPS = (1.0, 2.0, 5.0, 10.0)
 MAX_TICKS = 7
 TICK_PT, PAD_PT, LABEL_PAD_PT = 3.5, 3.5, 4.0
-TICK_LABEL_PT, AXIS_LABEL_PT = 11.0, 12.5
+# text sizes in points of the 704 px figure, which a phone shows at about half size: 13 pt here
+# is 10 CSS px there, the least a label can be and still be read at arm's length
+TICK_LABEL_PT, AXIS_LABEL_PT, HEADER_PT, TITLE_PT, NOTE_PT = 13.0, 14.5, 12.5, 16.0, 11.0
 SPINE = "#444444"
 
 
@@ -94,7 +96,7 @@ class Panel:
     def clip(self) -> str:
         return self.svg.clip_rect(self.x, self.y, self.w, self.h)
 
-    def above(self, text: str, offset_pt: float, color: str, size_pt: float = 10.5, bold: bool = False) -> None:
+    def above(self, text: str, offset_pt: float, color: str, size_pt: float = HEADER_PT, bold: bool = False) -> None:
         """A line of text whose bottom sits `offset_pt` above the panel, from its left edge; a
         line too long for the panel (and a little of the gap beside it) is set smaller, never
         over the next panel's text or off the figure."""
@@ -104,12 +106,12 @@ class Panel:
         self.svg.text(self.x, self.y - self.pt(offset_pt), text, size * min(1.0, room / widest) if widest else size,
                       color=color, valign="bottom", bold=bold)
 
-    def corner_note(self, text: str, color: str, size_pt: float = 9.5) -> None:
+    def corner_note(self, text: str, color: str, size_pt: float = NOTE_PT) -> None:
         """A line of text just inside the panel's top right corner."""
         self.svg.text(self.x + self.w, self.y + self.pt(2), text, self.pt(size_pt), color=color,
                       anchor="end", valign="top")
 
-    def centre_note(self, text: str, color: str, size_pt: float = 12.5) -> None:
+    def centre_note(self, text: str, color: str, size_pt: float = AXIS_LABEL_PT) -> None:
         self.svg.text(self.x + self.w / 2, self.y + self.h / 2, text, self.pt(size_pt), color=color,
                       anchor="middle", valign="center")
 
