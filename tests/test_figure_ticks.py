@@ -17,14 +17,16 @@ ROOM, SIZE = 275.0, 16.8            # a panel's width and an 11 pt label at 110 
 @settings(max_examples=300, deadline=None)
 @given(st.floats(-1e6, 1e6), st.floats(1e-3, 1e6))
 def test_labels_fit_side_by_side_are_distinct_and_inside_the_range(lo, span):
-    assume(span >= 1e-3 * abs(lo))        # narrower ranges get their two ends (see nice_ticks)
+    assume(span >= 1e-3 * abs(lo))        # narrower ranges get their rounded ends (see nice_ticks)
     hi = lo + span
     ticks = nice_ticks(lo, hi, ROOM, SIZE)
     labels = tick_labels(ticks)
     assert len(ticks) >= 2
     assert all(lo - 1e-9 * span <= t <= hi + 1e-9 * span for t in ticks)
     assert len(set(labels)) == len(labels), labels
-    assert sum(text_width(label, SIZE) for label in labels) <= ROOM
+    widths = [text_width(label, SIZE) for label in labels]
+    px = [(t - lo) * ROOM / span for t in ticks]
+    assert all(b - a >= (wa + wb) / 2 for a, b, wa, wb in zip(px, px[1:], widths, widths[1:])), labels
 
 
 def test_labels_share_their_decimals_and_use_a_true_minus():

@@ -275,3 +275,14 @@ def test_a_heavy_tail_is_clipped_to_the_bulk_and_the_clipped_share_is_stated():
     assert outside == pytest.approx(0.03, abs=0.003)
     normal = np.random.default_rng(3).normal(size=20000)
     assert plot_range(normal)[2] == 0.0                    # a light tail is never said to be clipped
+
+
+def test_a_simulated_mean_shows_no_digit_finer_than_its_monte_carlo_error():
+    spec = hierarchical_spec()
+    result = hierarchical_result(spec)
+    root = ET.fromstring(render_figure(result, closed_form(spec), FIGURE_OPTIONS))
+    lines = {t.text for t in root.iter(f"{SVG}text") if t.text.startswith("sim: mean")}
+    theta = result.draws["theta"]
+    error = theta.std() / np.sqrt(theta.size)                 # 0.014: the second decimal is the last that means anything
+    expected = f"{theta.mean():.2f}".replace("-", "−")
+    assert f"sim: mean {expected}, var {theta.var(ddof=1):.3g}" in lines, (lines, error)

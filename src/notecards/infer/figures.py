@@ -121,7 +121,7 @@ def _render(draw, rows: int, panel_in: float = 2.4, columns: int = 2) -> bytes:
     top_in, bottom_in, gap_in = 0.5, 0.55, 0.85
     height = rows * panel_in + top_in + bottom_in + (rows - 1) * gap_in
     with rc_context(STYLE):
-        fig = Figure(figsize=(FIGURE_OPTIONS.width_in, height), dpi=FIGURE_OPTIONS.dpi)
+        fig = Figure(figsize=(FIGURE_OPTIONS.fit_width_in, height), dpi=FIGURE_OPTIONS.dpi)
         canvas = FigureCanvasAgg(fig)
         fig.nc_grid = fig.add_gridspec(rows, columns, left=0.1, right=0.97, top=1 - top_in / height,
                                        bottom=bottom_in / height, wspace=0.3, hspace=gap_in / panel_in)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 class FigureOptions:
     """Everything about the look that is not in the model; part of the cache key."""
 
-    width_in: float = 6.4
+    width_in: float = 4.8              # a model figure: 528 px, two panels a row (see docs/simulations.md)
+    fit_width_in: float = 6.4          # a fitted card's figures (matplotlib)
     dpi: int = 110
-    panel_height_in: float = 2.75
+    panel_height_in: float = 2.3
     max_variables: int = 5
     scatter_points: int = 500
     bins: int = 50

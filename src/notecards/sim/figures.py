@@ -1,7 +1,7 @@
 """Drawing a simulated model: one composed SVG per model.
 
-The figure is a grid two panels wide (6.4 in at 110 px per inch = 704 px, which a phone shows at
-full width and a desktop at its natural size): first a graph of the model (`sim.model_graph`; the
+The figure is a grid two panels wide (4.8 in at 110 px per inch = 528 px, which a desktop shows
+at its natural size and a phone at two thirds, where 13 pt labels still read as 10 CSS px): first a graph of the model (`sim.model_graph`; the
 whole top row when it is too wide for one column), then one histogram per shown variable with its
 exact marginal drawn over it where one is known, then, for a parent → child pair, the joint draws
 with the conditional mean E[parent | child] (exact line where the pair is jointly Gaussian,
@@ -83,7 +83,7 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     """The composed SVG for one simulated model."""
     shown = shown_variables(result, options)
     pair = joint_pair(result, cf, shown)
-    full = needs_full_width(result.spec, options.panel_height_in)
+    full = needs_full_width(result.spec, options.panel_height_in, column_width(options.width_in))
     kinds = ("graph",) + tuple("marginal" for _ in shown) + (("joint",) if pair else ())
     svg, panels = figure_grid(len(kinds), height_in(result.spec) if full else None, options)
     draw_model_graph(panels[0], result.spec)
@@ -93,6 +93,11 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     if pair:
         draw_joint(panels[-1], result, cf, pair, options)
     return svg.to_bytes(figure_alt(result, options))
+
+
+def column_width(figure_width: float) -> float:
+    """One of the two columns' width, in the unit of `figure_width`."""
+    return (RIGHT - LEFT) * figure_width / (2 + WSPACE)
 
 
 def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions) -> tuple[Svg, list[Panel]]:
@@ -106,7 +111,7 @@ def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions)
     width = options.width_in * dpi
     svg = Svg(width, (sum(heights) + TOP_IN + BOTTOM_IN + (rows - 1) * ROW_GAP_IN) * dpi)
     left, right = LEFT * width, RIGHT * width
-    column = (right - left) / (2 + WSPACE)
+    column = column_width(width)
     tops = [TOP_IN + sum(heights[:r]) + r * ROW_GAP_IN for r in range(rows)]
     boxes = [(left, tops[0] * dpi, right - left, heights[0] * dpi)] if full else []
     for cell in range(2 if full else 0, cells):
@@ -212,8 +217,10 @@ def _panel_note(panel: Panel, values: np.ndarray, marginal, outside: float) -> N
     """Simulated moments and the exact law under the title, coloured like what they describe;
     a clipped axis says how many draws it leaves out."""
     exact_var = float(marginal.frozen.var()) if marginal is not None else math.nan
-    var = "∞ (exact)" if math.isinf(exact_var) else _fmt(values.var(ddof=1))
-    panel.above(f"sim: mean {_fmt(values.mean())}, var {var}", FIRST_LINE_AT, DRAW_COLOR)
+    sample_var = float(values.var(ddof=1))
+    var = "∞ (exact)" if math.isinf(exact_var) else _fmt(sample_var, sample_var * math.sqrt(2 / values.size))
+    mean = _fmt(float(values.mean()), math.sqrt(sample_var / values.size))
+    panel.above(f"sim: mean {mean}, var {var}", FIRST_LINE_AT, DRAW_COLOR)
     if marginal is not None:
         panel.above(f"exact: {marginal.label}", SECOND_LINE_AT, EXACT_COLOR)
     if outside > 0:
@@ -224,8 +231,17 @@ def _title(panel: Panel, text: str) -> None:
     panel.above(text, TITLE_AT, "#000000", size_pt=TITLE_PT, bold=True)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}".replace("-", "\u2212")
+def _fmt(x: float, error: float | None = None) -> str:
+    """A number to three significant digits, or — when its Monte Carlo `error` is larger than
+    that — to the error's first digit: a mean of −0.00991 ± 0.014 is "−0.01", whose last digit
+    means something."""
+    text = f"{x:#.3g}".rstrip(".") if error is not None else f"{x:.3g}"
+    if error is not None and error > 0 and math.isfinite(error) and math.isfinite(x):
+        decimals = max(0, -math.floor(math.log10(error)))
+        rounded = f"{x:.{decimals}f}"
+        if len(rounded) < len(text):
+            text = rounded.lstrip("-") if float(rounded) == 0 else rounded
+    return text.replace("-", "\u2212")
 
 
 def draw_joint(panel: Panel, result: SimResult, cf: ClosedForm, pair: tuple[str, str], options: FigureOptions) -> None:

@@ -34,7 +34,7 @@ GAP_IN = 0.22
 MIN_RADIUS_IN = 0.23
 PLATE_PAD_IN = 0.1
 PLATE_LABEL_IN = 0.22
-HALF_WIDTH_IN = 2.7
+OVERHANG_IN = 0.2          # how far a graph in one column may reach into the gap beside it
 MAX_NODES = 14
 
 
@@ -160,13 +160,13 @@ def _half_width(spec: ModelSpec, name: str, const: bool) -> float:
     return text + 0.04 if const else max(MIN_RADIUS_IN, text + 0.07)
 
 
-def needs_full_width(spec: ModelSpec, panel_height_in: float) -> bool:
+def needs_full_width(spec: ModelSpec, panel_height_in: float, column_in: float) -> bool:
     """Whether the graph needs the figure's whole width (and a row as tall as itself) rather than
     one panel of its two columns."""
     nodes = layout(spec)
     if not nodes:
         return False
-    wide = max(n.x + n.half for n in nodes) - min(n.x - n.half for n in nodes) > HALF_WIDTH_IN
+    wide = max(n.x + n.half for n in nodes) - min(n.x - n.half for n in nodes) > column_in + OVERHANG_IN
     return wide or height_in(spec) > panel_height_in
 
 

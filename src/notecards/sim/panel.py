@@ -1,8 +1,8 @@
 """One panel of a model figure: a box on the figure with data limits, its axes, ticks and the
 lines of text above it.
 
-Ticks are the "nice" steps (1, 2, 5 × 10ᵏ) that leave room between their labels: the step
-grows until every label, at its widest, fits its share of the axis, so labels never overlap one
+Ticks are the "nice" steps (1, 2, 4, 5 × 10ᵏ) that leave room between their labels: the step
+grows until the widest label fits between two ticks, so labels never overlap one
 another whatever the range. Labels share one number of decimals (0, 0.5, 1 — not 0, 0.5, 1.0 and
 1) and use a true minus sign. Sizes are given in points, as typographers and matplotlib did, and
 drawn at the figure's `px_per_pt`.
@@ -17,19 +17,20 @@ import numpy as np
 
 from notecards.sim.svg import Stroke, Svg, text_width
 
-NICE_STEPS = (1.0, 2.0, 5.0, 10.0)
+NICE_STEPS = (1.0, 2.0, 4.0, 5.0, 10.0)
 MAX_TICKS = 7
 TICK_PT, PAD_PT, LABEL_PAD_PT = 3.5, 3.5, 4.0
-# text sizes in points of the 704 px figure, which a phone shows at about half size: 13 pt here
-# is 10 CSS px there, the least a label can be and still be read at arm's length
-TICK_LABEL_PT, AXIS_LABEL_PT, HEADER_PT, TITLE_PT, NOTE_PT = 13.0, 14.5, 12.5, 16.0, 11.0
+# text sizes in points of the 528 px figure, which a 390 px phone shows at two thirds: 13 pt here
+# is 13 CSS px there, a caption's size
+TICK_LABEL_PT, AXIS_LABEL_PT, HEADER_PT, TITLE_PT, NOTE_PT = 13.0, 14.5, 12.0, 16.0, 11.0
 SPINE = "#444444"
 
 
 def nice_ticks(lo: float, hi: float, room_px: float, size_px: float, stacked: bool = False) -> list[float]:
     """Tick positions inside [lo, hi] whose labels at `size_px` fit `room_px`: side by side on an
-    x axis, one above another (`stacked`) on a y axis. A range narrower than about a thousandth
-    of its magnitude (10000.91 to 10000.92) has no such ticks and gets its two ends."""
+    x axis, one above another (`stacked`) on a y axis. A range too narrow for its magnitude
+    (10000.91 to 10000.92) has no such ticks and gets two: its ends, rounded inwards to a tenth
+    of a power of ten below the span."""
     span = hi - lo
     if not (math.isfinite(span) and span > 0):
         return [lo]
@@ -40,11 +41,12 @@ def nice_ticks(lo: float, hi: float, room_px: float, size_px: float, stacked: bo
             ticks = _ticks_at(lo, hi, step)
             if not 2 <= len(ticks) <= MAX_TICKS:
                 continue
-            each = 2.2 * size_px if stacked else \
-                max(text_width(label, size_px) for label in tick_labels(ticks)) + 0.6 * size_px
-            if len(ticks) * each <= room_px:
+            need = 2.2 * size_px if stacked else \
+                max(text_width(label, size_px) for label in tick_labels(ticks)) + 0.5 * size_px
+            if step * room_px / span >= need:
                 return ticks
-    return [lo, hi]
+    quantum = 10.0 ** math.floor(math.log10(span)) / 10
+    return [math.ceil(lo / quantum) * quantum, math.floor(hi / quantum) * quantum]
 
 
 def _ticks_at(lo: float, hi: float, step: float) -> list[float]:
@@ -102,7 +104,7 @@ class Panel:
         over the next panel's text or off the figure."""
         room = min(self.svg.width - 4, self.x + 1.25 * self.w) - self.x
         size = self.pt(size_pt)
-        widest = text_width(text, size) * (1.1 if bold else 1.0)
+        widest = text_width(text, size, bold)
         self.svg.text(self.x, self.y - self.pt(offset_pt), text, size * min(1.0, room / widest) if widest else size,
                       color=color, valign="bottom", bold=bold)
 
@@ -126,7 +128,9 @@ class Panel:
         self.svg.path(marks, stroke=Stroke("#000000", self.pt(0.8)))
         label_top = base + self.pt(TICK_PT + PAD_PT)
         for x, text in zip(self.px(inside), tick_labels(inside)):
-            self.svg.text(float(x), label_top, text, size, anchor="middle", valign="top")
+            half = text_width(text, size) / 2 + 1        # an end label is kept inside the figure
+            x = min(max(float(x), half), self.svg.width - half)
+            self.svg.text(x, label_top, text, size, anchor="middle", valign="top")
         if label:
             self.svg.text(self.x + self.w / 2, label_top + 1.2 * size + self.pt(LABEL_PAD_PT), label,
                           self.pt(AXIS_LABEL_PT), anchor="middle", valign="top")
