@@ -1,0 +1,158 @@
+"""New notes through AnkiConnect's `importPackage`: the fast way to add a batch to a running Anki.
+
+Used by `AnkiConnectBackend` when Anki runs on this machine (its address is a loopback one: Anki
+must read the package from our disk). For each batch: read the note types it needs, write the
+package (`import_package.py`), import it, then check with `notesInfo` that each note is where the
+package put it, with the card's fields. A note found elsewhere (its id was taken) is found again
+by content, as after a lost answer; a card the package could not hold, or that is found nowhere,
+is left to `addNotes`. When the add-on has no `importPackage` or refuses it (an old add-on, a
+sandboxed Anki that cannot read our temporary folder), the batch, and the rest of the sync, go
+through `addNotes`. Any failure once the import may have run is reported as possibly done, so the
+sync keeps its journal and the next run finds the notes instead of adding them again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import unicodedata
+import urllib.parse
+from pathlib import Path
+from typing import Callable
+
+from notecards.sync.connection import AnkiConnect, AnkiConnectError, Refused
+from notecards.sync.import_package import NoteTypeCopy, write_package
+from notecards.sync.plan import NewNote
+from notecards.sync.sync_state import PendingAdd
+from notecards.types import Card
+
+IMPORT_NOTES = 2000            # notes per package: about 0.5 s of Anki's main thread
+READ_CHUNK = 1000              # notes per notesInfo request
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+FindAdded = Callable[[list[PendingAdd], set[int]], dict[str, int]]
+
+
+def is_local(url: str) -> bool:
+    """Whether AnkiConnect's address is this machine, so that Anki can read a file we write."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def pending(card: Card) -> PendingAdd:
+    return PendingAdd(card.guid, card.note_type, card.deck, card.fields)
+
+
+def same_content(entry: PendingAdd, info: dict) -> bool:
+    """Whether a `notesInfo` entry is the journalled card: its note type, and each of the card's
+    fields (matched without case, as `addNote` fills them) equal after Unicode normalisation."""
+    fields = {k.lower(): unicodedata.normalize("NFC", v["value"]) for k, v in info.get("fields", {}).items()}
+    return info.get("modelName") == entry.note_type and all(
+        fields.get(k.lower()) == unicodedata.normalize("NFC", v) for k, v in entry.fields.items())
+
+
+class PackageAdds:
+    """Adds by package while the add-on takes them; `available` turns off at the first refusal."""
+
+    def __init__(self, client: AnkiConnect):
+        self.client = client
+        self.available = is_local(client.url) and self._has_import()
+        self._position: int | None = None
+
+    def _has_import(self) -> bool:
+        """Whether the add-on has `importPackage` (`apiReflect`, itself missing from old add-ons)."""
+        try:
+            reflected = self.client.call("apiReflect", scopes=["actions"], actions=["importPackage"])
+        except Refused:
+            return False
+        return "importPackage" in (reflected or {}).get("actions", [])
+
+    def add(self, cards: list[Card], find_added: FindAdded) -> tuple[list[NewNote], list[Card]]:
+        """(the notes the import added, the cards left for `addNotes`)."""
+        types = self._note_types({c.note_type for c in cards})
+        held = [c for c in cards if c.note_type in types]
+        if not held:
+            return [], cards
+        with tempfile.TemporaryDirectory(prefix="notecards-import-") as tmp:
+            package = write_package(held, types, Path(tmp), self._next_position())
+            left = [c for c in cards if c.note_type not in types] + package.left
+            if not package.expected:
+                return [], left
+            try:
+                self.client.call("importPackage", path=str(package.path), touches=len(package.expected))
+            except Refused:
+                self.available = False           # an old add-on, or Anki cannot read our file
+                return self._after_refusal(package.expected, find_added, left)
+        self._position = (self._position or 1) + len(package.expected)
+        return self._checked(package.expected, find_added, left)
+
+    def _after_refusal(self, expected: dict[int, Card], find_added: FindAdded,
+                       left: list[Card]) -> tuple[list[NewNote], list[Card]]:
+        """A refused import added nothing, unless Anki failed after it (refreshing its window):
+        the check tells, and only the notes it does not find go to `addNotes`."""
+        landed, _ = _possibly_done(lambda: self._landed(expected))
+        if not landed:
+            return [], list(expected.values()) + left
+        return self._checked(expected, find_added, left)
+
+    def _checked(self, expected: dict[int, Card], find_added: FindAdded,
+                 left: list[Card]) -> tuple[list[NewNote], list[Card]]:
+        landed, missing = _possibly_done(lambda: self._landed(expected))
+        if missing:
+            entries = {c.guid: c for c in missing}
+            found = _possibly_done(lambda: find_added([pending(c) for c in missing], {n.nid for n in landed}))
+            landed += [NewNote(entries[g], nid) for g, nid in found.items()]
+            left += [c for c in missing if c.guid not in found]
+        return landed, left
+
+    def _landed(self, expected: dict[int, Card]) -> tuple[list[NewNote], list[Card]]:
+        """(the notes at the id the package gave them, with the card's content; the other cards)."""
+        ids = sorted(expected)
+        infos: list[dict] = []
+        for i in range(0, len(ids), READ_CHUNK):
+            infos += self.client.call("notesInfo", notes=ids[i:i + READ_CHUNK])
+        landed, missing = [], []
+        for nid, info in zip(ids, infos):
+            card = expected[nid]
+            if info and info.get("noteId") == nid and same_content(pending(card), info):
+                landed.append(NewNote(card, nid))
+            else:
+                missing.append(card)
+        return landed, missing
+
+    def _note_types(self, names: set[str]) -> dict[str, NoteTypeCopy]:
+        """The collection's note types by these names, read afresh for each package: a copy that
+        is out of date (a field renamed in Anki meanwhile) would add its old field back."""
+        ids = self.client.call("modelNamesAndIds")
+        wanted = sorted(n for n in names if n in ids)
+        asks = [(action, {"modelName": n}) for n in wanted
+                for action in ("modelFieldNames", "modelTemplates", "modelStyling")]
+        answers = self.client.multi(asks)
+        types = {}
+        for i, name in enumerate(wanted):
+            fields, templates, styling = answers[3 * i:3 * i + 3]
+            if any(isinstance(a, AnkiConnectError) for a in (fields, templates, styling)):
+                continue                          # gone meanwhile: addNotes says so
+            types[name] = NoteTypeCopy(name, int(ids[name]), list(fields),
+                                       [(t, v["Front"], v["Back"]) for t, v in templates.items()],
+                                       styling["css"])
+        return types
+
+    def _next_position(self) -> int:
+        """The new-card position after the collection's newest new card, where `addNotes` would
+        put the next one (a package's cards keep the positions written in it)."""
+        if self._position is None:
+            new = self.client.call("findCards", query="is:new")
+            self._position = 1
+            if new:
+                [info] = self.client.call("cardsInfo", cards=[max(new)])
+                self._position = int(info.get("due", 0)) + 1
+        return self._position
+
+
+def _possibly_done(step):
+    """Run a step after an import: if it fails, the import may still have added the notes."""
+    try:
+        return step()
+    except AnkiConnectError as exc:
+        exc.maybe_done = True
+        raise
