@@ -32,7 +32,7 @@ from typing import Any, Iterable
 from notecards.cloze import is_cloze_type
 from notecards.config import STOCK_FIELDS
 from notecards.sync.connection import MAX_NOTES, AnkiConnect, AnkiConnectError, bounded
-from notecards.sync.package_adds import IMPORT_NOTES, PackageAdds, same_content
+from notecards.sync.package_adds import IMPORT_NOTES, REFLECT, PackageAdds, same_content
 from notecards.sync.plan import Applied, NewNote, RemoteNote, SyncPlan, Update
 from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, Diagnostic, MediaFile
@@ -84,11 +84,13 @@ class AnkiConnectBackend:
     def __init__(self, url: str | None = None, key: str | None = None):
         self.client = AnkiConnect(url, key)
         self.client.call("version")
-        # fails plainly when Anki is at its profile picker
-        self.decks = set(self.client.call("deckNames"))
+        decks, reflected = self.client.multi([("deckNames", {}), REFLECT])
+        if isinstance(decks, AnkiConnectError):
+            raise decks                    # plainly, when Anki is at its profile picker
+        self.decks = set(decks)
         self.models: set[str] | None = None
         self.media_by_path = True
-        self.packages = PackageAdds(self.client)
+        self.packages = PackageAdds(self.client, reflected)
         # notes per part of the sync: a package takes many; addNotes is bounded in each request
         self.batch_notes = IMPORT_NOTES if self.packages.available else MAX_NOTES
 
@@ -197,7 +199,7 @@ class AnkiConnectBackend:
         if cards and self.packages.available:
             imported, cards = self.packages.add(cards, self.find_added)
             done.new_notes += imported
-            self._move({n.nid: n.card for n in imported}, done, new=True)
+            self._move({n.nid: n.card for n in imported}, done, new=True, known=self.packages.card_ids)
         if cards:
             self._add_notes(cards, done)
 
@@ -220,11 +222,13 @@ class AnkiConnectBackend:
             done.new_notes += added
             self._move({n.nid: n.card for n in added}, done, new=True)
 
-    def _move(self, cards_of_note: dict[int, Card], done: Applied, new: bool = False) -> None:
-        """Put each note's cards in its card's deck, then read the decks back to be sure."""
+    def _move(self, cards_of_note: dict[int, Card], done: Applied, new: bool = False,
+              known: dict[int, list[int]] | None = None) -> None:
+        """Put each note's cards in its card's deck, then read the decks back to be sure (`known`:
+        card ids of some of the notes, read already)."""
         if not cards_of_note:
             return
-        wrong = self._misplaced(self._cards_by_target(cards_of_note), new)
+        wrong = self._misplaced(self._cards_by_target(cards_of_note, known or {}), new)
         if not wrong:
             return
         self.client.multi([("changeDeck", {"cards": ids, "deck": deck}) for deck, ids in wrong.items()])
@@ -239,15 +243,23 @@ class AnkiConnectBackend:
                                                    f"Anki did not move note {info['noteId']} into deck "
                                                    f"{card.deck!r}; the next sync tries again"))
 
-    def _cards_by_target(self, cards_of_note: dict[int, Card]) -> dict[str, list[int]]:
-        """target deck -> the card ids of the notes bound for it (one `nid:` search per deck)."""
+    def _cards_by_target(self, cards_of_note: dict[int, Card], known: dict[int, list[int]]) -> dict[str, list[int]]:
+        """target deck -> the card ids of the notes bound for it (one `nid:` search per deck for
+        the notes whose cards are not `known`)."""
         notes: dict[str, list[int]] = {}
+        out: dict[str, list[int]] = {}
         for nid, card in cards_of_note.items():
-            notes.setdefault(card.deck, []).append(nid)
+            if nid in known:
+                out.setdefault(card.deck, []).extend(known[nid])
+            else:
+                notes.setdefault(card.deck, []).append(nid)
         decks = sorted(notes)
         answers = self.client.multi([("findCards", {"query": "nid:" + ",".join(map(str, sorted(notes[d])))})
                                      for d in decks])
-        return {d: list(a) for d, a in zip(decks, answers) if isinstance(a, list)}
+        for d, a in zip(decks, answers):
+            if isinstance(a, list):
+                out.setdefault(d, []).extend(a)
+        return out
 
     def _misplaced(self, targets: dict[str, list[int]], new: bool = False) -> dict[str, list[int]]:
         """target deck -> those of its card ids that are elsewhere (not counting filtered decks)."""

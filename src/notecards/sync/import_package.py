@@ -86,13 +86,15 @@ def write_package(cards: list[Card], types: dict[str, NoteTypeCopy], folder: Pat
     package = Package(folder / "notes.apkg")
     try:
         temp_ids = _copy_note_types(col, [types[n] for n in sorted({c.note_type for c in cards})])
+        models = {name: col.models.by_name(name) for name in {c.note_type for c in cards}}
+        decks = {name: col.decks.id(name, create=True) for name in sorted({c.deck for c in cards})}
         requests = []
         for card in cards:
-            note = _note(col, card, types[card.note_type])
+            note = _note(col, card, models[card.note_type], types[card.note_type])
             if note is None:
                 package.left.append(card)
             else:
-                requests.append((card, AddNoteRequest(note, col.decks.id(card.deck, create=True))))
+                requests.append((card, AddNoteRequest(note, decks[card.deck])))
         added = _add_all(col, requests, package.left)
         package.expected = {int(r.note.id): card for card, r in added}
     finally:
@@ -134,12 +136,12 @@ def _copy_note_types(col, copies: list[NoteTypeCopy]) -> dict[int, int]:
     return temp_ids
 
 
-def _note(col, card: Card, copy: NoteTypeCopy):
+def _note(col, card: Card, model: dict, copy: NoteTypeCopy):
     """The card as a note of the package, or None when `addNote` would not add it as it is (a
     field its type lacks, which it would drop; an empty first field; a cloze problem)."""
     from anki.notes import NoteFieldsCheckResult
 
-    note = col.new_note(col.models.by_name(copy.name))
+    note = col.new_note(model)
     for name, value in card.fields.items():
         target = copy.field_of(name)
         if target is None:

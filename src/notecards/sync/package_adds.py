@@ -29,6 +29,7 @@ IMPORT_NOTES = 2000            # notes per package: about 0.5 s of Anki's main t
 READ_CHUNK = 1000              # notes per notesInfo request
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
+REFLECT = ("apiReflect", {"scopes": ["actions"], "actions": ["importPackage"]})
 FindAdded = Callable[[list[PendingAdd], set[int]], dict[str, int]]
 
 
@@ -53,27 +54,24 @@ def same_content(entry: PendingAdd, info: dict) -> bool:
 class PackageAdds:
     """Adds by package while the add-on takes them; `available` turns off at the first refusal."""
 
-    def __init__(self, client: AnkiConnect):
+    def __init__(self, client: AnkiConnect, reflected: object):
+        """`reflected`: the add-on's answer to `apiReflect` for `importPackage` (an error from an
+        add-on old enough to lack `apiReflect` too)."""
         self.client = client
-        self.available = is_local(client.url) and self._has_import()
+        actions = reflected.get("actions", []) if isinstance(reflected, dict) else []
+        self.available = is_local(client.url) and "importPackage" in actions
         self._position: int | None = None
-
-    def _has_import(self) -> bool:
-        """Whether the add-on has `importPackage` (`apiReflect`, itself missing from old add-ons)."""
-        try:
-            reflected = self.client.call("apiReflect", scopes=["actions"], actions=["importPackage"])
-        except Refused:
-            return False
-        return "importPackage" in (reflected or {}).get("actions", [])
+        self.card_ids: dict[int, list[int]] = {}     # of the notes the last check found in place
 
     def add(self, cards: list[Card], find_added: FindAdded) -> tuple[list[NewNote], list[Card]]:
         """(the notes the import added, the cards left for `addNotes`)."""
-        types = self._note_types({c.note_type for c in cards})
+        self.card_ids = {}
+        types, first_position = self._read({c.note_type for c in cards})
         held = [c for c in cards if c.note_type in types]
         if not held:
             return [], cards
         with tempfile.TemporaryDirectory(prefix="notecards-import-") as tmp:
-            package = write_package(held, types, Path(tmp), self._next_position())
+            package = write_package(held, types, Path(tmp), first_position)
             left = [c for c in cards if c.note_type not in types] + package.left
             if not package.expected:
                 return [], left
@@ -82,7 +80,7 @@ class PackageAdds:
             except Refused:
                 self.available = False           # an old add-on, or Anki cannot read our file
                 return self._after_refusal(package.expected, find_added, left)
-        self._position = (self._position or 1) + len(package.expected)
+        self._position = first_position + len(package.expected)
         return self._checked(package.expected, find_added, left)
 
     def _after_refusal(self, expected: dict[int, Card], find_added: FindAdded,
@@ -115,38 +113,41 @@ class PackageAdds:
             card = expected[nid]
             if info and info.get("noteId") == nid and same_content(pending(card), info):
                 landed.append(NewNote(card, nid))
+                self.card_ids[nid] = list(info.get("cards", []))
             else:
                 missing.append(card)
         return landed, missing
 
-    def _note_types(self, names: set[str]) -> dict[str, NoteTypeCopy]:
-        """The collection's note types by these names, read afresh for each package: a copy that
-        is out of date (a field renamed in Anki meanwhile) would add its old field back."""
-        ids = self.client.call("modelNamesAndIds")
-        wanted = sorted(n for n in names if n in ids)
-        asks = [(action, {"modelName": n}) for n in wanted
-                for action in ("modelFieldNames", "modelTemplates", "modelStyling")]
+    def _read(self, names: set[str]) -> tuple[dict[str, NoteTypeCopy], int]:
+        """The collection's note types by these names, and the first new-card position, in one
+        request. The types are read afresh for each package: a copy out of date (a field renamed
+        in Anki meanwhile) would add its old field back."""
+        wanted = sorted(names)
+        asks = [("modelNamesAndIds", {})] + [(action, {"modelName": n}) for n in wanted
+                                             for action in ("modelFieldNames", "modelTemplates", "modelStyling")]
+        if self._position is None:
+            asks.append(("findCards", {"query": "is:new"}))
         answers = self.client.multi(asks)
+        if isinstance(answers[0], AnkiConnectError):
+            raise answers[0]
         types = {}
         for i, name in enumerate(wanted):
-            fields, templates, styling = answers[3 * i:3 * i + 3]
-            if any(isinstance(a, AnkiConnectError) for a in (fields, templates, styling)):
-                continue                          # gone meanwhile: addNotes says so
-            types[name] = NoteTypeCopy(name, int(ids[name]), list(fields),
-                                       [(t, v["Front"], v["Back"]) for t, v in templates.items()],
-                                       styling["css"])
-        return types
+            fields, templates, styling = answers[1 + 3 * i:4 + 3 * i]
+            if name in answers[0] and not any(isinstance(a, AnkiConnectError) for a in (fields, templates, styling)):
+                types[name] = NoteTypeCopy(name, int(answers[0][name]), list(fields),
+                                           [(t, v["Front"], v["Back"]) for t, v in templates.items()],
+                                           styling["css"])
+        if self._position is None:
+            self._position = self._after(answers[-1] if isinstance(answers[-1], list) else [])
+        return types, self._position
 
-    def _next_position(self) -> int:
+    def _after(self, new_cards: list[int]) -> int:
         """The new-card position after the collection's newest new card, where `addNotes` would
         put the next one (a package's cards keep the positions written in it)."""
-        if self._position is None:
-            new = self.client.call("findCards", query="is:new")
-            self._position = 1
-            if new:
-                [info] = self.client.call("cardsInfo", cards=[max(new)])
-                self._position = int(info.get("due", 0)) + 1
-        return self._position
+        if not new_cards:
+            return 1
+        [info] = self.client.call("cardsInfo", cards=[max(new_cards)])
+        return int(info.get("due", 0)) + 1
 
 
 def _possibly_done(step):
