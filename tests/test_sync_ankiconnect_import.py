@@ -214,3 +214,27 @@ def test_an_import_that_fails_after_adding_its_notes_adds_them_no_second_time(tm
     assert "addNotes" not in anki.requests
     ids = _ids(vault)
     assert len(ids) == len(set(ids)) == 9 and sorted(anki.col.find_notes("")) == sorted(ids)
+
+
+def test_packages_of_one_sync_never_share_note_ids(tmp_path, anki, monkeypatch):
+    """Note ids count milliseconds, and a package of 2,000 notes is numbered faster than the clock
+    runs, so the next package would start inside it. With the clock held still, three packages
+    in a row still put every note at the id its package gave it: no note moved, none searched."""
+    from notecards.sync import ankiconnect, package_adds
+
+    monkeypatch.setattr(ankiconnect, "IMPORT_NOTES", 20)
+    still = package_adds.now_ms()                # (Anki renumbers ids more than a day ahead)
+    monkeypatch.setattr(package_adds, "now_ms", lambda: still)
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for f in range(3):
+        (vault / f"n{f}.md").write_text("".join(f"START\nBasic\nQ{f}.{i}\nBack: A\nEND\n\n" for i in range(20)))
+    searched = []
+    search = anki.do_findNotes
+    anki.do_findNotes = lambda query: searched.append(query) or search(query)
+    report = sync_vault(vault, ankiconnect=anki.url)
+    assert report.exit_code() == 0 and not report.diagnostics, report.summary()
+    assert anki.requests.count("importPackage") == 3
+    assert "addNotes" not in anki.requests and searched == []
+    ids = _ids(vault)
+    assert len(set(ids)) == 60 and sorted(anki.col.find_notes("")) == sorted(ids)

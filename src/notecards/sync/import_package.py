@@ -78,8 +78,10 @@ def import_guid(card: Card) -> str:
 
 
 def write_package(cards: list[Card], types: dict[str, NoteTypeCopy], folder: Path,
-                  first_position: int) -> Package:
-    """Write `cards` as `folder/notes.apkg`; their new cards are positioned from `first_position`."""
+                  first_position: int, first_id: int) -> Package:
+    """Write `cards` as `folder/notes.apkg`, their notes numbered from `first_id` (so that one
+    package's ids are not the previous one's: ids count milliseconds, and a batch is numbered
+    faster than the clock runs) and their new cards positioned from `first_position`."""
     from anki.collection import AddNoteRequest, Collection
 
     col = Collection(str(folder / "collection.anki2"))
@@ -96,11 +98,12 @@ def write_package(cards: list[Card], types: dict[str, NoteTypeCopy], folder: Pat
             else:
                 requests.append((card, AddNoteRequest(note, decks[card.deck])))
         added = _add_all(col, requests, package.left)
-        package.expected = {int(r.note.id): card for card, r in added}
+        shift = first_id - min((int(r.note.id) for _, r in added), default=first_id)
+        package.expected = {int(r.note.id) + shift: card for card, r in added}
     finally:
         col.close(downgrade=True)                   # the package's collection in the legacy schema
     if package.expected:
-        _as_copies(folder / "collection.anki2", temp_ids, first_position)
+        _as_copies(folder / "collection.anki2", temp_ids, first_position, shift)
         with zipfile.ZipFile(package.path, "w", compression=zipfile.ZIP_STORED) as z:
             z.write(folder / "collection.anki2", "collection.anki2")
             z.writestr("media", "{}")
@@ -169,9 +172,9 @@ def _add_all(col, requests: list, left: list[Card]) -> list:
         return added
 
 
-def _as_copies(path: Path, temp_ids: dict[int, int], first_position: int) -> None:
-    """Give the package's note types the collection's ids, no field or template ids and `mod` 0,
-    and shift its new cards' positions to follow the collection's."""
+def _as_copies(path: Path, temp_ids: dict[int, int], first_position: int, shift: int) -> None:
+    """Give the package's note types the collection's ids, no field or template ids and `mod` 0;
+    move its note ids on by `shift` and its new cards' positions to follow the collection's."""
     db = sqlite3.connect(path)
     try:
         models = json.loads(db.execute("select models from col").fetchone()[0])
@@ -185,6 +188,9 @@ def _as_copies(path: Path, temp_ids: dict[int, int], first_position: int) -> Non
             db.execute("update notes set mid = ? where mid = ?", (model["id"], int(key)))
         db.execute("update col set models = ?", (json.dumps(copies),))
         db.execute("update cards set due = due + ? where type = 0", (first_position - 1,))
+        for table, column in (("notes", "id"), ("cards", "nid")):     # through negatives: ids stay unique
+            db.execute(f"update {table} set {column} = -{column}")
+            db.execute(f"update {table} set {column} = ? - {column}", (shift,))
         db.commit()
     finally:
         db.close()

@@ -14,6 +14,7 @@ sync keeps its journal and the next run finds the notes instead of adding them a
 from __future__ import annotations
 
 import tempfile
+import time
 import unicodedata
 import urllib.parse
 from pathlib import Path
@@ -61,6 +62,7 @@ class PackageAdds:
         actions = reflected.get("actions", []) if isinstance(reflected, dict) else []
         self.available = is_local(client.url) and "importPackage" in actions
         self._position: int | None = None
+        self._last_id = 0                            # the highest note id of the packages so far
         self.card_ids: dict[int, list[int]] = {}     # of the notes the last check found in place
 
     def add(self, cards: list[Card], find_added: FindAdded) -> tuple[list[NewNote], list[Card]]:
@@ -71,7 +73,8 @@ class PackageAdds:
         if not held:
             return [], cards
         with tempfile.TemporaryDirectory(prefix="notecards-import-") as tmp:
-            package = write_package(held, types, Path(tmp), first_position)
+            first_id = max(self._last_id + 1, now_ms())
+            package = write_package(held, types, Path(tmp), first_position, first_id)
             left = [c for c in cards if c.note_type not in types] + package.left
             if not package.expected:
                 return [], left
@@ -81,6 +84,7 @@ class PackageAdds:
                 self.available = False           # an old add-on, or Anki cannot read our file
                 return self._after_refusal(package.expected, find_added, left)
         self._position = first_position + len(package.expected)
+        self._last_id = max(package.expected)
         return self._checked(package.expected, find_added, left)
 
     def _after_refusal(self, expected: dict[int, Card], find_added: FindAdded,
@@ -148,6 +152,11 @@ class PackageAdds:
             return 1
         [info] = self.client.call("cardsInfo", cards=[max(new_cards)])
         return int(info.get("due", 0)) + 1
+
+
+def now_ms() -> int:
+    """Anki's note ids are creation times in milliseconds."""
+    return int(time.time() * 1000)
 
 
 def _possibly_done(step):
