@@ -28,6 +28,7 @@ Media are not in the package: the sync stores them by path, as for every other c
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
@@ -88,11 +89,11 @@ def write_package(cards: list[Card], types: dict[str, NoteTypeCopy], folder: Pat
     package = Package(folder / "notes.apkg")
     try:
         temp_ids = _copy_note_types(col, [types[n] for n in sorted({c.note_type for c in cards})])
-        models = {name: col.models.by_name(name) for name in {c.note_type for c in cards}}
+        blanks = {name: col.new_note(col.models.by_name(name)) for name in {c.note_type for c in cards}}
         decks = {name: col.decks.id(name, create=True) for name in sorted({c.deck for c in cards})}
         requests = []
         for card in cards:
-            note = _note(col, card, models[card.note_type], types[card.note_type])
+            note = _note(blanks[card.note_type], card, types[card.note_type])
             if note is None:
                 package.left.append(card)
             else:
@@ -122,31 +123,32 @@ def _copy_note_types(col, copies: list[NoteTypeCopy]) -> dict[int, int]:
         model["name"] = f"stock {ntid}"
         mm.update_dict(model)
     temp_ids = {}
-    for copy in copies:
-        model = mm.new(copy.name)
-        if copy.cloze:
+    for nt in copies:
+        model = mm.new(nt.name)
+        if nt.cloze:
             model["type"] = MODEL_CLOZE
-        for name in copy.fields:
+        for name in nt.fields:
             mm.add_field(model, mm.new_field(name))
-        for name, front, back in copy.templates:
+        for name, front, back in nt.templates:
             template = mm.new_template(name)
             template["qfmt"], template["afmt"] = front, back
             mm.add_template(model, template)
-        model["css"] = copy.css
-        temp_ids[mm.add_dict(model).id] = copy.id
+        model["css"] = nt.css
+        temp_ids[mm.add_dict(model).id] = nt.id
     for ntid in stock:
         mm.remove(ntid)
     return temp_ids
 
 
-def _note(col, card: Card, model: dict, copy: NoteTypeCopy):
+def _note(blank, card: Card, nt: NoteTypeCopy):
     """The card as a note of the package, or None when `addNote` would not add it as it is (a
     field its type lacks, which it would drop; an empty first field; a cloze problem)."""
     from anki.notes import NoteFieldsCheckResult
 
-    note = col.new_note(model)
+    note = copy.copy(blank)                         # a new note of the type, without asking Anki
+    note.fields = list(blank.fields)
     for name, value in card.fields.items():
-        target = copy.field_of(name)
+        target = nt.field_of(name)
         if target is None:
             return None
         note[target] = value
