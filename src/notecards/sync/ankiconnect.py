@@ -83,12 +83,13 @@ class AnkiConnectBackend:
 
     def __init__(self, url: str | None = None, key: str | None = None):
         self.client = AnkiConnect(url, key)
-        self.client.call("version")
-        decks, reflected = self.client.multi([("deckNames", {}), REFLECT])
-        if isinstance(decks, AnkiConnectError):
-            raise decks                    # plainly, when Anki is at its profile picker
+        version, decks, models, reflected = self.client.multi(
+            [("version", {}), ("deckNames", {}), ("modelNames", {}), REFLECT])
+        for answer in (version, decks, models):
+            if isinstance(answer, AnkiConnectError):
+                raise answer               # plainly, when Anki is at its profile picker
         self.decks = set(decks)
-        self.models: set[str] | None = None
+        self.models = set(models)
         self.media_by_path = True
         self.packages = PackageAdds(self.client, reflected)
         # notes per part of the sync: a package takes many; addNotes is bounded in each request
@@ -285,8 +286,6 @@ class AnkiConnectBackend:
     def _prepare(self, cards: list[Card]) -> None:
         """Create the note types the cards need. Decks need no creating: `changeDeck` makes a
         missing one (where `createDeck` costs the add-on ~0.2 s each)."""
-        if cards and self.models is None:
-            self.models = set(self.client.call("modelNames"))
         for card in cards:
             if card.note_type not in self.models:
                 self.client.call("createModel", **model_request(card.note_type, list(card.fields)))
