@@ -61,10 +61,11 @@ def _assert_in_step(vault, fake: FakeAnki, notes: int) -> None:
             assert {fake.col.decks.name(c.did) for c in fake.col.get_note(nid).cards()} == {deck}
 
 
-@pytest.mark.parametrize("action", ["importPackage", "addNotes"])
+@pytest.mark.parametrize("action", ["importPackage", "notesInfo", "addNotes"])
 def test_answer_lost_after_the_adds_were_done_adds_no_duplicate(tmp_path, anki, action):
-    """The connection drops after Anki imported the package (or added the notes) and before its
-    answer arrived: the next run finds the notes by content and writes their ID lines."""
+    """The connection drops after Anki imported the package (or while the sync checks where its
+    notes went, or after `addNotes`) and before the answer arrived: the next run finds the notes
+    by content and writes their ID lines."""
     fronts = {(0, i): t for i, t in enumerate(TRICKY)}
     vault = _vault(tmp_path, 2, 3, fronts)
     anki.without_import = action == "addNotes"
