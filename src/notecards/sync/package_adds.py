@@ -82,23 +82,19 @@ class PackageAdds:
                 self.client.call("importPackage", path=str(package.path), touches=len(package.expected))
             except Refused:
                 self.available = False           # an old add-on, or Anki cannot read our file
-                return self._after_refusal(package.expected, find_added, left)
+                return self._checked(package.expected, find_added, left, refused=True)
         self._position = first_position + len(package.expected)
         self._last_id = max(package.expected)
         return self._checked(package.expected, find_added, left)
 
-    def _after_refusal(self, expected: dict[int, Card], find_added: FindAdded,
-                       left: list[Card]) -> tuple[list[NewNote], list[Card]]:
-        """A refused import added nothing, unless Anki failed after it (refreshing its window):
-        the check tells, and only the notes it does not find go to `addNotes`."""
-        landed, _ = _possibly_done(lambda: self._landed(expected))
-        if not landed:
-            return [], list(expected.values()) + left
-        return self._checked(expected, find_added, left)
-
-    def _checked(self, expected: dict[int, Card], find_added: FindAdded,
-                 left: list[Card]) -> tuple[list[NewNote], list[Card]]:
+    def _checked(self, expected: dict[int, Card], find_added: FindAdded, left: list[Card],
+                 refused: bool = False) -> tuple[list[NewNote], list[Card]]:
+        """The notes where the package put them; the others found by content, or left. A refused
+        import added nothing, unless Anki failed after it (refreshing its window): the check
+        tells, and if it finds none of the notes, they all go to `addNotes`."""
         landed, missing = _possibly_done(lambda: self._landed(expected))
+        if refused and not landed:
+            return [], missing + left
         if missing:
             entries = {c.guid: c for c in missing}
             found = _possibly_done(lambda: find_added([pending(c) for c in missing], {n.nid for n in landed}))
