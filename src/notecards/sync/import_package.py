@@ -1,7 +1,7 @@
 """A batch of new notes as an Anki package that leaves the collection's note types as they are.
 
 AnkiConnect's `addNotes` adds one note at a time on Anki's main thread (5-10 ms a note); its
-`importPackage` runs Anki's own importer on a local package (1,000 notes in a few hundred ms).
+`importPackage` runs Anki's own importer on a local package (1,000 notes in ~0.1 s).
 The add-on calls `anki.importing.AnkiPackageImporter`, which on current Anki (26.9) is the Rust
 importer (`rslib/src/import_export/package/apkg/import/`) with "merge note types", "with
 scheduling" and "with deck presets" on. What it does with a package, and how this one is made so
@@ -11,8 +11,10 @@ that it adds the notes and changes nothing else:
   replaces the collection's only if its `mod` is newer. So each type here is a copy of the
   collection's own (its id, its field names, its template names and formats, its css and kind,
   read through AnkiConnect), with no field or template ids and `mod` 0: every field and template
-  matches by name, none is missing, and the collection's type is kept, `mod` included
-  (`tests/test_sync_ankiconnect_import.py` proves it on a collection whose type was customised).
+  matches by name, none is missing, and the collection's type is kept as it is: fields (with
+  their ids), templates, css, sort field, kind, and no schema change. Only its `mod` moves on, as
+  Anki marks every type it merges as modified (`tests/test_sync_real_anki.py` and
+  `tests/test_sync_ankiconnect_import.py` prove it on a collection whose types were customised).
   A kind that differs (cloze against standard) fails the whole import, which then adds nothing.
 - Cards are the package's own (the importer generates none), so the package is built with the
   `anki` package's collection: Anki's own card generation, exactly what `--collection` makes.
