@@ -5,6 +5,9 @@ a real Anki with the AnkiConnect add-on (run headless, see docs/sync.md), beside
     python benchmarks/bench_sync.py [--notes 1000] [--cards-per-note 5]
     NOTECARDS_ANKICONNECT_ADDON=/path/to/anki-connect/plugin \
         python benchmarks/bench_sync.py --notes 200 --ankiconnect     # 1,000 cards both ways
+    NOTECARDS_ANKICONNECT_ADDON=… python benchmarks/bench_sync.py --notes 2000 --ankiconnect   # 10,000 cards
+    NOTECARDS_ANKICONNECT_ADDON=… python benchmarks/bench_sync.py --notes 500 --cards-per-note 0 \
+        --sims 500 --ankiconnect                                      # 500 model cards with figures
     NOTECARDS_ANKICONNECT_ADDON=… python benchmarks/bench_sync.py --limits   # the add-on's limits
 
 Targets on 2 cores: first sync under 5 s, unchanged re-sync under 0.5 s, one edited file under
@@ -68,7 +71,7 @@ def _direct(root: Path, args) -> list[tuple]:
 
     vault = root / "vault-direct"
     vault.mkdir()
-    generate(vault, args.notes, args.cards_per_note, 0)
+    generate(vault, args.notes, args.cards_per_note, args.sims)
     collection = root / "collection.anki2"
     Collection(str(collection)).close()
     return _three_syncs(vault, collection=collection)
@@ -79,7 +82,7 @@ def _through_ankiconnect(root: Path, args) -> list[tuple]:
 
     vault = root / "vault-ankiconnect"
     vault.mkdir()
-    generate(vault, args.notes, args.cards_per_note, 0)
+    generate(vault, args.notes, args.cards_per_note, args.sims)
     with AnkiDesktop(root / "anki") as anki:
         return _three_syncs(vault, ankiconnect=anki.url)
 
@@ -118,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--cards-per-note", type=int, default=5)
+    parser.add_argument("--sims", type=int, default=0, help="this many notes get a model card with figures")
     parser.add_argument("--ankiconnect", action="store_true", help="also through a real Anki (AnkiConnect)")
     parser.add_argument("--limits", action="store_true", help="measure the AnkiConnect add-on's limits")
     args = parser.parse_args()
@@ -134,7 +138,7 @@ def main() -> None:
         (warm / "w.md").write_text("START\nBasic\nwarm-up\nBack: x\nEND\n")
         Collection(str(root / "warm.anki2")).close()
         _timed_sync(warm, root / "warm.anki2")
-        print(f"vault: {args.notes} notes x {args.cards_per_note} cards")
+        print(f"vault: {args.notes} notes x {args.cards_per_note} cards, {args.sims} model cards with figures")
         _print("direct (--collection):", _direct(root, args))
         if args.ankiconnect:
             _print("through AnkiConnect (real Anki, headless):", _through_ankiconnect(root, args))

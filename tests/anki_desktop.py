@@ -9,6 +9,7 @@ here, so a test can skip with that reason.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -69,8 +70,11 @@ class AnkiDesktop:
         return self.base / PROFILE / "collection.anki2"
 
     def start(self, timeout: float = 90.0) -> "AnkiDesktop":
+        # one single-instance key per base folder: Anki otherwise hands its arguments to any Anki
+        # of this user already running (another test's, or the user's own) and exits
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QTWEBENGINE_DISABLE_SANDBOX="1",
-                   ANKI_NOHIGHDPI="1", QTWEBENGINE_CHROMIUM_FLAGS="--disable-gpu")
+                   ANKI_NOHIGHDPI="1", QTWEBENGINE_CHROMIUM_FLAGS="--disable-gpu",
+                   ANKI_SINGLE_INSTANCE_KEY="notecards-" + hashlib.sha1(str(self.base.resolve()).encode()).hexdigest()[:12])
         env.pop("PYTHONPATH", None)          # Anki's own interpreter state, not notecards'
         if not (self.base / "prefs21.db").exists():
             subprocess.run([sys.executable, "-c", _MAKE_PROFILE, str(self.base), PROFILE],

@@ -4,7 +4,10 @@ strict as the real add-on where a sync depends on it:
 - the body is read 1 KB at a time into a growing buffer, as the add-on reads it (quadratic), and a
   body over `budget` bytes gets no answer at all (the real add-on takes minutes on it);
 - `lose_answer_after`: after carrying out that action, the connection is closed unanswered;
-- `profile_picker`: no collection open; `key`: the add-on's `apiKey`.
+- `profile_picker`: no collection open; `key`: the add-on's `apiKey`;
+- `importPackage` runs what the add-on runs, `anki.importing.AnkiPackageImporter`, which on Anki
+  26.9 is the collection's own importer with merge note types, scheduling and deck presets on;
+  `without_import` answers it as an add-on that lacks the action does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from anki.collection import Collection
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import MODEL_CLOZE
 
 
@@ -30,6 +33,7 @@ class FakeAnki:
         self.lose_answer_after: str | None = None
         self.profile_picker = False
         self.key: str | None = None
+        self.without_import = False
         self.lock = threading.Lock()
 
     def handle(self, request: dict) -> dict:
@@ -43,7 +47,10 @@ class FakeAnki:
             return {"result": None, "error": str(exc)}
 
     def run(self, action: str, params: dict):
-        return getattr(self, "do_" + action)(**params)
+        method = getattr(self, "do_" + action, None)
+        if method is None or (action == "importPackage" and self.without_import):
+            raise Exception("unsupported action")
+        return method(**params)
 
     def do_version(self):
         return 6
@@ -131,6 +138,43 @@ class FakeAnki:
 
     def do_changeDeck(self, cards, deck):
         self.col.set_deck(cards, self.col.decks.id(deck, create=True))
+
+    def do_apiReflect(self, scopes, actions=None):
+        known = [a for a in actions or [] if hasattr(self, "do_" + a)
+                 and not (a == "importPackage" and self.without_import)]
+        return {"scopes": ["actions"], "actions": known}
+
+    def do_importPackage(self, path):
+        self.col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=path, options=ImportAnkiPackageOptions(merge_notetypes=True, with_scheduling=True,
+                                                                with_deck_configs=True)))
+        return True
+
+    def do_modelNamesAndIds(self):
+        return {m.name: m.id for m in self.col.models.all_names_and_ids()}
+
+    def do_modelFieldNames(self, modelName):
+        return [f["name"] for f in self._model(modelName)["flds"]]
+
+    def do_modelTemplates(self, modelName):
+        return {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in self._model(modelName)["tmpls"]}
+
+    def do_modelStyling(self, modelName):
+        return {"css": self._model(modelName)["css"]}
+
+    def _model(self, name):
+        model = self.col.models.by_name(name)
+        if model is None:
+            raise Exception(f"model was not found: {name}")
+        return model
+
+    def do_cardsInfo(self, cards):
+        out = []
+        for cid in cards:
+            card = self.col.get_card(cid)
+            out.append({"cardId": cid, "note": card.nid, "deckName": self.col.decks.name(card.did),
+                        "ord": card.ord, "type": card.type, "queue": card.queue, "due": card.due})
+        return out
 
     def do_deleteNotes(self, notes):
         self.col.remove_notes(notes)

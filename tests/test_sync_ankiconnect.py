@@ -106,26 +106,29 @@ def test_sync_vault_through_ankiconnect_writes_ids(anki_server, tmp_path):
     assert again.plan.is_empty() and len(fake.col.find_notes("")) == 1
 
 
-def test_note_saved_while_anki_adds_its_card_is_synced_by_the_next_run(anki_server, tmp_path):
+@pytest.mark.parametrize("action", ["importPackage", "addNotes"])
+def test_note_saved_while_anki_adds_its_card_is_synced_by_the_next_run(anki_server, tmp_path, action):
     """The user saves the note in Obsidian while the sync is talking to Anki: that edit was not
-    sent, so the file must not be remembered as synced."""
+    sent, so the file must not be remembered as synced (adding by package, or one by one)."""
     from notecards.sync import sync_vault
 
     url, fake = anki_server
+    fake.without_import = action == "addNotes"
     vault = tmp_path / "vault"
     vault.mkdir()
     note = vault / "n.md"
     note.write_text("START\nBasic\nWhat?\nBack: This.\nEND\n")
-    add = fake.do_addNotes
+    add = getattr(fake, "do_" + action)
 
-    def add_while_the_user_saves(notes):
+    def add_while_the_user_saves(**params):
         note.write_text("START\nBasic\nWhat?\nBack: That, saved meanwhile.\nEND\n")
-        return add(notes)
+        return add(**params)
 
-    fake.do_addNotes = add_while_the_user_saves
+    setattr(fake, "do_" + action, add_while_the_user_saves)
     first = sync_vault(vault, ankiconnect=url)
     assert first.exit_code() == 0, first.summary()
-    fake.do_addNotes = add
+    assert action in fake.requests
+    setattr(fake, "do_" + action, add)
     second = sync_vault(vault, ankiconnect=url)
     assert second.exit_code() == 0 and second.files_read == 1, second.summary()
     [nid] = fake.col.find_notes("")

@@ -61,10 +61,15 @@ def _assert_in_step(vault, fake: FakeAnki, notes: int) -> None:
             assert {fake.col.decks.name(c.did) for c in fake.col.get_note(nid).cards()} == {deck}
 
 
-def test_answer_lost_after_addnotes_did_its_work_adds_no_duplicate(tmp_path, anki):
+@pytest.mark.parametrize("action", ["importPackage", "notesInfo", "addNotes"])
+def test_answer_lost_after_the_adds_were_done_adds_no_duplicate(tmp_path, anki, action):
+    """The connection drops after Anki imported the package (or while the sync checks where its
+    notes went, or after `addNotes`) and before the answer arrived: the next run finds the notes
+    by content and writes their ID lines."""
     fronts = {(0, i): t for i, t in enumerate(TRICKY)}
     vault = _vault(tmp_path, 2, 3, fronts)
-    anki.lose_answer_after = "addNotes"
+    anki.without_import = action == "addNotes"
+    anki.lose_answer_after = action
     first = sync_vault(vault, ankiconnect=anki.url)
     assert first.exit_code() == 1 and "\n" not in first.problem
     assert "running the sync again is safe" in first.problem.lower()
@@ -78,7 +83,9 @@ def test_answer_lost_after_addnotes_did_its_work_adds_no_duplicate(tmp_path, ank
 
 def test_failure_in_a_later_batch_keeps_the_earlier_batches(tmp_path, anki):
     """Batch 2 is added and answered, then the user closes the profile: the requests that would
-    move its cards fail. Batch 1 is done and written; batch 2's notes are known; 3 is not sent."""
+    move its cards fail. Batch 1 is done and written; batch 2's notes are known; 3 is not sent.
+    (An add-on without `importPackage`: batches of `addNotes`.)"""
+    anki.without_import = True
     vault = _vault(tmp_path, 30, 20)                 # 600 notes: three batches of adds
     sent = anki.do_addNotes
     calls = []

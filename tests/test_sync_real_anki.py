@@ -130,3 +130,57 @@ def test_sync_through_real_anki_matches_the_collection_backend(anki, tmp_path, m
 
 def _shape(plan) -> list[tuple]:
     return sorted((u.card.block.path, u.card.block.line, tuple(u.changes.names())) for u in plan.updates)
+
+
+def test_package_import_leaves_the_users_note_types_as_they_were(tmp_path):
+    """In a real Anki, a user restyled Basic, changed its front, added a field to it, restyled
+    Cloze and set their own daily limit. A sync (whose new notes go as one package through
+    `importPackage`) leaves every note type as it was (fields with their ids, templates, css, sort
+    field, kind), every deck preset, and the schema (no full sync to AnkiWeb), as read from the
+    collection file with Anki closed, before and after. Only the modification time of a type the
+    package used moves on: Anki's importer marks every type it merges as modified."""
+    desktop = AnkiDesktop(tmp_path / "base")
+    with desktop:
+        desktop.call("updateModelStyling", model={"name": "Basic", "css": ".card { font-family: Georgia; }"})
+        desktop.call("updateModelTemplates", model={"name": "Basic", "templates": {
+            "Card 1": {"Front": '<div class="mine">{{Front}}</div>', "Back": "{{FrontSide}}<hr id=answer>{{Back}}"}}})
+        desktop.call("modelFieldAdd", modelName="Basic", fieldName="Source")
+        desktop.call("updateModelStyling", model={"name": "Cloze", "css": ".cloze { color: purple; }"})
+        config = desktop.call("getDeckConfig", deck="Default")
+        config["new"]["perDay"] = 7
+        desktop.call("saveDeckConfig", config=config)
+    before = _note_types_and_presets(desktop.collection)
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "n.md").write_text("TARGET DECK: Mine::Sub\n\n" + "".join(
+        f"START\nBasic\nQ{i}\nBack: A{i}\nEND\n\nSTART\nCloze\n{{{{c1::x{i}}}}} {{{{c2::y}}}}\nEND\n\n"
+        for i in range(20)), encoding="utf-8")
+    with desktop:
+        report = sync_vault(vault, ankiconnect=desktop.url)
+        assert report.exit_code() == 0 and not report.diagnostics, report.summary()
+    after = _note_types_and_presets(desktop.collection)
+    assert after["models"].keys() == before["models"].keys()
+    for name, model in before["models"].items():
+        assert _but_time(after["models"][name]) == _but_time(model), name
+        assert after["models"][name]["mod"] >= model["mod"]
+    assert after["presets"] == before["presets"] and after["schema"] == before["schema"]
+    col = Collection(str(desktop.collection))
+    try:
+        assert col.note_count() == 40 and col.card_count() == 60
+        assert {col.decks.name(col.get_card(c).did) for c in col.find_cards("")} == {"Mine::Sub"}
+    finally:
+        col.close()
+
+
+def _but_time(model: dict) -> dict:
+    return {k: v for k, v in model.items() if k not in ("mod", "usn")}
+
+
+def _note_types_and_presets(path: Path) -> dict:
+    col = Collection(str(path))
+    try:
+        return {"models": {m["name"]: m for m in col.models.all()},
+                "presets": sorted((c["id"], c["name"], c["new"]["perDay"], c["mod"]) for c in col.decks.all_config()),
+                "schema": col.db.scalar("select scm from col")}
+    finally:
+        col.close()
