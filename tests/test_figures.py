@@ -181,11 +181,31 @@ def chain_result(spec: ModelSpec) -> SimResult:
     return result
 
 
-@pytest.mark.parametrize("spec, result", [(hierarchical_spec(), None), (chain_spec(4e6), "chain")])
-def test_every_word_and_shape_of_a_figure_lies_inside_it(spec, result):
+def heavy_tail_spec() -> ModelSpec:
+    """s2 ~ InverseGamma(1.5, 1) and neg = 10 − s2: a right and a left heavy tail, both clipped."""
+    nodes = {"s2": Node("s2", "stochastic", 1, dist="InverseGamma", args={"shape": num(1.5), "scale": num(1)}),
+             "neg": Node("neg", "deterministic", 2, expr=op("-", num(10), name("s2")), parents=["s2"])}
+    return ModelSpec("note.md", 1, nodes=nodes, n=20000)
+
+
+def heavy_tail_result(spec: ModelSpec) -> SimResult:
+    from scipy import stats
+
+    s2 = stats.invgamma(1.5, scale=1.0).rvs(spec.n, random_state=np.random.default_rng(5))
+    return SimResult(spec, {"s2": s2, "neg": 10 - s2})
+
+
+CASES = {"canonical": (hierarchical_spec, hierarchical_result), "chain": (lambda: chain_spec(4e6), chain_result),
+         "heavy tails": (heavy_tail_spec, heavy_tail_result)}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_word_and_shape_of_a_figure_lies_inside_it(case):
     from notecards.sim.svg import text_width
 
-    drawn = chain_result(spec) if result else hierarchical_result(spec)
+    make_spec, make_result = CASES[case]
+    spec = make_spec()
+    drawn = make_result(spec)
     root = ET.fromstring(render_figure(drawn, closed_form(spec), FIGURE_OPTIONS))
     width, height = float(root.get("width")), float(root.get("height"))
     for text in root.iter(f"{SVG}text"):
@@ -275,6 +295,17 @@ def test_a_heavy_tail_is_clipped_to_the_bulk_and_the_clipped_share_is_stated():
     assert outside == pytest.approx(0.03, abs=0.003)
     normal = np.random.default_rng(3).normal(size=20000)
     assert plot_range(normal)[2] == 0.0                    # a light tail is never said to be clipped
+
+
+def test_the_clipped_share_is_said_under_the_axis_never_over_the_draws():
+    spec = heavy_tail_spec()
+    root = ET.fromstring(render_figure(heavy_tail_result(spec), closed_form(spec), FIGURE_OPTIONS))
+    notes = [t for t in root.iter(f"{SVG}text") if "of draws beyond the axis" in t.text]
+    assert len(notes) == 2                                 # both tails: s2's right, neg's left
+    bars = [p for p in root.iter(f"{SVG}path") if p.get("fill-opacity") == "0.55"]
+    for note, bar in zip(notes, bars):
+        base = float(bar.get("d")[1:].split("l")[0].split()[1])      # the histogram's baseline, y
+        assert float(note.get("y")) > base                 # below the panel's data
 
 
 def test_a_simulated_mean_shows_no_digit_finer_than_its_monte_carlo_error():

@@ -224,7 +224,7 @@ def _panel_note(panel: Panel, values: np.ndarray, marginal, outside: float) -> N
     if marginal is not None:
         panel.above(f"exact: {marginal.label}", SECOND_LINE_AT, EXACT_COLOR)
     if outside > 0:
-        panel.corner_note(f"axis clipped: {outside:.1%} of draws beyond", MUTED)
+        panel.note_below(f"{outside:.1%} of draws beyond the axis", MUTED)
 
 
 def _title(panel: Panel, text: str) -> None:

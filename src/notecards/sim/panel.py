@@ -108,10 +108,13 @@ class Panel:
         self.svg.text(self.x, self.y - self.pt(offset_pt), text, size * min(1.0, room / widest) if widest else size,
                       color=color, valign="bottom", bold=bold)
 
-    def corner_note(self, text: str, color: str, size_pt: float = NOTE_PT) -> None:
-        """A line of text just inside the panel's top right corner."""
-        self.svg.text(self.x + self.w, self.y + self.pt(2), text, self.pt(size_pt), color=color,
-                      anchor="end", valign="top")
+    def note_below(self, text: str, color: str, size_pt: float = NOTE_PT) -> None:
+        """A line of text under the x axis's labels, ending at the panel's right edge: never over
+        the data, set smaller if the panel is narrower than the line."""
+        size = self.pt(size_pt)
+        size *= min(1.0, self.w / text_width(text, size))
+        top = self.y + self.h + self.pt(TICK_PT + PAD_PT) + 1.25 * self.pt(TICK_LABEL_PT)
+        self.svg.text(self.x + self.w, top, text, size, color=color, anchor="end", valign="top")
 
     def centre_note(self, text: str, color: str, size_pt: float = AXIS_LABEL_PT) -> None:
         self.svg.text(self.x + self.w / 2, self.y + self.h / 2, text, self.pt(size_pt), color=color,
