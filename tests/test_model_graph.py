@@ -54,3 +54,22 @@ def test_a_three_level_model_is_laid_out_top_to_bottom_by_level(prefix, chain):
     y = {node.name: node.y for node in layout(seed_spec(prefix))}
     assert [y[name] for name in chain] == sorted((y[name] for name in chain), reverse=True)
     assert len({y[name] for name in chain}) == len(chain)
+
+
+def crosses(p, q, r, s) -> bool:
+    """Whether segment pq properly crosses segment rs (a shared end is not a crossing)."""
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    if {p, q} & {r, s}:
+        return False
+    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+
+@pytest.mark.parametrize("prefix", ["001", "003", "004"])
+def test_no_two_arrows_of_a_seed_model_cross(prefix):
+    spec = seed_spec(prefix)
+    at = {node.name: (node.x, node.y) for node in layout(spec)}
+    arrows = [(at[p], at[n.name]) for n in spec.nodes.values() if n.name in at for p in n.parents if p in at]
+    assert len(arrows) >= 3
+    for (a, b), (c, d) in itertools.combinations(arrows, 2):
+        assert not crosses(a, b, c, d), (a, b, c, d)

@@ -16,6 +16,7 @@ width (see `needs_full_width`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -36,6 +37,7 @@ PLATE_PAD_IN = 0.1
 PLATE_LABEL_IN = 0.22
 OVERHANG_IN = 0.2          # how far a graph in one column may reach into the gap beside it
 MAX_NODES = 14
+SWEEPS = 4
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ def levels(spec: ModelSpec, names: list[str], consts: set[str]) -> dict[str, int
 
 
 def layout(spec: ModelSpec) -> list[Placed]:
-    """Every drawn node with its position, level by level from the top."""
+    """Every drawn node with its position, level by level from the top: first each row ordered by
+    where its nodes' parents are, then `SWEEPS` passes up and down the rows ordering each by the
+    mean position of its nodes' children (up) or parents (down) — the barycentre heuristic of
+    layered graph drawing — keeping the order whose arrows cross least."""
     names, consts = graph_nodes(spec)
     if not names:
         return []
@@ -100,22 +105,67 @@ def layout(spec: ModelSpec) -> list[Placed]:
         rows.setdefault(level[name], []).append(name)
     placed: dict[str, Placed] = {}
     for d in sorted(rows):
-        row = sorted(rows[d], key=lambda n: _row_order(spec, n, placed, names))
-        sizes = [_half_width(spec, n, n in consts) for n in row]
-        plated = [plate_of(spec, n) for n in row]
-        gaps = [GAP_IN + (2 * PLATE_PAD_IN if a != b else 0.0) for a, b in zip(plated, plated[1:])]
-        width = 2 * sum(sizes) + sum(gaps)
-        x = -width / 2
-        for k, (name, half) in enumerate(zip(row, sizes)):
-            x += half
-            placed[name] = Placed(name, pretty(name, spec.nodes.get(name)), x, -d * LEVEL_IN, half, name in consts)
-            x += half + (gaps[k] if k < len(gaps) else 0.0)
-    return _clear_plates(spec, list(placed.values()))
+        rows[d] = sorted(rows[d], key=lambda n: _row_order(spec, n, placed, names))
+        _place_row(spec, rows[d], d, consts, placed)
+    best = _clear_plates(spec, list(placed.values()))
+    fewest = _crossings(spec, best)
+    for sweep in range(SWEEPS):
+        upwards = sweep % 2 == 0
+        for d in sorted(rows, reverse=upwards):
+            rows[d] = sorted(rows[d], key=lambda n: _barycentre(spec, n, placed, names, upwards))
+            _place_row(spec, rows[d], d, consts, placed)
+        cleared = _clear_plates(spec, list(placed.values()))
+        if _crossings(spec, cleared) < fewest:
+            best, fewest = cleared, _crossings(spec, cleared)
+    return best
+
+
+def _barycentre(spec: ModelSpec, name: str, placed: dict[str, Placed], names: list[str], children: bool) -> tuple:
+    """Plates first, as in `_row_order`; then the mean position of the node's children (or
+    parents), its own position when it has none."""
+    plated, plate, _, index = _row_order(spec, name, placed, names)
+    if children:
+        xs = [placed[c].x for c in placed if name in _parents(spec, c)]
+    else:
+        xs = [placed[p].x for p in _parents(spec, name) if p in placed]
+    return (plated, plate, float(np.mean(xs)) if xs else placed[name].x, index)
+
+
+def _crossings(spec: ModelSpec, nodes: list[Placed]) -> int:
+    """How many pairs of arrows cross (arrows sharing a node never do)."""
+    placed = {n.name: n for n in nodes}
+    arrows = [(placed[p], node) for node in nodes for p in _parents(spec, node.name) if p in placed]
+    return sum(1 for (a, b), (c, d) in itertools.combinations(arrows, 2)
+               if len({a.name, b.name, c.name, d.name}) == 4 and _cross((a.x, a.y), (b.x, b.y), (c.x, c.y), (d.x, d.y)))
+
+
+def _cross(p, q, r, s) -> bool:
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+
+def _place_row(spec: ModelSpec, row: list[str], d: int, consts: set[str], placed: dict[str, Placed]) -> None:
+    """The row's nodes side by side in this order, centred, plates' members kept apart."""
+    sizes = [_half_width(spec, n, n in consts) for n in row]
+    plated = [plate_of(spec, n) for n in row]
+    gaps = [GAP_IN + (2 * PLATE_PAD_IN if a != b else 0.0) for a, b in zip(plated, plated[1:])]
+    x = -(2 * sum(sizes) + sum(gaps)) / 2
+    for k, (name, half) in enumerate(zip(row, sizes)):
+        x += half
+        placed[name] = Placed(name, pretty(name, spec.nodes.get(name)), x, -d * LEVEL_IN, half, name in consts)
+        x += half + (gaps[k] if k < len(gaps) else 0.0)
+
+
+def _parents(spec: ModelSpec, name: str) -> list[str]:
+    node = spec.nodes.get(name)
+    return list(node.parents) if node is not None else []
 
 
 def _clear_plates(spec: ModelSpec, nodes: list[Placed]) -> list[Placed]:
-    """Move every node a plate's box would hold without being in the plate out to the right of
-    the box, pushing its row's later nodes along, so a box holds only its own nodes."""
+    """Move every node a plate's box would hold without being in the plate out of the box, to the
+    side nearer its centre, pushing its row's nodes on that side along, so a box holds only its
+    own nodes (and an arrow from the left stays on the left)."""
     for _ in range(len(nodes)):
         moved = False
         for plate in plate_boxes(spec, nodes):
@@ -124,24 +174,26 @@ def _clear_plates(spec: ModelSpec, nodes: list[Placed]) -> list[Placed]:
                 if node.name in plate.members or not (node.y + node.rise > y0 and node.y - node.rise < y1):
                     continue
                 if node.x + node.half > x0 and node.x - node.half < x1:
-                    nodes[k] = replace(node, x=x1 + GAP_IN + node.half)
-                    nodes = _repack_row(nodes, nodes[k])
+                    left = node.x < (x0 + x1) / 2
+                    nodes[k] = replace(node, x=x0 - GAP_IN - node.half if left else x1 + GAP_IN + node.half)
+                    nodes = _repack_row(nodes, nodes[k], -1 if left else 1)
                     moved = True
         if not moved:
             break
     return nodes
 
 
-def _repack_row(nodes: list[Placed], pushed: Placed) -> list[Placed]:
-    """Nodes right of `pushed` in its row move right as far as needed to keep their gap."""
-    row = sorted((n for n in nodes if n.y == pushed.y and n.name != pushed.name and n.x >= pushed.x - 1e-9),
-                 key=lambda n: n.x)
-    edge = pushed.x + pushed.half
+def _repack_row(nodes: list[Placed], pushed: Placed, direction: int = 1) -> list[Placed]:
+    """Nodes beyond `pushed` in its row (right of it for `direction` 1, left for -1) move on as
+    far as needed to keep their gap."""
+    row = sorted((n for n in nodes if n.y == pushed.y and n.name != pushed.name
+                  and (n.x - pushed.x) * direction >= -1e-9), key=lambda n: n.x * direction)
+    edge = pushed.x + direction * pushed.half
     moved = {}
     for node in row:
-        x = max(node.x, edge + GAP_IN + node.half)
+        x = node.x if (node.x - edge) * direction >= GAP_IN + node.half else edge + direction * (GAP_IN + node.half)
         moved[node.name] = replace(node, x=x)
-        edge = x + node.half
+        edge = x + direction * node.half
     return [moved.get(n.name, n) for n in nodes]
 
 
