@@ -58,7 +58,11 @@ def text_box(text: ET.Element) -> tuple[float, float, float, float]:
 
 def test_each_figure_is_a_phone_width_transparent_svg_whose_words_are_text_inside_it(labelled):
     assert list(labelled) == ["posterior", "shrinkage", "trace", "ppc"]
-    for kind, data in labelled.items():
+    assert_phone_sized(labelled)
+
+
+def assert_phone_sized(figures: dict[str, bytes]) -> None:
+    for kind, data in figures.items():
         root = ET.fromstring(data)
         width, height = float(root.get("width")), float(root.get("height"))
         assert width == FIGURE_OPTIONS.width_in * FIGURE_OPTIONS.dpi == 528, kind
@@ -85,6 +89,25 @@ def test_the_figures_say_what_the_matplotlib_ones_said(labelled):
     assert {"μ", "τ"} <= set(trace) and sum(w.startswith("R-hat ") and ", ESS " in w for w in trace) == 2
     assert {"y", "data (dots), 90% predictive", "observation"} <= set(words(labelled["ppc"]))
     assert [str(k) for k in range(1, 9)] == [w for w in words(labelled["ppc"]) if w.isdigit() and len(w) == 1][:8]
+
+
+def many_observations() -> str:
+    rng = np.random.default_rng(1)
+    group = np.repeat(np.arange(1, 6), 10)
+    y = np.round(50 + 5 * rng.standard_normal(group.size) + group, 1)
+    return (f"y = {y.tolist()}\ng = {group.tolist()}\nI = {y.size}\nJ = 5\nmu ~ Normal(0, 10000)\n"
+            "tau ~ HalfCauchy(10)\nsigma2 ~ InverseGamma(2, 20)\ntheta[1..J] ~ Normal(mu, tau^2)\n"
+            "y[i] ~ Normal(theta[g[i]], sigma2)\n")
+
+
+def test_fifty_observations_are_checked_by_histograms_and_three_hyperparameters_take_two_rows():
+    figures = figures_of(many_observations(), draws=200)
+    assert_phone_sized(figures)
+    assert {"y", "data (black) vs replicates"} <= set(words(figures["ppc"]))
+    assert "observation" not in words(figures["ppc"])
+    paths = [p for p in ET.fromstring(figures["ppc"]).iter(f"{SVG}path") if p.get("stroke-opacity") == "0.25"]
+    assert len(paths) == 20                                      # each replicate its own line, as drawn
+    assert {"μ | data", "τ | data", "σ² | data"} <= set(words(figures["posterior"]))
 
 
 def test_group_labels_sit_right_of_the_data_and_apart_from_one_another(labelled):

@@ -267,6 +267,7 @@ def _replicates(panel: Panel, p: Predictive) -> None:
     panel.xlim = (float(edges[0]), float(edges[-1]))
     panel.ylim = (0.0, float(max(data.max(), max(r.max() for r in rows))) * 1.05 or 1.0)
     faint = Stroke(DRAW_COLOR, panel.pt(0.8), 0.25)
-    panel.svg.path("".join(_step_d(panel, edges, r) for r in rows), stroke=faint, joined=True)
+    for r in rows:                     # one path each, so that where replicates agree they darken
+        panel.svg.path(_step_d(panel, edges, r), stroke=faint, joined=True)
     panel.svg.path(_step_d(panel, edges, data), stroke=Stroke(BIN_COLOR, panel.pt(1.6)), joined=True)
     panel.bottom_axis()
