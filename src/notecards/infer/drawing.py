@@ -250,7 +250,7 @@ def _intervals(panel: Panel, p: Predictive) -> None:
     panel.make_room_for_left_axis()
     xs, top, bottom = panel.px(x), panel.py(hi), panel.py(lo)
     panel.svg.path("".join(f"M{num(a)} {num(b)}V{num(c)}" for a, b, c in zip(xs, top, bottom)),
-                   stroke=Stroke(DRAW_COLOR, panel.pt(2.0), 0.6))
+                   stroke=Stroke(DRAW_COLOR, panel.pt(2.0), 0.75))
     panel.svg.dots(xs, panel.py(p.data), panel.pt(4), BIN_COLOR)
     if p.data.size <= EVERY_OBSERVATION:
         panel.category_axis([float(k) for k in x], [str(k) for k in x], "observation")
