@@ -7,7 +7,9 @@ wall time), the sampler of each node, and bulk/tail ESS and ESS per second for e
 parameter (the 100-group model prints the minimum over groups). The pipeline part builds a
 one-note vault holding the eight-schools card: cold (fit + four figures), warm from the
 simulation cache (the note is parsed again, nothing fitted or drawn), and warm from the file
-cache (as a second `notecards export` runs). Run:
+cache (as a second `notecards export` runs). The figures part draws a fitted card's four figures
+again from one fit (eight schools, and the seeds' school model) and prints their CPU per card
+and bytes per figure. Run:
     /tmp/venv/bin/python benchmarks/bench_infer.py
 """
 
@@ -115,10 +117,29 @@ def pipeline() -> None:
         shutil.rmtree(root)
 
 
+def figures(title: str, text: str, repeats: int = 5) -> None:
+    """CPU of drawing one fitted card's figures (the fit done once before), and their bytes."""
+    from notecards.infer.figures import fit_figures
+
+    spec, _ = parse_sim(text, "bench.md", 1)
+    result = fit(spec, seed=1)
+    fit_figures(spec, result)                       # warm: imports and font loaded once, as in a worker
+    cpu_start = time.process_time()
+    for _ in range(repeats):
+        drawn = fit_figures(spec, result)
+    cpu = (time.process_time() - cpu_start) / repeats
+    sizes = ", ".join(f"{kind} {len(data) / 1024:.1f}" for kind, data in drawn)
+    print(f"  {title:14s} {cpu * 1000:5.0f} ms CPU per card; KiB: {sizes}; "
+          f"total {sum(len(d) for _, d in drawn) / 1024:.1f}")
+
+
 def main() -> None:
     run("eight schools", EIGHT_SCHOOLS, seed=1)
     run("three levels, the seeds' school scores (hyperprior on the overall mean)", THREE_LEVELS, seed=1)
     run("100 groups x 50 observations (minimum-ESS group shown)", many_groups_text(), seed=1)
+    print("\na fitted card's figures, drawn again from one fit (warm):")
+    figures("eight schools", EIGHT_SCHOOLS)
+    figures("three levels", THREE_LEVELS)
     pipeline()
 
 

@@ -90,8 +90,8 @@ def test_export_fits_the_card_with_data_and_a_second_export_renders_nothing(tmp_
     fields, media = package_notes(tmp_path / "cold.apkg", tmp_path)
     fitted = next(f for f in fields if "How much do the school means shrink?" in f)
     for kind in ("posterior", "shrinkage", "trace", "ppc"):
-        [name] = re.findall(rf'src="(nc-fit-{kind}-[0-9a-f]{{20}}\.png)"', fitted)
-        assert media[name][:4] == b"\x89PNG"
+        [name] = re.findall(rf'src="(nc-fit-{kind}-[0-9a-f]{{20}}\.svg)"', fitted)
+        assert media[name].startswith(b"<svg ")
     assert "R-hat" in fitted and "ESS" in fitted
     assert "4 chains × 300 draws after 200 warmup" in fitted
     forward = next(f for f in fields if "Var(X)" in f)

@@ -104,13 +104,13 @@ def test_same_seed_same_draws(spec):
     assert a.draws["theta"].shape == (4, 200, 8) and a.draws["tau"].shape == (4, 200)
 
 
-def test_figures_are_deterministic_pngs_and_the_caption_reports_every_parameter(spec):
+def test_figures_are_deterministic_svgs_and_the_caption_reports_every_parameter(spec):
     from notecards.infer.figures import fit_caption_html, fit_figures
 
     result = fit(spec, seed=5, draws=300, warmup=200)
     first, second = fit_figures(spec, result), fit_figures(spec, result)
     assert [name for name, _ in first] == ["posterior", "shrinkage", "trace", "ppc"]
-    assert all(png.startswith(b"\x89PNG") for _, png in first)
+    assert all(svg.startswith(b"<svg ") for _, svg in first)
     assert first == second
     caption = fit_caption_html(spec, result)
     assert caption.split("nc-fit-convergence")[0].count("<tr>") == 1 + 10 and "slice" in caption

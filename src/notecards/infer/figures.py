@@ -1,75 +1,72 @@
 """Figures and caption for a fitted model: what the card shows under the model.
 
-Four PNGs, each returned as (kind, bytes): "posterior" (densities of the top-level scalar
-parameters, with their 90% interval; the groups themselves when the hyperparameters are fixed), "shrinkage" (each group's raw estimate → its posterior
-mean, with the complete-pooling line), "trace" (every chain of each top-level parameter), and
-"ppc" (the data against draws from the posterior predictive). A figure that does not apply (no
-plate, no Normal/Poisson data) is left out rather than drawn empty.
+Four SVGs, each returned as (kind, bytes): "posterior" (densities of the top-level scalar
+parameters, with their 90% interval; the groups themselves when the hyperparameters are fixed),
+"shrinkage" (each group's raw estimate → its posterior mean, with the line they shrink towards),
+"trace" (every chain of each top-level parameter), and "ppc" (the data against draws from the
+posterior predictive). A figure that does not apply (no plate, no Normal/Poisson data) is left out
+rather than drawn empty. This module chooses what each figure shows; `infer.drawing` lays it out
+with the model figures' SVG writer, at their width and text sizes (see docs/simulations.md).
 
 Groups numbered by a table's grouping column are shown by their labels everywhere a group is
 named (θ[Lincoln] in the table, the panel titles and beside the shrinkage lines); the numbers
 stay for groups without labels.
 
-Bytes are deterministic: the Agg canvas directly, a fixed style (`infer.png`), no tight layout,
-no Software metadata; the posterior predictive draws come from a generator seeded by a constant, so equal fits give equal images.
+Bytes are deterministic: the SVG writer's fixed precision and no date; the posterior predictive
+draws come from a generator seeded by a constant, so equal fits give equal images.
 """
 
 from __future__ import annotations
 
 import html
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
+from notecards.sim.labels import pretty
+from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html
+from notecards.sim.distributions import REGISTRY
+from notecards.sim.figure_options import FIGURE_OPTIONS
+from notecards.sim.model import ModelSpec
 
-import numpy as np  # noqa: E402
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from .drawing import (Density, Heading, Predictive, Shrinkage, Trace, draw_posteriors, draw_predictive,
+                      draw_shrinkage, draw_traces)
+from .graph import ModelGraph, UnsupportedModel, names_in
+from .result import FitResult
 
-from notecards.sim.labels import pretty  # noqa: E402
-from notecards.sim.caption import CAPTION_STYLE, author_details, image_html, table_html  # noqa: E402
-from notecards.sim.distributions import REGISTRY  # noqa: E402
-from notecards.sim.figure_options import FIGURE_OPTIONS  # noqa: E402
-from notecards.sim.model import ModelSpec  # noqa: E402
-
-from .png import STYLE, png_bytes  # noqa: E402
-from .graph import ModelGraph, UnsupportedModel, names_in  # noqa: E402
-from .result import FitResult  # noqa: E402
-
-CHAIN_COLORS = ["#3b6ea8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085"]
 PPC_DRAWS = 40
 PPC_SEED = 20240501
+PPC_INTERVALS_UP_TO = 30  # observations drawn one interval each; more get histograms
 MAX_GROUP_PANELS = 8
 TRACE_ONE_COLUMN = 4     # more traces than this go in two columns, to stay phone-sized
 MAX_NAMED_GROUPS = 12    # more group labels than this would not fit beside the shrinkage plot
-GROUP_LABEL_GAP = 0.075  # the least vertical gap between two labels, as a share of the values' span
 GROUP_LABEL_CHARS = 18   # labels are cut to this length in the figure (the caption keeps them whole)
 
 
 def fit_figures(spec: ModelSpec, result: FitResult) -> list[tuple[str, bytes]]:
-    """The fitted model's PNGs, in reading order."""
+    """The fitted model's SVGs, in reading order."""
     if not result.ok:
         return []
     try:
         graph = ModelGraph(spec)
     except UnsupportedModel:
         return []
-    shown = top_level(graph, result)
+    names = top_level(graph, result)
     figures = []
-    if shown:
-        figures.append(("posterior", _render(lambda fig: draw_posteriors(fig, graph, result),
-                                             _rows(len(shown)))))
+    if names:
+        figures.append(("posterior", draw_posteriors([density(result, n) for n in names], FIGURE_OPTIONS,
+                                                     ALT_TEXT["posterior"])))
     shrink = shrinkage_data(graph, result)
     if shrink is not None:
-        figures.append(("shrinkage", _render(lambda fig: draw_shrinkage(fig, *shrink), 1)))
-    if shown:
-        columns = 1 if len(shown) <= TRACE_ONE_COLUMN else 2
-        figures.append(("trace", _render(lambda fig: draw_traces(fig, graph, result, columns),
-                                         -(-len(shown) // columns), panel_in=1.6, columns=columns)))
+        figures.append(("shrinkage", draw_shrinkage(shrinkage_figure(*shrink), FIGURE_OPTIONS,
+                                                    ALT_TEXT["shrinkage"])))
+    if names:
+        columns = 1 if len(names) <= TRACE_ONE_COLUMN else 2
+        figures.append(("trace", draw_traces([trace(result, n) for n in names], columns, FIGURE_OPTIONS,
+                                             ALT_TEXT["trace"])))
     ppc = predictive_draws(graph, result)
     if ppc:
-        figures.append(("ppc", _render(lambda fig: draw_ppc(fig, ppc), _rows(len(ppc)))))
+        figures.append(("ppc", draw_predictive([predictive(*p) for p in ppc], FIGURE_OPTIONS, ALT_TEXT["ppc"],
+                                               PPC_INTERVALS_UP_TO)))
     return figures
 
 
@@ -83,6 +80,12 @@ def label(name: str, group: str | None = None) -> str:
 def shown(result: FitResult, name: str) -> str:
     """A parameter of this fit as the card shows it, by its group's label when it has one."""
     return label(name, result.labels.get(name))
+
+
+def headed(result: FitResult, name: str) -> str:
+    """A parameter as a figure's heading names it: a long group label cut short."""
+    group = result.labels.get(name)
+    return label(name, None if group is None else _shortened(group))
 
 
 def top_level(graph: ModelGraph, result: FitResult) -> list[str]:
@@ -113,38 +116,15 @@ def draws_of(result: FitResult, label: str) -> np.ndarray:
     return result.draws[name][:, :, int(k) - 1]
 
 
-def _rows(panels: int) -> int:
-    return max(1, (panels + 1) // 2)
+def density(result: FitResult, name: str) -> Density:
+    p = result.params[name]
+    return Density(Heading(f"{headed(result, name)} | data", f"{p.mean:.3g} ± {p.sd:.2g}"),
+                   draws_of(result, name).ravel(), p.mean, p.q5, p.q95)
 
 
-def _render(draw, rows: int, panel_in: float = 2.4, columns: int = 2) -> bytes:
-    top_in, bottom_in, gap_in = 0.5, 0.55, 0.85
-    height = rows * panel_in + top_in + bottom_in + (rows - 1) * gap_in
-    with rc_context(STYLE):
-        fig = Figure(figsize=(FIGURE_OPTIONS.fit_width_in, height), dpi=FIGURE_OPTIONS.dpi)
-        canvas = FigureCanvasAgg(fig)
-        fig.nc_grid = fig.add_gridspec(rows, columns, left=0.1, right=0.97, top=1 - top_in / height,
-                                       bottom=bottom_in / height, wspace=0.3, hspace=gap_in / panel_in)
-        draw(fig)
-        return png_bytes(canvas)
-
-
-def _cell(fig, k: int, columns: int = 2):
-    return fig.add_subplot(fig.nc_grid[k // columns, k % columns])
-
-
-def draw_posteriors(fig, graph: ModelGraph, result: FitResult) -> None:
-    for k, name in enumerate(top_level(graph, result)):
-        ax = _cell(fig, k)
-        values = draws_of(result, name).ravel()
-        lo, hi = np.quantile(values, [0.005, 0.995])
-        ax.hist(values[(values >= lo) & (values <= hi)], bins=50, density=True,
-                color=CHAIN_COLORS[0], alpha=0.75)
-        p = result.params[name]
-        ax.axvspan(p.q5, p.q95, color="#999999", alpha=0.15)
-        ax.axvline(p.mean, color="#1e1e1e", linewidth=1.4)
-        ax.set_title(f"{shown(result, name)} | data: {p.mean:.3g} ± {p.sd:.2g}", fontsize=11)
-        ax.set_yticks([])
+def trace(result: FitResult, name: str) -> Trace:
+    p = result.params[name]
+    return Trace(Heading(headed(result, name), f"R-hat {p.rhat:.3f}, ESS {p.ess:.0f}"), draws_of(result, name))
 
 
 def shrinkage_data(graph: ModelGraph, result: FitResult):
@@ -190,56 +170,18 @@ def _pooled_mean(graph: ModelGraph, child, y: np.ndarray) -> float:
     return float(np.sum(weights * y) / np.sum(weights))
 
 
-def draw_shrinkage(fig, raw: np.ndarray, posterior: np.ndarray, target: tuple[float, str], name: str,
-                   groups: list[str] | None) -> None:
+def shrinkage_figure(raw: np.ndarray, posterior: np.ndarray, target: tuple[float, str], name: str,
+                     groups: list[str] | None) -> Shrinkage:
     """Named groups (up to `MAX_NAMED_GROUPS`) are labelled at their posterior mean, so the
-    reader sees which school moved where without the caption's table; the dashed target line
-    stops short of the labels."""
+    reader sees which school moved where without the caption's table."""
     value, text = target
-    ax = fig.add_subplot(fig.nc_grid[0, :])
-    for r, p in zip(raw, posterior):
-        ax.plot([0, 1], [r, p], color=CHAIN_COLORS[0], linewidth=1.0, alpha=0.8)
-    ax.scatter(np.zeros_like(raw), raw, color=CHAIN_COLORS[0], s=18, zorder=3)
-    ax.scatter(np.ones_like(posterior), posterior, color=CHAIN_COLORS[1], s=18, zorder=3)
-    ax.plot([-0.15, 1.02], [value, value], color="#1e1e1e", linestyle="--", linewidth=1.2)
-    ax.set_xticks([0, 1], ["raw group estimate", f"posterior mean of {label(name)}"])
-    ax.set_xlim(-0.15, 1.15)
-    ax.set_title(f"Shrinkage towards {text} (dashed)", fontsize=11)
-    if groups is not None and len(groups) <= MAX_NAMED_GROUPS:
-        name_groups(ax, posterior, groups, np.concatenate([raw, posterior, [value]]))
-
-
-def name_groups(ax, posterior: np.ndarray, groups: list[str], shown_values: np.ndarray) -> None:
-    """Each group's label right of its posterior mean, spread apart so none overlap."""
-    span = float(np.ptp(shown_values)) or 1.0
-    order = np.argsort(posterior, kind="stable")
-    at = spread(posterior[order], GROUP_LABEL_GAP * span)
-    ax.set_xlim(-0.15, 1.65)
-    for k, y in zip(order, at):
-        ax.annotate(_shortened(groups[k]), xy=(1, posterior[k]), xytext=(1.08, y), fontsize=9,
-                    va="center", arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.6})
-
-
-def spread(values: np.ndarray, gap: float) -> np.ndarray:
-    """Sorted positions moved apart to at least `gap`, then re-centred on the originals."""
-    at = values.astype(float).copy()
-    for k in range(1, at.size):
-        at[k] = max(at[k], at[k - 1] + gap)
-    return at - (at.mean() - values.mean())
+    named = [_shortened(g) for g in groups] if groups is not None and len(groups) <= MAX_NAMED_GROUPS else None
+    return Shrinkage(Heading("Shrinkage", f"towards {text} (dashed)"), raw, posterior, value,
+                     ("raw group estimate", f"posterior mean of {label(name)}"), named)
 
 
 def _shortened(text: str) -> str:
     return text if len(text) <= GROUP_LABEL_CHARS else text[:GROUP_LABEL_CHARS - 1] + "…"
-
-
-def draw_traces(fig, graph: ModelGraph, result: FitResult, columns: int = 1) -> None:
-    for k, name in enumerate(top_level(graph, result)):
-        ax = _cell(fig, k, columns)
-        draws = draws_of(result, name)
-        for c in range(draws.shape[0]):
-            ax.plot(draws[c], color=CHAIN_COLORS[c % len(CHAIN_COLORS)], linewidth=0.5, alpha=0.7)
-        p = result.params[name]
-        ax.set_title(f"{shown(result, name)}: R-hat {p.rhat:.3f}, ESS {p.ess:.0f}", fontsize=11)
 
 
 def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -260,29 +202,14 @@ def predictive_draws(graph: ModelGraph, result: FitResult) -> list[tuple[str, np
     return found
 
 
-def draw_ppc(fig, ppc: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
-    for k, (name, data, rep) in enumerate(ppc):
-        ax = fig.add_subplot(fig.nc_grid[0, :]) if len(ppc) == 1 else _cell(fig, k)
-        if data.size <= 30:
-            lo, hi = np.quantile(rep, [0.05, 0.95], axis=0)
-            x = np.arange(1, data.size + 1)
-            ax.vlines(x, lo, hi, color=CHAIN_COLORS[0], linewidth=2.0, alpha=0.6)
-            ax.scatter(x, data, color="#1e1e1e", s=16, zorder=3)
-            ax.set_xlabel("observation")
-            ax.set_title(f"{label(name)}: data (dots), 90% predictive", fontsize=11)
-        else:
-            edges = np.histogram_bin_edges(np.concatenate([data, rep.ravel()]), bins=40)
-            for row in rep[:20]:
-                ax.hist(row, bins=edges, density=True, histtype="step", color=CHAIN_COLORS[0],
-                        alpha=0.25, linewidth=0.8)
-            ax.hist(data, bins=edges, density=True, histtype="step", color="#1e1e1e", linewidth=1.6)
-            ax.set_yticks([])
-            ax.set_title(f"{label(name)}: data (black) vs replicates", fontsize=11)
+def predictive(name: str, data: np.ndarray, replicates: np.ndarray) -> Predictive:
+    what = "data (dots), 90% predictive" if data.size <= PPC_INTERVALS_UP_TO else "data (black) vs replicates"
+    return Predictive(Heading(label(name), what), data, replicates)
 
 
 ALT_TEXT = {
     "posterior": "Posterior densities of the top-level parameters with their 90% intervals",
-    "shrinkage": "Each group's raw estimate and its posterior mean, with the complete-pooling line",
+    "shrinkage": "Each group's raw estimate and its posterior mean, with the value they shrink towards",
     "trace": "Trace plots of every chain",
     "ppc": "The data against draws from the posterior predictive distribution",
 }

@@ -157,7 +157,7 @@ def figure_name(key: str, suffix: str = ".svg") -> str:
 
 def fit_figure_name(key: str, kind: str) -> str:
     """A fitted card's figure of one kind ("posterior", "trace", …), named by the card's key."""
-    return f"nc-fit-{kind}-{key[:20]}.png"
+    return f"nc-fit-{kind}-{key[:20]}.svg"
 
 
 # ---------------------------------------------------------------- the cache on disk

@@ -168,3 +168,46 @@ class Panel:
             widest = max((text_width(t, size) for t in labels), default=0.0)
             self.svg.text(right - widest - self.pt(LABEL_PAD_PT), self.y + self.h / 2, label,
                           self.pt(AXIS_LABEL_PT), anchor="middle", valign="bottom", vertical=True)
+
+    def category_axis(self, positions: list[float], labels: list[str], label: str = "") -> None:
+        """An x axis of named places rather than nice numbers (a fitted card's "raw group
+        estimate" → "posterior mean of θ", or observations 1 to 8): its line, a tick at each
+        position and its label below it, an end label kept inside the figure, and the axis's
+        label under them."""
+        size = self.pt(TICK_LABEL_PT)
+        base = self.y + self.h
+        self.svg.line(self.x, base, self.x + self.w, base, Stroke(SPINE, self.pt(0.9)))
+        xs = [float(x) for x in self.px(positions)]
+        self.svg.path("".join(f"M{x:.1f} {base:.1f}v{self.pt(TICK_PT):.1f}" for x in xs),
+                      stroke=Stroke("#000000", self.pt(0.8)))
+        for x, text in zip(apart(xs, [text_width(t, size) for t in labels], size / 2, self.svg.width), labels):
+            self.svg.text(x, base + self.pt(TICK_PT + PAD_PT), text, size, anchor="middle", valign="top")
+        if label:
+            self.svg.text(self.x + self.w / 2, base + self.pt(TICK_PT + PAD_PT + LABEL_PAD_PT) + 1.2 * size, label,
+                          self.pt(AXIS_LABEL_PT), anchor="middle", valign="top")
+
+    def x_span(self, lo: float, hi: float, color: str, opacity: float) -> None:
+        """A band the panel's full height between two x values (an interval), behind what follows."""
+        left, right = (float(v) for v in self.px([max(lo, self.xlim[0]), min(hi, self.xlim[1])]))
+        if right > left:
+            self.svg.rect(left, self.y, right - left, self.h, fill=color, opacity=opacity)
+
+    def x_line(self, value: float, stroke: Stroke) -> None:
+        """A vertical line the panel's full height at one x value (a mean)."""
+        x = float(self.px([value])[0])
+        self.svg.line(x, self.y, x, self.y + self.h, stroke)
+
+
+def apart(centres: list[float], widths: list[float], gap: float, width: float) -> list[float]:
+    """Centres of labels in a row, as near their places as they can be while each keeps `gap`
+    from the next and all stay inside [0, `width`]: pushed right where they would overlap, then
+    pulled back from the right edge."""
+    out = []
+    for c, w in zip(centres, widths):
+        left = max(c - w / 2, 1.0, out[-1][1] + gap if out else 0.0)
+        out.append((left, left + w))
+    for k in range(len(out) - 1, -1, -1):
+        limit = width - 1 if k == len(out) - 1 else out[k + 1][0] - gap
+        if out[k][1] > limit:
+            out[k] = (limit - widths[k], limit)
+    return [(a + b) / 2 for a, b in out]
