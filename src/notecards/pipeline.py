@@ -335,7 +335,7 @@ def _find_models(fresh: list[_FileWork]) -> dict[int, tuple[SimJob | None, list[
 def _start_workers(models: dict[int, tuple[SimJob | None, list[Diagnostic]]], result: Build,
                    options: BuildOptions) -> contextlib.AbstractContextManager:
     """The simulation workers, started now when some model's figure is not in the cache (so their
-    imports of numpy, scipy and matplotlib overlap the rendering); else nothing is started."""
+    imports of numpy and scipy overlap the rendering); else nothing is started."""
     jobs = [job for job, _ in models.values() if job is not None]
     if not jobs:
         return contextlib.nullcontext()

@@ -8,15 +8,16 @@
 - The cache key hashes everything that shapes a card's output: the model (its canonical text
   and a dump of its nodes, checks and options without line numbers), the seed, n, the figure
   options, the notecards, numpy, scipy and matplotlib versions (read from package metadata,
-  never by importing them) and the source of the `notecards.sim` modules that draw and describe, so a
+  never by importing them; matplotlib's for the DejaVu Sans file that measures the figures'
+  text) and the source of the `notecards.sim` modules that draw and describe, so a
   change in drawing code never serves a stale figure. The figure's file name is that hash.
 - The cache lives in the vault's `.notecards/sims/`: `<key>.json` (caption HTML, diagnostics,
   check counts, figure names) next to the figure files. Diagnostics are stored relative to the
   block's line, so a card that moves in its note keeps its cache and its diagnostics still point
-  at the right line. A run whose every job hits the cache neither imports matplotlib nor
+  at the right line. A run whose every job hits the cache neither imports scipy nor
   simulates; deleting the folder loses nothing but time.
-- Jobs that need rendering go to a pool of worker processes (`models.workers`) that import numpy,
-  scipy and matplotlib once: the caller's pool when it started one early (the export does, so the
+- Jobs that need rendering go to a pool of worker processes (`models.workers`) that import numpy
+  and scipy once: the caller's pool when it started one early (the export does, so the
   imports overlap its rendering), else one started here; a single job without a pool renders in
   this process instead, since starting a pool then would cost more than it.
 - A job that raises becomes an error diagnostic on that card; the other jobs go on. Such a

@@ -1,14 +1,14 @@
 """Warm simulation workers, started before their jobs are ready.
 
-A cold worker spends a second or more importing numpy, scipy and matplotlib. The export's
+A cold worker spends most of a second importing numpy and scipy. The export's
 pipeline starts its workers as soon as it knows that figures must be drawn (cards' models are
 found and their figures are not in the cache), so those imports overlap the rendering still to
 do; `models.run` then hands them the jobs. A run whose figures are all cached never starts one, and
-so never imports matplotlib.
+so never imports scipy.
 
 Workers are spawned, so nothing of the parent (threads, an open Anki collection) is inherited.
 When the caller is done with them (or leaves with an exception, Ctrl-C among them) the workers
-are terminated rather than waited for: a worker tearing down numpy, scipy and matplotlib at its
+are terminated rather than waited for: a worker tearing down numpy and scipy at its
 exit costs most of a second, and an interrupt must not wait for a job or an import to end.
 """
 
