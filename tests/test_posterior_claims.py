@@ -45,6 +45,19 @@ def test_a_right_posterior_passes_in_closed_form_and_is_not_drawn_as_the_model()
     assert spec.nodes["theta"].args["mean"].value == "mu0"                         # the prior, not the claim
 
 
+@pytest.mark.parametrize("likelihood", ["x \\mid \\theta \\sim \\mathcal{N}(\\theta, \\sigma^2)",
+                                        "X \\mid \\theta \\sim \\mathcal{N}(\\theta, \\sigma^2)"])
+def test_a_likelihood_written_as_a_conditional_is_the_model_and_the_posterior_is_still_checked(likelihood):
+    """x | θ ~ N(θ, σ²) is how cards state a likelihood; the posterior's formula reads x, which
+    must not make the likelihood look like a second posterior."""
+    name = likelihood[0]
+    back = (f"$$\\theta \\sim \\mathcal{{N}}(\\mu_0, \\tau^2)$$\n$${likelihood}$$\n"
+            f"$$\\theta \\mid {name} \\sim \\mathcal{{N}}\\left({RIGHT.replace('x/', name + '/')}\\right)$$\n")
+    spec, result, found = checked(back)
+    assert spec.nodes[name].dist == "Normal" and "theta" in spec.nodes[name].parents      # the likelihood
+    assert [c.node.name for c in spec.claims] == ["theta"] and result.agree and found == []
+
+
 @pytest.mark.parametrize("args", [WRONG_MEAN, WRONG_VARIANCE, RIGHT_ONLY_WHEN_TAU_IS_SIGMA])
 def test_a_posterior_wrong_in_the_mean_or_the_variance_or_right_only_at_the_defaults_is_a_warning(args):
     _, result, [warning] = checked(normal_claim(args))

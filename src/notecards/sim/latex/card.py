@@ -77,19 +77,29 @@ POSTERIOR_CLAIM = "a posterior claim: checked against the model, not drawn"
 
 def _split_claims(card: Card) -> None:
     """A `\\sim` statement that states a posterior leaves the model for `claims`: one conditioned
-    on a descendant of its variable (`\\theta \\mid x \\sim …` where x is drawn from θ), or on
-    something other than what the variable's own law (its prior, stated too) is written in."""
+    on something other than what the variable's own law (its prior, stated too) is written in,
+    or on a descendant of its variable (`\\theta \\mid x \\sim …` where x is drawn from θ).
+    The first kind is found first, so that a likelihood written as a conditional
+    (`x \\mid \\theta \\sim \\mathcal{N}(\\theta, \\sigma^2)`) is not taken for a posterior because the
+    posterior's formula reads x; the second is looked for from the card's end, where a
+    posterior usually follows the model it is derived from, among the statements left."""
     stated = [s for s in card.statements if s.translated]
-    for stmt in stated:
-        if stmt.relation != "~" or not stmt.given:
-            continue
+    conditionals = [s for s in stated if s.relation == "~" and s.given]
+    for stmt in conditionals:
         priors = [s for s in stated if s is not stmt and s.name == stmt.name and s.relation == "~"
                   and not set(stmt.given) <= set(s.given)]
         read_by_prior = {sym.name for s in priors for sym in s.rhs_symbols()}
-        if set(stmt.given) & _descendants(stmt.name, stated, stmt) or \
-                (priors and set(stmt.given) - read_by_prior):
-            stmt.translated, stmt.reason = False, POSTERIOR_CLAIM
-            card.claims.append(stmt)
+        if priors and set(stmt.given) - read_by_prior:
+            _make_claim(card, stmt)
+    for stmt in reversed(conditionals):
+        if stmt.translated and set(stmt.given) & _descendants(stmt.name, [s for s in stated if s.translated], stmt):
+            _make_claim(card, stmt)
+    card.claims.sort(key=lambda s: s.line)
+
+
+def _make_claim(card: Card, stmt: Stmt) -> None:
+    stmt.translated, stmt.reason = False, POSTERIOR_CLAIM
+    card.claims.append(stmt)
 
 
 def _descendants(name: str, stated: list[Stmt], claim: Stmt) -> set[str]:
