@@ -16,7 +16,10 @@ import base64
 import json
 import socket
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import MODEL_CLOZE
@@ -28,6 +31,7 @@ class FakeAnki:
     def __init__(self, col: Collection):
         self.col = col
         self.requests: list[str] = []
+        self.actions: list[tuple[str, dict]] = []      # every action, those inside a multi too
         self.bodies: list[int] = []
         self.budget = 1024 * 1024
         self.lose_answer_after: str | None = None
@@ -47,6 +51,7 @@ class FakeAnki:
             return {"result": None, "error": str(exc)}
 
     def run(self, action: str, params: dict):
+        self.actions.append((action, params))
         method = getattr(self, "do_" + action, None)
         if method is None or (action == "importPackage" and self.without_import):
             raise Exception("unsupported action")
@@ -129,6 +134,8 @@ class FakeAnki:
         return ids
 
     def do_updateNote(self, note):
+        if "fields" not in note and "tags" not in note:
+            raise Exception('Must provide a "fields" or "tags" property.')
         n = self.col.get_note(note["id"])
         for k, v in note.get("fields", {}).items():
             n[k] = v
@@ -186,6 +193,21 @@ class FakeAnki:
             with open(path, "rb") as fh:
                 content = fh.read()
         return self.col.media.write_data(filename, content)
+
+
+@contextmanager
+def running(collection: Path) -> Iterator[FakeAnki]:
+    """An imitation on a new collection at this path, answering at `fake.url` until the end."""
+    col = Collection(str(collection))
+    fake = FakeAnki(col)
+    server = serve(fake)
+    fake.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        col.close()
 
 
 def serve(fake: FakeAnki) -> ThreadingHTTPServer:

@@ -88,7 +88,7 @@ def test_stale_id_is_recreated_through_ankiconnect(anki_server):
 
 def test_unreachable_ankiconnect_is_a_plain_error(tmp_path):
     with pytest.raises(AnkiConnectError, match="cannot reach AnkiConnect"):
-        AnkiConnectBackend("http://127.0.0.1:9")
+        AnkiConnectBackend("http://127.0.0.1:9").decks_of({1: "Default"})
 
 
 def test_sync_vault_through_ankiconnect_writes_ids(anki_server, tmp_path):

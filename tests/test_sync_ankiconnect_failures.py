@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("anki")
-from anki.collection import Collection  # noqa: E402
-from ankiconnect_fake import FakeAnki, serve  # noqa: E402
+from ankiconnect_fake import FakeAnki, running  # noqa: E402
 from conftest import run_cli  # noqa: E402
 
 from notecards.sync import connection, sync_vault  # noqa: E402
@@ -26,14 +25,8 @@ TRICKY = ['Why is $\\alpha_1 * \\beta$ "odd"?', "a_b: c*d (e) -f \\ g", "plain q
 
 @pytest.fixture
 def anki(tmp_path):
-    col = Collection(str(tmp_path / "collection.anki2"))
-    fake = FakeAnki(col)
-    server = serve(fake)
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    col.close()
+    with running(tmp_path / "collection.anki2") as fake:
+        yield fake
 
 
 def _vault(tmp_path, files: int, cards: int, fronts=None):

@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
-from ankiconnect_fake import FakeAnki, serve  # noqa: E402
+from ankiconnect_fake import running  # noqa: E402
 
 from notecards.sync import sync_vault  # noqa: E402
 from notecards.sync.package_adds import is_local  # noqa: E402
@@ -35,14 +35,8 @@ VAULT = {
 
 @pytest.fixture
 def anki(tmp_path):
-    col = Collection(str(tmp_path / "collection.anki2"))
-    fake = FakeAnki(col)
-    server = serve(fake)
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    col.close()
+    with running(tmp_path / "collection.anki2") as fake:
+        yield fake
 
 
 def _vault(root: Path) -> Path:

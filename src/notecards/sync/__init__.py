@@ -119,6 +119,8 @@ def sync_vault(vault: Path, *, collection: Path | None = None, ankiconnect: str 
     try:
         _run(vault, settings, backend, target, report, dry_run=dry_run, yes=yes, full=full,
              progress=progress, options=options)
+    except AnkiConnectError as exc:     # while reading what Anki holds: nothing was sent yet
+        report.problem = f"{exc}; nothing changed"
     finally:
         backend.close()
     return report
@@ -298,7 +300,7 @@ def _split_by_change(vault: Path, stats: dict[str, tuple[int, int]], state: Sync
     is gone from Anki (deleted there: re-created) or has a card outside its deck (moved back)."""
     todo = {p for p, stat in stats.items() if full or _changed(vault, state.files.get(p), stat)}
     kept = {n for p in stats if p not in todo for n in state.files[p].nids}
-    decks = backend.decks_of(kept) if kept else {}
+    decks = backend.decks_of({n: state.notes[n].deck if n in state.notes else "" for n in kept}) if kept else {}
     misplaced = {n for n, ds in decks.items()
                  if ds and n in state.notes and state.notes[n].deck and ds != {state.notes[n].deck}}
     todo |= {p for p in stats if p not in todo

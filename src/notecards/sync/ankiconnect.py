@@ -27,17 +27,20 @@ from __future__ import annotations
 import base64
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from notecards.cloze import is_cloze_type
 from notecards.config import STOCK_FIELDS
-from notecards.sync.connection import MAX_NOTES, AnkiConnect, AnkiConnectError, bounded
+from notecards.sync.connection import MAX_NOTES, AnkiConnect, AnkiConnectError, all_answered, bounded
+from notecards.sync.deck_check import DeckCheck, by_deck, chunks, nid_term, outside_searches
 from notecards.sync.package_adds import IMPORT_NOTES, REFLECT, PackageAdds, same_content
 from notecards.sync.plan import Applied, NewNote, RemoteNote, SyncPlan, Update
 from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, Diagnostic, MediaFile
 
 READ_CHUNK = 1000              # notes per notesInfo / cards per getDecks request
+# asked once, with the first request of a sync: what Anki holds and what the add-on can do
+GREETING = [("version", {}), ("deckNames", {}), ("modelNames", {}), REFLECT]
 
 # Anki's stock note types, as `anki.stdmodels` defines them (templates as AnkiConnect names them).
 _ANSWER = "{{FrontSide}}\n\n<hr id=answer>\n\n"
@@ -83,35 +86,73 @@ class AnkiConnectBackend:
 
     def __init__(self, url: str | None = None, key: str | None = None):
         self.client = AnkiConnect(url, key)
-        version, decks, models, reflected = self.client.multi(
-            [("version", {}), ("deckNames", {}), ("modelNames", {}), REFLECT])
+        self.deck_check = DeckCheck(self._ask)
+        self.media_by_path = True
+        self._greeted = False
+        self.decks: set[str] = set()
+        self.models: set[str] = set()
+        self.packages = PackageAdds(self.client, None)      # none until the greeting says
+
+    def _ask(self, actions: list[tuple[str, dict]], **kwargs: Any) -> list[Any]:
+        """`client.multi`, with `GREETING` sent ahead of the sync's first request: a re-sync
+        with nothing to do is then one round trip (the add-on answers every 25 ms at best)."""
+        if self._greeted:
+            return self.client.multi(actions, **kwargs)
+        answers = self.client.multi(GREETING + actions, **kwargs)
+        version, decks, models, reflected = answers[:len(GREETING)]
         for answer in (version, decks, models):
             if isinstance(answer, AnkiConnectError):
                 raise answer               # plainly, when Anki is at its profile picker
-        self.decks = set(decks)
-        self.models = set(models)
-        self.media_by_path = True
+        self.decks, self.models = set(decks), set(models)
         self.packages = PackageAdds(self.client, reflected)
-        # notes per part of the sync: a package takes many; addNotes is bounded in each request
-        self.batch_notes = IMPORT_NOTES if self.packages.available else MAX_NOTES
+        self._greeted = True
+        return answers[len(GREETING):]
+
+    def _greet(self) -> None:
+        if not self._greeted:
+            self._ask([])
+
+    @property
+    def batch_notes(self) -> int:
+        """Notes per part of the sync: a package takes many; `addNotes` is bounded per request."""
+        self._greet()
+        return IMPORT_NOTES if self.packages.available else MAX_NOTES
 
     def close(self) -> None:
         """Nothing to release: every request stands alone."""
 
     # -- reading ---------------------------------------------------------------------------
 
-    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
-        infos = self._notes_info(nids)
-        return self._decks({info["noteId"]: info["cards"] for info in infos})
+    def decks_of(self, expected: Mapping[int, str]) -> dict[int, set[str]]:
+        """The notes that exist, each with the decks of its cards (filtered decks left out), in
+        one request of searches (`deck_check.py`): a note with no card outside its expected deck
+        is in it; only the few notes found elsewhere, or expected in no deck in particular, have
+        their cards' decks read."""
+        existing, outside = self.deck_check.placed(expected)
+        unsure = outside | {n for n in existing if not expected[n]}
+        out = {n: {expected[n]} for n in existing - unsure}
+        out.update(self._decks(self._cards_of(self._notes_info(unsure))))
+        return out
 
-    def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
+    def notes(self, nids: Iterable[int], homes: Mapping[int, str] | None = None) -> dict[int, RemoteNote]:
+        """The notes, read with the searches for their cards outside their `homes` in the same
+        request; only the notes found elsewhere, or with no home given, have their cards' decks
+        read (`getDecks`), in a second request."""
+        homes = homes or {}
+        ids = chunks(nids, READ_CHUNK)
+        reads = [("notesInfo", {"notes": chunk}) for chunk in ids]
+        homed = {n: homes[n] for chunk in ids for n in chunk if homes.get(n)}
+        answers = all_answered(self._ask(reads + outside_searches(by_deck(homed), "findNotes")))
+        infos = [info for chunk in answers[:len(reads)] for info in chunk if info and "noteId" in info]
+        outside = {n for found in answers[len(reads):] for n in found}
         out: dict[int, RemoteNote] = {}
-        cards: dict[int, list[int]] = {}
-        for info in self._notes_info(nids):
+        for info in infos:
+            nid = info["noteId"]
             fields = {k: v["value"] for k, v in sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])}
-            out[info["noteId"]] = RemoteNote(info["noteId"], info["modelName"], fields, list(info["tags"]), set())
-            cards[info["noteId"]] = info["cards"]
-        for nid, decks in self._decks(cards).items():
+            decks = {homed[nid]} if nid in homed and nid not in outside else set()
+            out[nid] = RemoteNote(nid, info["modelName"], fields, list(info["tags"]), decks)
+        unsure = [info for info in infos if not out[info["noteId"]].decks]
+        for nid, decks in self._decks(self._cards_of(unsure)).items():
             out[nid].decks = decks
         return out
 
@@ -129,7 +170,7 @@ class AnkiConnectBackend:
         """guid -> note id for the journalled adds that reached Anki although their answer was
         lost: a note of the same type whose fields are exactly the card's, and no other block's."""
         queries = [("findNotes", {"query": _content_query(p)}) for p in pending]
-        answers = self.client.multi(queries)
+        answers = self._ask(queries)
         hits = [a if isinstance(a, list) else [] for a in answers]
         infos = {i["noteId"]: i for i in self._notes_info({n for h in hits for n in h} - known)}
         found: dict[str, int] = {}
@@ -144,34 +185,30 @@ class AnkiConnectBackend:
         return found
 
     def _notes_info(self, nids: Iterable[int]) -> list[dict]:
-        ids = sorted({int(n) for n in nids})
-        infos: list[dict] = []
-        for i in range(0, len(ids), READ_CHUNK):
-            chunk = ids[i:i + READ_CHUNK]
-            infos += self.client.call("notesInfo", notes=chunk)
-        return [info for info in infos if info and "noteId" in info]
+        answers = all_answered(self._ask([("notesInfo", {"notes": chunk}) for chunk in chunks(nids, READ_CHUNK)]))
+        return [info for infos in answers for info in infos if info and "noteId" in info]
+
+    @staticmethod
+    def _cards_of(infos: list[dict]) -> dict[int, list[int]]:
+        return {info["noteId"]: info["cards"] for info in infos}
 
     def _decks(self, cards_of: dict[int, list[int]]) -> dict[int, set[str]]:
         """Deck names of each note's cards (`getDecks`: one query per card in the add-on, where
         `cardsInfo` renders every card). A card in a filtered deck is left out: the user is
         studying it there, it goes home by itself, and the add-on does not say where home is."""
-        note_of = {c: nid for nid, cards in cards_of.items() for c in cards}
         out: dict[int, set[str]] = {nid: set() for nid in cards_of}
-        for deck, cards in self._card_decks(sorted(note_of)).items():
-            for c in cards:
-                if deck is not None:
-                    out[note_of[c]].add(deck)
-        return out
-
-    def _card_decks(self, card_ids: list[int], new: bool = False) -> dict[str | None, list[int]]:
-        """deck name -> card ids, with the cards in filtered decks under None (`new` cards are in
-        none yet, which saves a search of the whole collection)."""
-        filtered = set(self.client.call("findCards", query="deck:filtered")) if card_ids and not new else set()
-        out: dict[str | None, list[int]] = {}
-        for i in range(0, len(card_ids), READ_CHUNK):
-            for deck, cards in self.client.call("getDecks", cards=card_ids[i:i + READ_CHUNK]).items():
+        if not cards_of:
+            return out
+        note_of = {c: nid for nid, cards in cards_of.items() for c in cards}
+        filtered = [("findCards", {"query": nid_term(chunk) + " deck:filtered"}) for chunk in chunks(cards_of)]
+        reads = [("getDecks", {"cards": chunk}) for chunk in chunks(note_of, READ_CHUNK)]
+        answers = all_answered(self._ask(filtered + reads))
+        skip = {c for a in answers[:len(filtered)] for c in a}
+        for decks in answers[len(filtered):]:
+            for deck, cards in decks.items():
                 for c in cards:
-                    out.setdefault(None if c in filtered else deck, []).append(c)
+                    if c not in skip:
+                        out[note_of[c]].add(deck)
         return out
 
     # -- writing ---------------------------------------------------------------------------
@@ -184,6 +221,7 @@ class AnkiConnectBackend:
         doomed = [d.nid for d in plan.deletes] + [u.nid for u in retype]
         cards = [a.card for a in plan.adds] + [u.card for u in retype]
         try:
+            self._greet()
             for i in range(0, len(doomed), READ_CHUNK):
                 self.client.call("deleteNotes", notes=doomed[i:i + READ_CHUNK], touches=READ_CHUNK)
             self._prepare(cards + [u.card for u in plan.updates])
@@ -200,7 +238,7 @@ class AnkiConnectBackend:
         if cards and self.packages.available:
             imported, cards = self.packages.add(cards, self.find_added)
             done.new_notes += imported
-            self._move({n.nid: n.card for n in imported}, done, new=True, known=self.packages.card_ids)
+            self._move({n.nid: n.card for n in imported}, done)
         if cards:
             self._add_notes(cards, done)
 
@@ -221,62 +259,31 @@ class AnkiConnectBackend:
                                                        "Anki did not add this note (AnkiConnect gave no "
                                                        "reason: an empty first field, or no card to make)"))
             done.new_notes += added
-            self._move({n.nid: n.card for n in added}, done, new=True)
+            self._move({n.nid: n.card for n in added}, done)
 
-    def _move(self, cards_of_note: dict[int, Card], done: Applied, new: bool = False,
-              known: dict[int, list[int]] | None = None) -> None:
-        """Put each note's cards in its card's deck, then read the decks back to be sure (`known`:
-        card ids of some of the notes, read already)."""
+    def _move(self, cards_of_note: dict[int, Card], done: Applied) -> None:
+        """Put each note's cards in its card's deck: search for the cards outside it, move them,
+        and search again to be sure (`deck_check.py`); a note still elsewhere is an error."""
         if not cards_of_note:
             return
-        wrong = self._misplaced(self._cards_by_target(cards_of_note, known or {}), new)
+        targets: dict[str, list[int]] = {}
+        for nid, card in cards_of_note.items():
+            targets.setdefault(card.deck, []).append(nid)
+        wrong = self.deck_check.cards_outside(targets)
         if not wrong:
             return
         self.client.multi([("changeDeck", {"cards": ids, "deck": deck}) for deck, ids in wrong.items()])
         self.decks.update(wrong)
-        still = {c for ids in self._misplaced(wrong, new=True).values() for c in ids}
-        if not still:
-            return
-        for info in self._notes_info(cards_of_note):
-            if still.intersection(info["cards"]):
-                card = cards_of_note[info["noteId"]]
+        for deck, nids in self.deck_check.notes_outside({d: targets[d] for d in wrong}).items():
+            for nid in nids:
+                card = cards_of_note[nid]
                 done.diagnostics.append(Diagnostic(card.block.path, card.block.line, "error",
-                                                   f"Anki did not move note {info['noteId']} into deck "
+                                                   f"Anki did not move note {nid} into deck "
                                                    f"{card.deck!r}; the next sync tries again"))
-
-    def _cards_by_target(self, cards_of_note: dict[int, Card], known: dict[int, list[int]]) -> dict[str, list[int]]:
-        """target deck -> the card ids of the notes bound for it (one `nid:` search per deck for
-        the notes whose cards are not `known`)."""
-        notes: dict[str, list[int]] = {}
-        out: dict[str, list[int]] = {}
-        for nid, card in cards_of_note.items():
-            if nid in known:
-                out.setdefault(card.deck, []).extend(known[nid])
-            else:
-                notes.setdefault(card.deck, []).append(nid)
-        decks = sorted(notes)
-        answers = self.client.multi([("findCards", {"query": "nid:" + ",".join(map(str, sorted(notes[d])))})
-                                     for d in decks])
-        for d, a in zip(decks, answers):
-            if isinstance(a, list):
-                out.setdefault(d, []).extend(a)
-        return out
-
-    def _misplaced(self, targets: dict[str, list[int]], new: bool = False) -> dict[str, list[int]]:
-        """target deck -> those of its card ids that are elsewhere (not counting filtered decks)."""
-        target_of = {c: deck for deck, ids in targets.items() for c in ids}
-        wrong: dict[str, list[int]] = {}
-        for deck, in_deck in self._card_decks(sorted(target_of), new).items():
-            for c in in_deck:
-                if deck is not None and deck != target_of[c]:
-                    wrong.setdefault(target_of[c], []).append(c)
-        return wrong
 
     def _update(self, updates: list[Update], done: Applied) -> None:
         edited = [u for u in updates if u.changes.content]
-        answers = self.client.multi([("updateNote", {"note": {"id": u.nid, "fields": u.card.fields,
-                                                               "tags": u.card.tags}}) for u in edited],
-                                    notes_each=1)
+        answers = self.client.multi([("updateNote", {"note": _changed_part(u)}) for u in edited], notes_each=1)
         for u, answer in zip(edited, answers):
             if isinstance(answer, AnkiConnectError):
                 done.diagnostics.append(Diagnostic(u.card.block.path, u.card.block.line, "error",
@@ -312,6 +319,17 @@ class AnkiConnectBackend:
             for name, answer in zip(files, answers):
                 if isinstance(answer, AnkiConnectError):
                     raise answer
+
+
+def _changed_part(update: Update) -> dict:
+    """`updateNote`'s note: only what changed, since the add-on rewrites tags one at a time (each
+    old tag removed, each new one added, every step refreshing Anki's window)."""
+    note: dict[str, Any] = {"id": update.nid}
+    if update.changes.fields:
+        note["fields"] = update.card.fields
+    if update.changes.tags:
+        note["tags"] = update.card.tags
+    return note
 
 
 def _on_disk(media: MediaFile, tmp: Path) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from notecards.cloze import is_cloze_type
 from notecards.sync.plan import Applied, NewNote, RemoteNote, SyncPlan, Update
@@ -65,8 +65,8 @@ class CollectionBackend:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
-        ids = [int(n) for n in nids]
+    def decks_of(self, expected: Mapping[int, str]) -> dict[int, set[str]]:
+        ids = [int(n) for n in expected]
         out: dict[int, set[str]] = {}
         for chunk in _chunks(ids, 500):
             for nid, did, odid in self.col.db.all(
@@ -74,7 +74,8 @@ class CollectionBackend:
                 out.setdefault(nid, set()).add(self._deck_name(odid or did))
         return out
 
-    def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]:
+    def notes(self, nids: Iterable[int], homes: Mapping[int, str] | None = None) -> dict[int, RemoteNote]:
+        """The notes, with every card's deck (one SQL query: `homes` is no help here)."""
         ids = sorted({int(n) for n in nids})
         out: dict[int, RemoteNote] = {}
         names = {m.id: m.name for m in self.col.models.all_names_and_ids()}

@@ -152,6 +152,14 @@ class AnkiConnect:
         return Refused(f"AnkiConnect {action}: {error}" if action else error)
 
 
+def all_answered(answers: list[Any]) -> list[Any]:
+    """The answers of a `multi` whose every action must succeed: the first refusal is raised."""
+    for answer in answers:
+        if isinstance(answer, AnkiConnectError):
+            raise answer
+    return answers
+
+
 def bounded(items: list[dict], max_items: int = MAX_NOTES) -> list[list[dict]]:
     """Consecutive runs of items, each under MAX_BODY bytes of JSON and max_items long (an item
     bigger than the budget goes alone: it cannot be split)."""

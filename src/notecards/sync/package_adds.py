@@ -63,11 +63,9 @@ class PackageAdds:
         self.available = is_local(client.url) and "importPackage" in actions
         self._position: int | None = None
         self._last_id = 0                            # the highest note id of the packages so far
-        self.card_ids: dict[int, list[int]] = {}     # of the notes the last check found in place
 
     def add(self, cards: list[Card], find_added: FindAdded) -> tuple[list[NewNote], list[Card]]:
         """(the notes the import added, the cards left for `addNotes`)."""
-        self.card_ids = {}
         types, first_position = self._read({c.note_type for c in cards})
         held = [c for c in cards if c.note_type in types]
         if not held:
@@ -113,7 +111,6 @@ class PackageAdds:
             card = expected[nid]
             if info and info.get("noteId") == nid and same_content(pending(card), info):
                 landed.append(NewNote(card, nid))
-                self.card_ids[nid] = list(info.get("cards", []))
             else:
                 missing.append(card)
         return landed, missing

@@ -27,7 +27,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Protocol
+from typing import Iterable, Literal, Mapping, Protocol
 
 from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, CardBlock, Deletion, Diagnostic
@@ -55,15 +55,19 @@ class Backend(Protocol):
     batch_notes: int | None
     needs_journal: bool
 
-    def notes(self, nids: Iterable[int]) -> dict[int, RemoteNote]: ...
+    def notes(self, nids: Iterable[int], homes: Mapping[int, str] | None = None) -> dict[int, RemoteNote]:
+        """The notes that exist. `homes`: the deck the vault puts some of them in, where a
+        backend that cannot afford to read every card's deck may look first."""
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]: ...
 
     def find_added(self, pending: list[PendingAdd], known: set[int]) -> dict[str, int]: ...
 
-    def decks_of(self, nids: Iterable[int]) -> dict[int, set[str]]:
+    def decks_of(self, expected: Mapping[int, str]) -> dict[int, set[str]]:
         """The notes that exist, each with the home decks of its cards: asked on every sync for
-        the notes of unchanged files, so it must be cheap."""
+        the notes of unchanged files, so it must be cheap. `expected`: the deck each note's cards
+        were put in ("" if not known), so a backend may search for the cards outside it instead
+        of reading every card's deck."""
 
     def apply(self, plan: "SyncPlan") -> "Applied":
         """Carry out the plan: the notes it made (adds, and updates whose note type changed when
@@ -199,7 +203,10 @@ def make_plan(cards: list[Card], deletions: list[Deletion], backend: Backend,
     plan = SyncPlan()
     ids = Counter(c.block.anki_id for c in cards if c.block.anki_id)
     explicit = {d.anki_id for d in deletions}
-    remote = backend.notes(set(ids) | explicit | set(managed_gone) | set(guid_hint.values()))
+    guids = {c.guid for c in cards}
+    guid_hint = {g: n for g, n in guid_hint.items() if g in guids}     # only these cards look one up
+    homes = _homes(cards, guid_hint)
+    remote = backend.notes(set(ids) | explicit | set(managed_gone) | set(guid_hint.values()), homes)
     taken = set(ids) | set(named)
     by_guid = {g: n for g, n in guid_hint.items() if n in remote and n not in taken}
     unresolved = [c.guid for c in cards if c.guid not in by_guid and not _names_one_note(c, ids, remote)]
@@ -217,6 +224,16 @@ def make_plan(cards: list[Card], deletions: list[Deletion], backend: Backend,
         if nid in remote and nid not in claimed and nid not in explicit:
             plan.deletes.append(Delete(nid, path, line, "block removed"))
     return plan
+
+
+def _homes(cards: list[Card], guid_hint: dict[str, int]) -> dict[int, str]:
+    """note id -> the deck of the first card that names it (by its ID line, else by GUID)."""
+    out: dict[int, str] = {}
+    for card in cards:
+        for nid in (card.block.anki_id, guid_hint.get(card.guid)):
+            if nid is not None:
+                out.setdefault(nid, card.deck)
+    return out
 
 
 def _names_one_note(card: Card, ids: Counter, remote: dict[int, RemoteNote]) -> bool:
