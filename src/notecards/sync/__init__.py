@@ -303,8 +303,9 @@ def _split_by_change(vault: Path, stats: dict[str, tuple[int, int]], state: Sync
     decks = backend.decks_of({n: state.notes[n].deck if n in state.notes else "" for n in kept}) if kept else {}
     misplaced = {n for n, ds in decks.items()
                  if ds and n in state.notes and state.notes[n].deck and ds != {state.notes[n].deck}}
+    present = set(decks)
     todo |= {p for p in stats if p not in todo
-             and not (set(decks).issuperset(state.files[p].nids) and misplaced.isdisjoint(state.files[p].nids))}
+             and not (present.issuperset(state.files[p].nids) and misplaced.isdisjoint(state.files[p].nids))}
     return [p for p in stats if p in todo], [p for p in stats if p not in todo], misplaced
 
 

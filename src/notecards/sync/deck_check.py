@@ -53,7 +53,7 @@ def chunks(ids: Iterable[int], size: int = IDS_PER_QUERY) -> list[list[int]]:
 def by_deck(expected: Mapping[int, str]) -> dict[str, list[int]]:
     """deck -> its notes, for the notes expected in a deck ("": in none in particular)."""
     out: dict[str, list[int]] = {}
-    for nid, deck in sorted(expected.items()):
+    for nid, deck in expected.items():
         if deck:
             out.setdefault(deck, []).append(nid)
     return out
