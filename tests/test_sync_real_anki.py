@@ -184,3 +184,43 @@ def _note_types_and_presets(path: Path) -> dict:
                 "schema": col.db.scalar("select scm from col")}
     finally:
         col.close()
+
+
+def test_cards_moved_by_hand_in_a_real_anki_go_back_by_search(tmp_path):
+    """With Anki closed, the user moves a card of each deck whose name Anki's search would
+    misread unless escaped (into the deck an unescaped search would confuse it with) and pulls a
+    card into a filtered deck. Anki is opened again and the vault synced, no file changed: the
+    searches find each moved card and it goes back; the filtered one stays where it is studied."""
+    from test_sync_ankiconnect_decks import TRICKY
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    decks = list(TRICKY) + ["Studied"]
+    for i, deck in enumerate(decks):
+        (vault / f"n{i}.md").write_text(f"TARGET DECK: {deck}\n\n" + "".join(
+            f"START\nBasic\nQ{i}.{c}\nBack: A{i}.{c}\nEND\n\n" for c in range(2)), encoding="utf-8")
+    desktop = AnkiDesktop(tmp_path / "base")
+    with desktop:
+        assert sync_vault(vault, ankiconnect=desktop.url).exit_code() == 0
+    ids = {i: [int(n) for n in ID_RE.findall((vault / f"n{i}.md").read_text())] for i in range(len(decks))}
+    first = {i: ids[i][0] for i in ids}
+    col = Collection(str(desktop.collection))
+    try:
+        for i, elsewhere in enumerate(TRICKY.values()):
+            col.set_deck(col.get_note(first[i]).card_ids(), col.decks.id(elsewhere, create=True))
+        cram = col.sched.get_or_create_filtered_deck(deck_id=0)
+        cram.name = "Cram"
+        cram.config.search_terms[0].search = f"nid:{first[len(TRICKY)]}"
+        col.sched.add_or_update_filtered_deck(cram)
+    finally:
+        col.close()
+    with desktop:
+        report = sync_vault(vault, ankiconnect=desktop.url)
+        assert report.exit_code() == 0 and report.done["move"] == len(TRICKY), report.summary()
+        again = sync_vault(vault, ankiconnect=desktop.url)
+        assert again.plan.is_empty() and again.files_read == 0, again.summary()
+        for i, deck in enumerate(decks):
+            for nid in ids[i]:
+                [info] = desktop.call("notesInfo", notes=[nid])
+                where = {c["deckName"] for c in desktop.call("cardsInfo", cards=info["cards"])}
+                assert where == ({"Cram"} if nid == first[len(TRICKY)] else {deck}), (nid, where)
