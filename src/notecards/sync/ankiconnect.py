@@ -6,9 +6,11 @@ notes (the add-on's limits are measured there). What the add-on does not do is d
   `importPackage` (`package_adds.py`), ~20x faster than `addNotes`, which takes one note at a
   time; an add-on without it, or refusing it, gets `addNotes`;
 - decks: current Anki ignores `addNote`'s `deckName` (every card lands in `Default`), so after each
-  batch of adds the cards' decks are read back (`getDecks`, the cheap form of `cardsInfo`'s
-  `deckName`), the misplaced ones moved (`changeDeck`) and checked again; `decks_of` lets the sync
-  find a card in the wrong deck on any later run and move it;
+  batch of adds Anki's search finds the cards outside their deck (`deck_check.py`), which are
+  moved (`changeDeck`) and searched for again; `decks_of` lets the sync find a card in the wrong
+  deck on any later run, with the same searches, and move it;
+- round trips: the add-on answers at its next 25 ms poll, so a sync asks in as few requests as it
+  can: the greeting rides with the first one, reads and searches share a `multi`;
 - GUIDs: `addNotes` gives each note a random GUID and Anki cannot search by one (nor by the
   package's GUIDs), so a batch whose
   answer was lost is found again by content (`find_added`: note type + exact first field, then
