@@ -300,7 +300,9 @@ def _split_by_change(vault: Path, stats: dict[str, tuple[int, int]], state: Sync
     is gone from Anki (deleted there: re-created) or has a card outside its deck (moved back)."""
     todo = {p for p, stat in stats.items() if full or _changed(vault, state.files.get(p), stat)}
     kept = {n for p in stats if p not in todo for n in state.files[p].nids}
-    decks = backend.decks_of({n: state.notes[n].deck if n in state.notes else "" for n in kept}) if kept else {}
+    reading = {n for p in todo if p in state.files for n in state.files[p].nids}
+    deck = {n: state.notes[n].deck if n in state.notes else "" for n in kept | reading}
+    decks = backend.decks_of({n: deck[n] for n in kept}, {n: deck[n] for n in reading}) if deck else {}
     misplaced = {n for n, ds in decks.items()
                  if ds and n in state.notes and state.notes[n].deck and ds != {state.notes[n].deck}}
     present = set(decks)

@@ -94,6 +94,7 @@ class AnkiConnectBackend:
         self.decks: set[str] = set()
         self.models: set[str] = set()
         self.packages = PackageAdds(self.client, None)      # none until the greeting says
+        self._read_ahead: dict[int, RemoteNote | None] = {}
 
     def _ask(self, actions: list[tuple[str, dict]], **kwargs: Any) -> list[Any]:
         """`client.multi`, with `GREETING` sent ahead of the sync's first request: a re-sync
@@ -125,12 +126,22 @@ class AnkiConnectBackend:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def decks_of(self, expected: Mapping[int, str]) -> dict[int, set[str]]:
+    def decks_of(self, expected: Mapping[int, str],
+                 read_next: Mapping[int, str] | None = None) -> dict[int, set[str]]:
         """The notes that exist, each with the decks of its cards (filtered decks left out), in
         one request of searches (`deck_check.py`): a note with no card outside its expected deck
         is in it; only the few notes found elsewhere, or expected in no deck in particular, have
-        their cards' decks read."""
-        existing, outside = self.deck_check.placed(expected)
+        their cards' decks read. The notes `read_next` (those of the changed files, with the deck
+        each was put in) are read in the same request, for `notes` to answer without asking."""
+        read_next = read_next or {}
+        lookups = [("findNotes", {"query": nid_term(chunk)}) for chunk in chunks(expected)]
+        searches = outside_searches(by_deck(expected), "findNotes")
+        reads = _reading(read_next, read_next)
+        answers = all_answered(self._ask(lookups + searches + reads))
+        existing = {n for found in answers[:len(lookups)] for n in found}
+        checked = len(lookups) + len(searches)
+        outside = existing.intersection(n for found in answers[len(lookups):checked] for n in found)
+        self._read_ahead = self._remote_notes(read_next, read_next, answers[checked:])
         unsure = outside | {n for n in existing if not expected[n]}
         out = {n: {expected[n]} for n in existing - unsure}
         out.update(self._decks(self._cards_of(self._notes_info(unsure))))
@@ -138,25 +149,32 @@ class AnkiConnectBackend:
 
     def notes(self, nids: Iterable[int], homes: Mapping[int, str] | None = None) -> dict[int, RemoteNote]:
         """The notes, read with the searches for their cards outside their `homes` in the same
-        request; only the notes found elsewhere, or with no home given, have their cards' decks
-        read (`getDecks`), in a second request."""
-        homes = homes or {}
+        request (those read ahead by `decks_of` are not asked again)."""
+        wanted = {int(n) for n in nids}
+        known = {n: self._read_ahead[n] for n in wanted & self._read_ahead.keys()}
+        rest = sorted(wanted - known.keys())
+        if rest:
+            homes = homes or {}
+            known.update(self._remote_notes(rest, homes, all_answered(self._ask(_reading(rest, homes)))))
+        return {n: note for n, note in known.items() if note is not None}
+
+    def _remote_notes(self, nids: Iterable[int], homes: Mapping[int, str],
+                      answers: list[Any]) -> dict[int, RemoteNote | None]:
+        """Each note (None: not in Anki) from the answers to `_reading`; a note with a card outside
+        its home, or with no home given, has its cards' decks read (`getDecks`) in a second request."""
         ids = chunks(nids, READ_CHUNK)
-        reads = [("notesInfo", {"notes": chunk}) for chunk in ids]
-        homed = {n: homes[n] for chunk in ids for n in chunk if homes.get(n)}
-        answers = all_answered(self._ask(reads + outside_searches(by_deck(homed), "findNotes")))
-        infos = [info for chunk in answers[:len(reads)] for info in chunk if info and "noteId" in info]
-        outside = {n for found in answers[len(reads):] for n in found}
-        out: dict[int, RemoteNote] = {}
+        infos = [info for chunk in answers[:len(ids)] for info in chunk if info and "noteId" in info]
+        outside = {n for found in answers[len(ids):] for n in found}
+        found: dict[int, RemoteNote] = {}
         for info in infos:
             nid = info["noteId"]
             fields = {k: v["value"] for k, v in sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])}
-            decks = {homed[nid]} if nid in homed and nid not in outside else set()
-            out[nid] = RemoteNote(nid, info["modelName"], fields, list(info["tags"]), decks)
-        unsure = [info for info in infos if not out[info["noteId"]].decks]
+            decks = {homes[nid]} if homes.get(nid) and nid not in outside else set()
+            found[nid] = RemoteNote(nid, info["modelName"], fields, list(info["tags"]), decks)
+        unsure = [info for info in infos if not found[info["noteId"]].decks]
         for nid, decks in self._decks(self._cards_of(unsure)).items():
-            out[nid].decks = decks
-        return out
+            found[nid].decks = decks
+        return {n: found.get(n) for chunk in ids for n in chunk}
 
     def nids_for_guids(self, guids: Iterable[str]) -> dict[str, int]:
         """Always empty: a note added through AnkiConnect cannot be found again by our GUID.
@@ -321,6 +339,14 @@ class AnkiConnectBackend:
             for name, answer in zip(files, answers):
                 if isinstance(answer, AnkiConnectError):
                     raise answer
+
+
+def _reading(nids: Iterable[int], homes: Mapping[int, str]) -> list[tuple[str, dict]]:
+    """The actions that read these notes: `notesInfo`, then the searches for the cards of those
+    with a home that are outside it (answers parsed by `_remote_notes`)."""
+    reads = [("notesInfo", {"notes": chunk}) for chunk in chunks(nids, READ_CHUNK)]
+    homed = {n: homes[n] for chunk in chunks(nids, READ_CHUNK) for n in chunk if homes.get(n)}
+    return reads + outside_searches(by_deck(homed), "findNotes")
 
 
 def _changed_part(update: Update) -> dict:

@@ -63,11 +63,13 @@ class Backend(Protocol):
 
     def find_added(self, pending: list[PendingAdd], known: set[int]) -> dict[str, int]: ...
 
-    def decks_of(self, expected: Mapping[int, str]) -> dict[int, set[str]]:
+    def decks_of(self, expected: Mapping[int, str],
+                 read_next: Mapping[int, str] | None = None) -> dict[int, set[str]]:
         """The notes that exist, each with the home decks of its cards: asked on every sync for
         the notes of unchanged files, so it must be cheap. `expected`: the deck each note's cards
         were put in ("" if not known), so a backend may search for the cards outside it instead
-        of reading every card's deck."""
+        of reading every card's deck. `read_next`: the notes `notes` will be asked for next
+        (those of the changed files, with their decks), which a backend may read meanwhile."""
 
     def apply(self, plan: "SyncPlan") -> "Applied":
         """Carry out the plan: the notes it made (adds, and updates whose note type changed when
