@@ -167,7 +167,7 @@ class BuildCache:
 
 # Bumped when what a row holds changes meaning, so rows written by an older notecards are not
 # misread (2: media paths relative to the vault; 3: a file's simulation stats summed, not per card).
-_FORMAT = "3"
+_FORMAT = "4"
 
 
 def context_key(settings_repr: str, files: list[str]) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from notecards.build_cache import BuildCache, FileEntry, context_key, stamp_of
 from notecards.config import Settings, load_settings
+from notecards.deck_names import anki_deck_name
 from notecards.export_state import STATE_DIR, ExportState
 from notecards.faults import inject_fault, internal_error, is_internal_error
 from notecards.identity import assign_guids, keeps_anki_id
@@ -203,7 +204,7 @@ def _make_cards(fresh: list[_FileWork], result: Build, state: ExportState, prese
             work.diagnostics.extend(r.diagnostics)
             tags = _merge_tags(block.tags, r.tags if result.settings.add_obsidian_tags else [])
             work.cards.append(Card(block=block, note_type=block.note_type, fields=r.fields,
-                                   tags=tags, deck=block.deck, guid=guid, media=r.media))
+                                   tags=tags, deck=anki_deck_name(block.deck), guid=guid, media=r.media))
 
 
 def _copied_ids(blocks: list[CardBlock], guids: list[str]) -> list[Diagnostic]:

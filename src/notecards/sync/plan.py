@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping, Protocol
 
+from notecards.deck_names import same_deck
 from notecards.sync.sync_state import PendingAdd
 from notecards.types import Card, CardBlock, Deletion, Diagnostic
 
@@ -280,7 +281,7 @@ def _differences(card: Card, note: RemoteNote) -> Changes:
         return Changes(note_type=True)
     return Changes(fields=any(note.fields.get(k) != v for k, v in card.fields.items()),
                    tags={t.lower() for t in card.tags} != {t.lower() for t in note.tags},
-                   deck=bool(note.decks) and note.decks != {card.deck})
+                   deck=bool(note.decks) and not all(same_deck(d, card.deck) for d in note.decks))
 
 
 def block_key(block: CardBlock) -> tuple:
