@@ -32,7 +32,7 @@ from notecards.sim.closed_form import ClosedForm
 from notecards.sim.figure_options import FigureOptions
 from notecards.sim.labels import pretty
 from notecards.sim.model import SimResult
-from notecards.sim.model_graph import draw_model_graph, height_in, needs_full_width
+from notecards.sim.model_graph import draw_model_graph, height_in, layout, needs_full_width
 from notecards.sim.panel import TITLE_PT, Panel
 from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, INK, MUTED
 from notecards.sim.svg import Stroke, Svg, num, relative_d
@@ -83,10 +83,11 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     """The composed SVG for one simulated model."""
     shown = shown_variables(result, options)
     pair = joint_pair(result, cf, shown)
-    full = needs_full_width(result.spec, options.panel_height_in, column_width(options.width_in))
+    graph = layout(result.spec)
+    full = needs_full_width(result.spec, graph, options.panel_height_in, column_width(options.width_in))
     kinds = ("graph",) + tuple("marginal" for _ in shown) + (("joint",) if pair else ())
-    svg, panels = figure_grid(len(kinds), height_in(result.spec) if full else None, options)
-    draw_model_graph(panels[0], result.spec)
+    svg, panels = figure_grid(len(kinds), height_in(result.spec, graph) if full else None, options)
+    draw_model_graph(panels[0], result.spec, graph)
     _title(panels[0], "model")
     for panel, name in zip(panels[1:], shown):
         draw_marginal(panel, result, cf, name, options)

@@ -212,19 +212,17 @@ def _half_width(spec: ModelSpec, name: str, const: bool) -> float:
     return text + 0.04 if const else max(MIN_RADIUS_IN, text + 0.07)
 
 
-def needs_full_width(spec: ModelSpec, panel_height_in: float, column_in: float) -> bool:
-    """Whether the graph needs the figure's whole width (and a row as tall as itself) rather than
-    one panel of its two columns."""
-    nodes = layout(spec)
+def needs_full_width(spec: ModelSpec, nodes: list[Placed], panel_height_in: float, column_in: float) -> bool:
+    """Whether the graph (`nodes`, its `layout`) needs the figure's whole width (and a row as tall
+    as itself) rather than one panel of its two columns."""
     if not nodes:
         return False
     wide = max(n.x + n.half for n in nodes) - min(n.x - n.half for n in nodes) > column_in + OVERHANG_IN
-    return wide or height_in(spec) > panel_height_in
+    return wide or height_in(spec, nodes) > panel_height_in
 
 
-def height_in(spec: ModelSpec) -> float:
-    """The inches the graph needs top to bottom, plate labels included."""
-    nodes = layout(spec)
+def height_in(spec: ModelSpec, nodes: list[Placed]) -> float:
+    """The inches the graph (`nodes`, its `layout`) needs top to bottom, plate labels included."""
     if not nodes:
         return 0.0
     top = max(n.y + n.rise for n in nodes)
@@ -232,11 +230,11 @@ def height_in(spec: ModelSpec) -> float:
     return top - bottom + 0.15
 
 
-def draw_model_graph(panel: Panel, spec: ModelSpec) -> None:
+def draw_model_graph(panel: Panel, spec: ModelSpec, nodes: list[Placed]) -> None:
     """Nodes (circles for draws, shaded when observed, dashed when deterministic, bare text for
     constants), arrows from parents, and plates as rounded boxes labelled with their size, at one
-    inch of the layout per inch of the figure, centred across the panel and from its top."""
-    nodes = layout(spec)
+    inch of the layout (`nodes`) per inch of the figure, centred across the panel and from its top.
+    The layout is the caller's: it costs milliseconds, and the figure's grid needs it first."""
     if not nodes:
         return
     scale = panel.px_per_pt * 72
