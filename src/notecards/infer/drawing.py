@@ -18,13 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from notecards.sim.figure_options import FigureOptions
-from notecards.sim.panel import HEADER_PT, TITLE_PT, Panel
+from notecards.sim.panel import HEADER_PT, TITLE_PT, Panel, column_left, column_width
 from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, INK
 from notecards.sim.svg import Stroke, Svg, num, relative_d, text_width
 
 CHAIN_COLORS = [DRAW_COLOR, EXACT_COLOR, "#27ae60", "#8e44ad", "#d35400", "#16a085"]
 INTERVAL_GREY = "#999999"
-LEFT, RIGHT, WSPACE = 0.08, 0.97, 0.28
 TOP_IN, ROW_GAP_IN, BOTTOM_IN, LABEL_IN = 0.62, 0.95, 0.42, 0.3
 TITLE_AT, LINE_AT = 22, 4          # points above a panel: its bold title, the line under it
 TRACE_PANEL_IN = 1.6
@@ -54,12 +53,11 @@ def grid(count: int, columns: int, options: FigureOptions, panel_in: float | Non
     width = options.width_in * dpi
     bottom = BOTTOM_IN + (LABEL_IN if x_label else 0.0)
     svg = Svg(width, (TOP_IN + rows * height_in + (rows - 1) * ROW_GAP_IN + bottom) * dpi)
-    left, right = LEFT * width, RIGHT * width
-    column = (right - left) / (columns + (columns - 1) * WSPACE)
+    column = column_width(width, columns)
     panels = []
     for k in range(count):
         r, c = divmod(k, columns)
-        panels.append(Panel(svg, left + c * column * (1 + WSPACE), (TOP_IN + r * (height_in + ROW_GAP_IN)) * dpi,
+        panels.append(Panel(svg, column_left(width, column, c), (TOP_IN + r * (height_in + ROW_GAP_IN)) * dpi,
                             column, height_in * dpi, px_per_pt=dpi / 72))
     return svg, panels
 
@@ -69,13 +67,6 @@ def _padded(values: np.ndarray, share: float = 0.05) -> tuple[float, float]:
     lo, hi = float(np.min(values)), float(np.max(values))
     pad = (hi - lo) * share if hi > lo else 0.5
     return lo - pad, hi + pad
-
-
-def _step_d(panel: Panel, edges: np.ndarray, heights: np.ndarray) -> str:
-    """A histogram's outline from the baseline up and along its bars and back down."""
-    xs = panel.px(np.repeat(edges, 2))
-    ys = panel.py(np.concatenate([[0.0], np.repeat(heights, 2), [0.0]]))
-    return relative_d(xs, ys)
 
 
 # ---------------------------------------------------------------- posterior
@@ -102,7 +93,7 @@ def draw_posteriors(densities: list[Density], options: FigureOptions, title: str
         density, edges = np.histogram(kept, bins=options.bins, range=(lo, hi), density=True)
         panel.xlim, panel.ylim = (float(lo), float(hi)), (0.0, float(density.max() or 1.0) * 1.05)
         panel.x_span(d.q5, d.q95, INTERVAL_GREY, 0.25)
-        panel.svg.path(_step_d(panel, edges, density) + "Z", fill=DRAW_COLOR, opacity=0.75)
+        panel.svg.path(panel.stairs_d(edges, density) + "Z", fill=DRAW_COLOR, opacity=0.75)
         panel.x_line(d.mean, Stroke(BIN_COLOR, panel.pt(1.4)))
         panel.bottom_axis()
         d.heading.draw(panel)
@@ -268,6 +259,6 @@ def _replicates(panel: Panel, p: Predictive) -> None:
     panel.ylim = (0.0, float(max(data.max(), max(r.max() for r in rows))) * 1.05 or 1.0)
     faint = Stroke(DRAW_COLOR, panel.pt(0.8), 0.25)
     for r in rows:                     # one path each, so that where replicates agree they darken
-        panel.svg.path(_step_d(panel, edges, r), stroke=faint, joined=True)
-    panel.svg.path(_step_d(panel, edges, data), stroke=Stroke(BIN_COLOR, panel.pt(1.6)), joined=True)
+        panel.svg.path(panel.stairs_d(edges, r), stroke=faint, joined=True)
+    panel.svg.path(panel.stairs_d(edges, data), stroke=Stroke(BIN_COLOR, panel.pt(1.6)), joined=True)
     panel.bottom_axis()

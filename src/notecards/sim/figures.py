@@ -33,11 +33,11 @@ from notecards.sim.figure_options import FigureOptions
 from notecards.sim.labels import pretty
 from notecards.sim.model import SimResult
 from notecards.sim.model_graph import draw_model_graph, height_in, layout, needs_full_width
-from notecards.sim.panel import TITLE_PT, Panel
+from notecards.sim.panel import TITLE_PT, WSPACE, Panel, column_left, column_width
 from notecards.sim.style import BIN_COLOR, DRAW_COLOR, EXACT_COLOR, INK, MUTED
 from notecards.sim.svg import Stroke, Svg, num, relative_d
 
-TOP_IN, BOTTOM_IN, ROW_GAP_IN, LEFT, RIGHT, WSPACE = 0.9, 0.62, 1.32, 0.08, 0.97, 0.28
+TOP_IN, BOTTOM_IN, ROW_GAP_IN = 0.9, 0.62, 1.32
 TITLE_AT, FIRST_LINE_AT, SECOND_LINE_AT = 38, 20, 3      # points above a panel
 TAIL_SPREAD = 12.0        # (q99.75 − median) beyond this many IQRs is a heavy tail
 BULK_QUANTILE = 0.97      # where a heavy tail's axis stops
@@ -96,11 +96,6 @@ def render_figure(result: SimResult, cf: ClosedForm, options: FigureOptions) -> 
     return svg.to_bytes(figure_alt(result, options))
 
 
-def column_width(figure_width: float) -> float:
-    """One of the two columns' width, in the unit of `figure_width`."""
-    return (RIGHT - LEFT) * figure_width / (2 + WSPACE)
-
-
 def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions) -> tuple[Svg, list[Panel]]:
     """A figure (transparent: see `sim.style`) and its `count` panels, two to a row; the first (the graph) takes the whole
     top row, `full_graph_in` inches tall at least, when it is too wide for one column."""
@@ -111,13 +106,13 @@ def figure_grid(count: int, full_graph_in: float | None, options: FigureOptions)
     heights = [max(options.panel_height_in, full_graph_in or 0.0)] + [options.panel_height_in] * (rows - 1)
     width = options.width_in * dpi
     svg = Svg(width, (sum(heights) + TOP_IN + BOTTOM_IN + (rows - 1) * ROW_GAP_IN) * dpi)
-    left, right = LEFT * width, RIGHT * width
     column = column_width(width)
     tops = [TOP_IN + sum(heights[:r]) + r * ROW_GAP_IN for r in range(rows)]
-    boxes = [(left, tops[0] * dpi, right - left, heights[0] * dpi)] if full else []
+    boxes = [(column_left(width, column, 0), tops[0] * dpi, 2 * column + column * WSPACE, heights[0] * dpi)] \
+        if full else []
     for cell in range(2 if full else 0, cells):
         r, c = divmod(cell, 2)
-        boxes.append((left + c * column * (1 + WSPACE), tops[r] * dpi, column, heights[r] * dpi))
+        boxes.append((column_left(width, column, c), tops[r] * dpi, column, heights[r] * dpi))
     return svg, [Panel(svg, *box, px_per_pt=dpi / 72) for box in boxes]
 
 
@@ -193,8 +188,7 @@ def _draw_histogram(panel: Panel, values: np.ndarray, marginal, limits: tuple[fl
         pdf = marginal.frozen.pdf(grid)
         top = max(top, float(np.nanmax(pdf)) if np.isfinite(pdf).any() else 0.0)
     panel.xlim, panel.ylim = (lo, hi), (0.0, (top or 1.0) * 1.05)
-    xs, ys = panel.px(np.repeat(edges, 2)), panel.py(np.concatenate([[0.0], np.repeat(density, 2), [0.0]]))
-    outline = relative_d(xs, ys) + "Z"
+    outline = panel.stairs_d(edges, density) + "Z"
     panel.svg.path(outline, fill=DRAW_COLOR, opacity=0.55)
     if pdf is not None:
         panel.svg.path(_line_d(panel.px(grid), panel.py(pdf)), stroke=Stroke(EXACT_COLOR, panel.pt(2.2)),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from notecards.sim.svg import Stroke, Svg, text_width
+from notecards.sim.svg import Stroke, Svg, relative_d, text_width
 
 NICE_STEPS = (1.0, 2.0, 4.0, 5.0, 10.0)
 MAX_TICKS = 7
@@ -24,6 +24,18 @@ TICK_PT, PAD_PT, LABEL_PAD_PT = 3.5, 3.5, 4.0
 # is 13 CSS px there, a caption's size
 TICK_LABEL_PT, AXIS_LABEL_PT, HEADER_PT, TITLE_PT, NOTE_PT = 13.0, 14.5, 12.0, 16.0, 11.0
 SPINE = "#444444"
+# a figure's side margins (fractions of its width) and the gap between two columns (of a column)
+LEFT, RIGHT, WSPACE = 0.08, 0.97, 0.28
+
+
+def column_width(figure_width: float, columns: int = 2) -> float:
+    """One column's width, in the unit of `figure_width`, when `columns` share the figure."""
+    return (RIGHT - LEFT) * figure_width / (columns + (columns - 1) * WSPACE)
+
+
+def column_left(figure_width: float, column: float, k: int) -> float:
+    """Where the `k`-th column (from 0) of width `column` starts."""
+    return LEFT * figure_width + k * column * (1 + WSPACE)
 
 
 def nice_ticks(lo: float, hi: float, room_px: float, size_px: float, stacked: bool = False) -> list[float]:
@@ -94,6 +106,12 @@ class Panel:
 
     def pt(self, points: float) -> float:
         return points * self.px_per_pt
+
+    def stairs_d(self, edges, heights) -> str:
+        """A histogram's outline: up from the baseline, along its bars, and back down."""
+        xs = self.px(np.repeat(edges, 2))
+        ys = self.py(np.concatenate([[0.0], np.repeat(heights, 2), [0.0]]))
+        return relative_d(xs, ys)
 
     def clip(self) -> str:
         return self.svg.clip_rect(self.x, self.y, self.w, self.h)
