@@ -66,6 +66,7 @@ class BuildOptions:
     workers: int = 0                      # 0 = one per core
     cache: bool = False                   # reuse unchanged files' cards from .notecards/
     read_only: bool = False               # write nothing, not even caches (notecards check)
+    index: VaultIndex | None = None       # the vault as the caller just scanned it (sync): not scanned again
 
 
 @dataclass
@@ -86,7 +87,7 @@ def build(vault: Path, settings: Settings | None = None, state: ExportState | No
     if settings is None:
         settings = load_settings(vault, diagnostics)
     state = state if state is not None else ExportState()
-    index = VaultIndex.scan(vault)
+    index = options.index or VaultIndex.scan(vault)
     diagnostics.extend(index.link_problems(settings.extensions))
     result = Build(vault=vault, settings=settings, index=index, diagnostics=diagnostics)
     vault_notes = note_files(index, settings)

@@ -146,7 +146,8 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
     state.settings_hash = settings_hash
     if not dry_run:
         remove_stale_temps(vault)
-    stats = _stats(vault, note_files(VaultIndex.scan(vault), settings))
+    index = VaultIndex.scan(vault)
+    stats = _stats(vault, note_files(index, settings))
     report.files = len(stats)
     removed = [p for p in state.files if p not in stats]
     todo, unchanged, misplaced = _split_by_change(vault, stats, state, backend, full)
@@ -154,7 +155,7 @@ def _run(vault: Path, settings: Settings, backend, target: str, report: SyncRepo
         report.plan = SyncPlan()
         report.applied = not dry_run
         return
-    build = _build(vault, settings, todo, progress, options)
+    build = _build(vault, settings, todo, progress, options, index)
     report.files_read = len(build.parsed)
     report.diagnostics.extend(build.diagnostics)
     broken = {d.path for d in build.diagnostics if d.severity == "error"} | \
@@ -316,12 +317,13 @@ def _changed(vault: Path, record: FileRecord | None, stat: tuple[int, int]) -> b
         any(stamp_of(vault / dep) != st for dep, st in record.deps.items())
 
 
-def _build(vault: Path, settings: Settings, files: list[str], progress: bool, options: CommandOptions):
+def _build(vault: Path, settings: Settings, files: list[str], progress: bool, options: CommandOptions,
+           index: VaultIndex):
     from notecards.export_state import ExportState
     from notecards.pipeline import BuildOptions, build
 
     present = [f for f in files if (vault / f).is_file()]
-    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress,
+    return build(vault, settings, ExportState(), BuildOptions(files=present, progress=progress, index=index,
                                                               simulate=options.simulate, workers=options.workers))
 
 
